@@ -1,0 +1,1 @@
+"""Emitters from the circuit IR to Qiskit, Cirq and OpenQASM.  Each imports its library lazily."""

@@ -1,0 +1,356 @@
+"""The backend-neutral circuit IR: gates from a fixed basis on integer qubits.
+
+Conventions (every emitter and every test relies on them):
+
+* Qubit ``i`` of a :class:`Circuit` is Qiskit's qubit ``i`` and Cirq's ``LineQubit(i)``.
+* A *register value* is little-endian in the order the register lists its qubits: the
+  register ``(q0, q1, q2)`` holds ``k = b(q0) + 2 b(q1) + 4 b(q2)``.  Qiskit's own
+  statevector order is the same rule applied to ``range(num_qubits)``; Cirq's is the
+  reverse, and the Cirq emitter/simulation helpers undo that.
+* Angles follow Qiskit's gate definitions: ``rz(t) = diag(e^{-it/2}, e^{it/2})``,
+  ``p(t) = diag(1, e^{it})``, ``ry(t) = [[cos t/2, -sin t/2], [sin t/2, cos t/2]]``.
+* ``mcx``/``mcz``/``mcp`` take their qubits as ``controls + (target,)``; ``mcz`` and
+  ``mcp`` are symmetric in all their qubits.
+* A circuit has a ``global_phase``; it matters once the circuit is controlled, so
+  :meth:`Circuit.controlled` turns it into a phase gate on the controls.
+
+Parameters: an angle is either a float or a :class:`ParamExpr`, ``coeff * x[i] + offset``
+for a symbolic :class:`Parameter` ``x[i]`` (input loaders).  Affine expressions are closed
+under everything the library does to a gate (inversion, halving for controlled rotations).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping, Sequence, Union
+
+import numpy as np
+
+# name -> (number of qubits or None for variadic, number of angles)
+GATE_SPECS: dict[str, tuple[int | None, int]] = {
+    "h": (1, 0), "x": (1, 0), "y": (1, 0), "z": (1, 0),
+    "s": (1, 0), "sdg": (1, 0), "t": (1, 0), "tdg": (1, 0),
+    "rx": (1, 1), "ry": (1, 1), "rz": (1, 1), "p": (1, 1),
+    "cx": (2, 0), "cz": (2, 0), "swap": (2, 0), "ccx": (3, 0),
+    "mcx": (None, 0), "mcz": (None, 0), "mcp": (None, 1),
+    "measure": (1, 0), "reset": (1, 0), "barrier": (None, 0),
+}
+SELF_INVERSE = {"h", "x", "y", "z", "cx", "cz", "swap", "ccx", "mcx", "mcz", "barrier"}
+DAGGER = {"s": "sdg", "sdg": "s", "t": "tdg", "tdg": "t"}
+ROTATIONS = {"rx", "ry", "rz", "p", "mcp"}
+NON_UNITARY = {"measure", "reset"}
+
+
+@dataclass(frozen=True, order=True)
+class Parameter:
+    """A symbolic circuit parameter: element ``index`` of parameter vector ``name``."""
+
+    name: str
+    index: int
+
+    def __str__(self) -> str:
+        return f"{self.name}[{self.index}]"
+
+
+@dataclass(frozen=True)
+class ParamExpr:
+    """An affine angle ``coeff * parameter + offset``."""
+
+    parameter: Parameter
+    coeff: float = 1.0
+    offset: float = 0.0
+
+    def __mul__(self, k: float) -> "ParamExpr":
+        return ParamExpr(self.parameter, self.coeff * k, self.offset * k)
+
+    __rmul__ = __mul__
+
+    def __neg__(self) -> "ParamExpr":
+        return self * -1.0
+
+    def __add__(self, c: float) -> "ParamExpr":
+        return ParamExpr(self.parameter, self.coeff, self.offset + float(c))
+
+    __radd__ = __add__
+
+    def bind(self, values: Mapping[str, Sequence[float]]) -> float:
+        """The numeric angle for parameter-vector values ``values[name][index]``."""
+        return self.coeff * float(values[self.parameter.name][self.parameter.index]) + self.offset
+
+    def __str__(self) -> str:
+        s = str(self.parameter)
+        if self.coeff != 1.0:
+            s = f"{self.coeff!r}*{s}"
+        if self.offset:
+            s = f"{s} + {self.offset!r}"
+        return s
+
+
+Angle = Union[float, ParamExpr]
+
+
+def _neg(a: Angle) -> Angle:
+    return -a
+
+
+def _half(a: Angle) -> Angle:
+    return a * 0.5
+
+
+@dataclass(frozen=True)
+class Gate:
+    """One basis gate on integer qubits (and, for ``measure``, one classical bit)."""
+
+    name: str
+    qubits: tuple[int, ...]
+    params: tuple[Angle, ...] = ()
+    clbits: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        spec = GATE_SPECS.get(self.name)
+        if spec is None:
+            raise ValueError(f"'{self.name}' is not a basis gate of the circuit IR")
+        nq, npar = spec
+        if nq is not None and len(self.qubits) != nq:
+            raise ValueError(f"gate {self.name} acts on {nq} qubits, got {self.qubits}")
+        if len(self.params) != npar:
+            raise ValueError(f"gate {self.name} takes {npar} angles, got {self.params}")
+        if len(set(self.qubits)) != len(self.qubits):
+            raise ValueError(f"gate {self.name} repeats a qubit: {self.qubits}")
+
+    @property
+    def is_parametric(self) -> bool:
+        """True when some angle is symbolic."""
+        return any(isinstance(p, ParamExpr) for p in self.params)
+
+    def inverse(self) -> "Gate":
+        """The inverse gate (raises for measure/reset)."""
+        if self.name in NON_UNITARY:
+            raise ValueError(f"{self.name} has no inverse")
+        if self.name in SELF_INVERSE:
+            return self
+        if self.name in DAGGER:
+            return Gate(DAGGER[self.name], self.qubits)
+        return Gate(self.name, self.qubits, tuple(_neg(p) for p in self.params))
+
+    def bind(self, values: Mapping[str, Sequence[float]]) -> "Gate":
+        """This gate with every symbolic angle replaced by its value."""
+        if not self.is_parametric:
+            return self
+        params = tuple(p.bind(values) if isinstance(p, ParamExpr) else p for p in self.params)
+        return Gate(self.name, self.qubits, params, self.clbits)
+
+    def relabel(self, mapping: Mapping[int, int] | Sequence[int]) -> "Gate":
+        """This gate with qubit ``q`` moved to ``mapping[q]``."""
+        return Gate(self.name, tuple(mapping[q] for q in self.qubits), self.params, self.clbits)
+
+    def __str__(self) -> str:
+        args = ", ".join(str(p) if isinstance(p, ParamExpr) else f"{p:.12g}" for p in self.params)
+        head = f"{self.name}({args})" if self.params else self.name
+        qs = " ".join(f"q{q}" for q in self.qubits)
+        if self.clbits:
+            qs += " -> " + " ".join(f"c{c}" for c in self.clbits)
+        return f"{head} {qs}"
+
+
+def controlled_gates(gate: Gate, controls: tuple[int, ...]) -> list[Gate]:
+    """Basis gates implementing ``gate`` controlled on all ``controls`` being |1>.
+
+    Rules (each exact, no global phase left over):
+    x/cx/ccx/mcx -> mcx; z/cz/mcz -> mcz; p/mcp and s, sdg, t, tdg -> mcp;
+    y = S X S†; h = RY(π/4) Z RY(−π/4); rz, ry: R(θ/2) · MCX · R(−θ/2) · MCX;
+    rx: RX(θ/2) · MCZ · RX(−θ/2) · MCZ; swap: CX · C(CX) · CX.
+    """
+    if set(controls) & set(gate.qubits):
+        raise ValueError("control qubit overlaps the controlled gate")
+    n, q = gate.name, gate.qubits
+    if n == "barrier":
+        return [Gate("barrier", controls + q)]
+    if n in NON_UNITARY:
+        raise ValueError(f"cannot control {n}")
+    if n in ("x", "cx", "ccx", "mcx"):
+        return [Gate("mcx", controls + q)]
+    if n in ("z", "cz", "mcz"):
+        return [Gate("mcz", controls + q)]
+    if n in ("p", "mcp"):
+        return [Gate("mcp", controls + q, gate.params)]
+    if n in ("s", "sdg", "t", "tdg"):
+        lam = {"s": math.pi / 2, "sdg": -math.pi / 2, "t": math.pi / 4, "tdg": -math.pi / 4}[n]
+        return [Gate("mcp", controls + q, (lam,))]
+    (t,) = q if len(q) == 1 else (None,)
+    if n == "y":
+        return [Gate("sdg", q), Gate("mcx", controls + q), Gate("s", q)]
+    if n == "h":
+        return [Gate("ry", q, (-math.pi / 4,)), Gate("mcz", controls + q), Gate("ry", q, (math.pi / 4,))]
+    if n in ("rz", "ry"):
+        th = gate.params[0]
+        return [Gate(n, q, (_half(th),)), Gate("mcx", controls + q),
+                Gate(n, q, (_half(_neg(th)),)), Gate("mcx", controls + q)]
+    if n == "rx":
+        th = gate.params[0]
+        return [Gate(n, q, (_half(th),)), Gate("mcz", controls + q),
+                Gate(n, q, (_half(_neg(th)),)), Gate("mcz", controls + q)]
+    if n == "swap":
+        a, b = q
+        return [Gate("cx", (a, b)), Gate("mcx", controls + (b, a)), Gate("cx", (a, b))]
+    raise ValueError(f"no controlled rule for {n}")  # pragma: no cover
+
+
+@dataclass
+class Circuit:
+    """A gate list on ``num_qubits`` qubits with named registers and a global phase.
+
+    ``registers`` maps a name (a tensor leg, ``anc3``, ``flag``...) to its qubits in
+    little-endian order.  ``parameters`` maps each symbolic parameter vector name to its
+    length.  Builders mutate a circuit in place; passes return new circuits.
+    """
+
+    num_qubits: int
+    gates: list[Gate] = field(default_factory=list)
+    global_phase: float = 0.0
+    num_clbits: int = 0
+    registers: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    parameters: dict[str, int] = field(default_factory=dict)
+
+    # ---- building -------------------------------------------------------------------
+    def append(self, name: str, qubits: Iterable[int], params: Iterable[Angle] = (),
+               clbits: Iterable[int] = ()) -> "Circuit":
+        """Append one basis gate; returns ``self`` for chaining."""
+        g = Gate(name, tuple(int(q) for q in qubits), tuple(params), tuple(clbits))
+        self.add_gate(g)
+        return self
+
+    def add_gate(self, gate: Gate) -> None:
+        """Append an already-built :class:`Gate` (qubits are range-checked)."""
+        for q in gate.qubits:
+            if not 0 <= q < self.num_qubits:
+                raise ValueError(f"qubit {q} out of range for a {self.num_qubits}-qubit circuit")
+        for c in gate.clbits:
+            if not 0 <= c < self.num_clbits:
+                raise ValueError(f"clbit {c} out of range ({self.num_clbits} clbits)")
+        for p in gate.params:
+            if isinstance(p, ParamExpr):
+                size = self.parameters.get(p.parameter.name, 0)
+                self.parameters[p.parameter.name] = max(size, p.parameter.index + 1)
+        self.gates.append(gate)
+
+    def add_register(self, name: str, qubits: Sequence[int]) -> tuple[int, ...]:
+        """Name a group of qubits (little-endian); returns the tuple."""
+        if name in self.registers:
+            raise ValueError(f"register {name!r} already exists")
+        self.registers[name] = tuple(qubits)
+        return self.registers[name]
+
+    def declare_parameters(self, name: str, size: int) -> list[ParamExpr]:
+        """Declare a parameter vector ``name`` of length ``size``; returns its elements."""
+        self.parameters[name] = max(self.parameters.get(name, 0), size)
+        return [ParamExpr(Parameter(name, i)) for i in range(size)]
+
+    def compose(self, other: "Circuit", qubits: Sequence[int] | None = None) -> "Circuit":
+        """Append ``other`` with its qubit ``i`` placed on ``qubits[i]`` (identity if None)."""
+        mapping = list(range(other.num_qubits)) if qubits is None else list(qubits)
+        if len(mapping) != other.num_qubits:
+            raise ValueError(f"compose needs {other.num_qubits} qubits, got {len(mapping)}")
+        for name, size in other.parameters.items():
+            self.parameters[name] = max(self.parameters.get(name, 0), size)
+        if other.num_clbits > self.num_clbits:
+            self.num_clbits = other.num_clbits
+        for g in other.gates:
+            self.add_gate(g.relabel(mapping))
+        self.global_phase += other.global_phase
+        return self
+
+    # ---- whole-circuit transforms -----------------------------------------------------
+    def copy(self) -> "Circuit":
+        """A shallow copy (gates are immutable)."""
+        return Circuit(self.num_qubits, list(self.gates), self.global_phase, self.num_clbits,
+                       dict(self.registers), dict(self.parameters))
+
+    def inverse(self) -> "Circuit":
+        """The adjoint circuit (raises if it measures or resets)."""
+        out = self.copy()
+        out.gates = [g.inverse() for g in reversed(self.gates)]
+        out.global_phase = -self.global_phase
+        return out
+
+    def controlled(self, controls: Sequence[int], num_qubits: int | None = None,
+                   qubits: Sequence[int] | None = None) -> "Circuit":
+        """This circuit controlled on ``controls`` (all |1>), in basis gates.
+
+        The result has ``num_qubits`` qubits (default: ours + len(controls)); our qubit
+        ``i`` goes to ``qubits[i]`` (default ``i``).  The global phase becomes an ``mcp``
+        (or ``p``) gate on the controls.
+        """
+        controls = tuple(int(c) for c in controls)
+        n = num_qubits if num_qubits is not None else self.num_qubits + len(controls)
+        mapping = list(range(self.num_qubits)) if qubits is None else list(qubits)
+        out = Circuit(n, num_clbits=self.num_clbits, parameters=dict(self.parameters))
+        for g in self.gates:
+            for cg in controlled_gates(g.relabel(mapping), controls):
+                out.add_gate(cg)
+        phase = self.global_phase % (2 * math.pi)
+        if abs(phase) > 1e-15 and abs(phase - 2 * math.pi) > 1e-15:
+            if len(controls) == 1:
+                out.append("p", controls, (phase,))
+            else:
+                out.append("mcp", controls, (phase,))
+        return out
+
+    def relabel(self, mapping: Mapping[int, int] | Sequence[int], num_qubits: int | None = None) -> "Circuit":
+        """A copy with qubit ``q`` moved to ``mapping[q]`` (registers follow)."""
+        n = num_qubits if num_qubits is not None else self.num_qubits
+        out = Circuit(n, [g.relabel(mapping) for g in self.gates], self.global_phase,
+                      self.num_clbits, {k: tuple(mapping[q] for q in v) for k, v in self.registers.items()},
+                      dict(self.parameters))
+        return out
+
+    def bind(self, values: Mapping[str, Sequence[float]]) -> "Circuit":
+        """A copy with every symbolic angle bound; ``values[name]`` is a float vector."""
+        for name, size in self.parameters.items():
+            if name not in values:
+                raise KeyError(f"no values for parameter vector {name!r}")
+            if len(values[name]) != size:
+                raise ValueError(f"parameter vector {name!r} has {size} entries, got {len(values[name])}")
+        out = self.copy()
+        out.gates = [g.bind(values) for g in self.gates]
+        out.parameters = {}
+        return out
+
+    # ---- inspection -------------------------------------------------------------------
+    @property
+    def is_parametric(self) -> bool:
+        """True when some gate has a symbolic angle."""
+        return any(g.is_parametric for g in self.gates)
+
+    def count_ops(self) -> dict[str, int]:
+        """Gate counts by name (barriers excluded), sorted by name."""
+        counts: dict[str, int] = {}
+        for g in self.gates:
+            if g.name != "barrier":
+                counts[g.name] = counts.get(g.name, 0) + 1
+        return dict(sorted(counts.items()))
+
+    def depth(self) -> int:
+        """Circuit depth counting every non-barrier gate as one layer on its qubits."""
+        level = [0] * self.num_qubits
+        for g in self.gates:
+            if g.name == "barrier":
+                top = max((level[q] for q in g.qubits), default=0)
+                for q in g.qubits:
+                    level[q] = top
+                continue
+            top = max(level[q] for q in g.qubits) + 1
+            for q in g.qubits:
+                level[q] = top
+        return max(level, default=0)
+
+    def __len__(self) -> int:
+        return len(self.gates)
+
+    def __str__(self) -> str:
+        lines = [f"circuit {self.num_qubits} qubits, {len(self.gates)} gates, global phase {self.global_phase:.12g}"]
+        for name, qs in self.registers.items():
+            lines.append(f"  register {name} = {list(qs)}")
+        lines.extend("  " + str(g) for g in self.gates)
+        return "\n".join(lines)

@@ -1,0 +1,83 @@
+"""User-facing errors.
+
+Every mistake a user can make surfaces as a subclass of :class:`QcompileError`.  The CLI
+prints ``str(error)`` (never a traceback) and exits with status 2.  Errors that point into
+a ``.qtf`` source carry a :class:`SourceLocation` and render as::
+
+    model.qtf:7:12: error: unknown name 'hh'
+        h = layernorm(hh + a)
+                      ^
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SourceLocation:
+    """A position in a ``.qtf`` source: file name, 1-based line and column."""
+
+    file: str
+    line: int
+    column: int
+    source_line: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+class QcompileError(Exception):
+    """Base of every error a user of qcompile can trigger."""
+
+    def __init__(self, message: str, location: SourceLocation | None = None):
+        super().__init__(message)
+        self.message = message
+        self.location = location
+
+    def __str__(self) -> str:
+        if self.location is None:
+            return f"error: {self.message}"
+        loc = self.location
+        text = f"{loc}: error: {self.message}"
+        if loc.source_line:
+            line = loc.source_line.rstrip("\n").expandtabs(1)
+            caret = " " * (max(loc.column, 1) - 1) + "^"
+            text += f"\n    {line}\n    {caret}"
+        return text
+
+
+class QtfSyntaxError(QcompileError):
+    """The ``.qtf`` text does not follow the grammar."""
+
+
+class QtfSemanticError(QcompileError):
+    """The ``.qtf`` text parses but is meaningless: unknown name, shape mismatch, bad dim."""
+
+
+class WeightError(QcompileError):
+    """A weight file is missing, unreadable, pickled, or has wrong names or shapes."""
+
+
+class IRVerifyError(QcompileError):
+    """The IR violates an invariant (an internal error if it happens after a pass)."""
+
+
+class PassError(QcompileError):
+    """A pass was misconfigured (unknown name, bad option) or failed."""
+
+
+class BindError(QcompileError):
+    """An input given to a compiled program is malformed or violates its declared bound."""
+
+
+class SizeError(QcompileError):
+    """The requested circuit is too large to build; use resource estimation instead."""
+
+
+class NotSupportedError(QcompileError):
+    """The request is outside what qcompile will ever do (by design)."""
+
+
+class NotImplementedYetError(QcompileError):
+    """The request is meaningful but qcompile does not implement it yet."""

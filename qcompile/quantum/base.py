@@ -1,0 +1,97 @@
+"""The record every quantum-library construction returns.
+
+A :class:`QuantumBlock` is either a *block encoding* (``kind="block_encoding"``) of a
+matrix A, meaning ``(<0|_anc ⊗ I) U (|0>_anc ⊗ I) = A / alpha`` on the system register,
+or a *subnormalised state* (``kind="state"``) of a vector v, meaning
+``(<0|_anc ⊗ I) U |0...0> = v / alpha``.  ``ancilla_qubits`` are all the qubits that
+start in |0> and are post-selected on 0 (ancillas and flags alike); every other qubit of
+the circuit is a system qubit.  Register values are little-endian in the order
+``system_qubits`` lists them (see :mod:`qcompile.circuit.ir`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from qcompile.circuit.ir import Circuit
+
+#: unitaries are only taken up to this many qubits (2^14 x 2^14 complex = 4 GiB)
+MAX_UNITARY_QUBITS = 12
+
+
+@dataclass
+class QuantumBlock:
+    """A circuit with its subnormalisation ``alpha`` and its register roles.
+
+    ``shape`` is the logical (unpadded) shape of the encoded matrix ``(rows, cols)`` or
+    ``(length,)`` for a state.  ``bind`` (loaders only) maps an input array to the
+    parameter values of ``circuit``.  ``info`` holds construction-specific figures
+    (polynomial degree and error, FABLE's dropped-angle bound, ...).
+    """
+
+    circuit: Circuit
+    alpha: float
+    system_qubits: tuple[int, ...]
+    ancilla_qubits: tuple[int, ...]
+    kind: Literal["block_encoding", "state"]
+    shape: tuple[int, ...]
+    info: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        roles = set(self.system_qubits) | set(self.ancilla_qubits)
+        if len(roles) != len(self.system_qubits) + len(self.ancilla_qubits):
+            raise ValueError("a qubit is both system and ancilla")
+        if roles != set(range(self.circuit.num_qubits)):
+            raise ValueError("every qubit must be a system or an ancilla qubit")
+
+    # ---- emitters ---------------------------------------------------------------------
+    def to_qiskit(self):
+        """The circuit as a ``qiskit.QuantumCircuit``."""
+        from qcompile.backends.qiskit import to_qiskit
+
+        return to_qiskit(self.circuit)
+
+    def to_cirq(self):
+        """The circuit as a ``cirq.Circuit`` on ``LineQubit(0..n-1)``."""
+        from qcompile.backends.cirq import to_cirq
+
+        return to_cirq(self.circuit)
+
+    def qasm(self, version: int = 3) -> str:
+        """OpenQASM text (version 2 needs a bound circuit)."""
+        from qcompile.backends.qasm import to_qasm
+
+        return to_qasm(self.circuit, version=version)
+
+    # ---- small-size checks ------------------------------------------------------------
+    def unitary(self) -> np.ndarray:
+        """The full unitary (Qiskit little-endian order); small bound circuits only."""
+        if self.circuit.num_qubits > MAX_UNITARY_QUBITS:
+            raise ValueError(f"{self.circuit.num_qubits} qubits: too large for a dense unitary")
+        from qcompile.backends.qiskit import unitary
+
+        return unitary(self.circuit)
+
+    def _system_indices(self) -> np.ndarray:
+        """Full-register index of each system value with all ancillas at 0."""
+        n = len(self.system_qubits)
+        vals = np.arange(2**n)
+        idx = np.zeros(2**n, dtype=np.int64)
+        for k, q in enumerate(self.system_qubits):
+            idx |= ((vals >> k) & 1) << q
+        return idx
+
+    def block(self, unitary: np.ndarray | None = None) -> np.ndarray:
+        """``alpha`` × the ancilla-0 block: the encoded matrix (padded) or state vector.
+
+        ``unitary`` may be passed in (e.g. computed from the Cirq emission, reordered to
+        little-endian); by default it is computed with Qiskit.
+        """
+        u = self.unitary() if unitary is None else unitary
+        idx = self._system_indices()
+        if self.kind == "state":
+            return self.alpha * u[idx, 0]
+        return self.alpha * u[np.ix_(idx, idx)]
