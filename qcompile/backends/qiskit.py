@@ -66,3 +66,42 @@ def unitary(circuit: Circuit) -> np.ndarray:
     qc = to_qiskit(circuit)
     qc.remove_final_measurements(inplace=True)
     return Operator(qc).data
+
+
+#: Qiskit gate names that map 1:1 onto circuit-IR gates of the same name.
+_DIRECT = {"h", "x", "y", "z", "s", "sdg", "t", "tdg", "rx", "ry", "rz", "p", "cx", "cz", "swap", "ccx",
+           "measure", "reset", "barrier"}
+#: basis the circuit IR accepts from Qiskit; transpile to it before :func:`from_qiskit`.
+QISKIT_BASIS = ["cx", "rz", "ry", "rx", "h", "x", "y", "z", "s", "sdg", "t", "tdg", "p", "cz", "swap", "ccx"]
+
+
+def from_qiskit(qc: "qiskit.QuantumCircuit") -> Circuit:
+    """Convert a bound Qiskit circuit whose gates are all in :data:`QISKIT_BASIS` (plus
+    ``u``/``u3``/``id``/``measure``/``reset``/``barrier``) into the circuit IR.
+
+    Used to bring Qiskit's synthesis (e.g. ``qs_decomposition``) into our IR; transpile to
+    ``QISKIT_BASIS`` first.  ``u(θ, φ, λ)`` becomes ``rz(λ) ry(θ) rz(φ)`` plus the global
+    phase ``(φ + λ)/2`` (exact).
+    """
+    if qc.parameters:
+        raise ValueError("from_qiskit needs a bound circuit")
+    out = Circuit(qc.num_qubits, num_clbits=qc.num_clbits, global_phase=float(qc.global_phase))
+    for inst in qc.data:
+        op = inst.operation
+        qs = [qc.find_bit(q).index for q in inst.qubits]
+        cs = [qc.find_bit(c).index for c in inst.clbits]
+        name = op.name
+        params = [float(p) for p in op.params]
+        if name in _DIRECT:
+            out.append(name, qs, params, cs)
+        elif name in ("u", "u3"):
+            th, ph, lam = params
+            out.append("rz", qs, (lam,))
+            out.append("ry", qs, (th,))
+            out.append("rz", qs, (ph,))
+            out.global_phase += (ph + lam) / 2
+        elif name == "id":
+            continue
+        else:
+            raise ValueError(f"from_qiskit: gate '{name}' is outside the circuit-IR basis; transpile first")
+    return out
