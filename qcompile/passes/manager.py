@@ -1,0 +1,559 @@
+"""The pass manager: named passes, a registry, pipelines, callbacks for dumps and timing.
+
+The manager is generic over the IR: any object with ``to_text() -> str``,
+``stats() -> dict`` and ``verify() -> None`` (raising ``IRVerifyError``) can flow through
+it.  Passes are either *analyses* (they write results into the property set and return
+None) or *transformations* (they return a NEW IR and never mutate their input).  A pass
+names the analyses it needs in ``requires``; the manager runs a required analysis first
+when its results are not in the property set — passes never call each other.
+
+After a transformation every analysis result is stale: the manager removes the property
+keys each analysis wrote, unless the transformation lists that analysis in ``preserves``.
+
+Output (printing IR, dump files, timing tables) happens only in callbacks, objects with
+``before(pass_, ir, index)`` and ``after(pass_, ir, index, seconds, properties)``;
+``index`` counts the passes actually run (required analyses included) from 1, and
+``properties`` is the :class:`PropertySet`, whose ``last_record`` is the
+:class:`PassRecord` of the pass that just finished.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import io
+import json
+import os
+import pkgutil
+import re
+import sys
+import time
+from dataclasses import dataclass, fields, is_dataclass
+from typing import Any, ClassVar, Iterable, Protocol
+
+from qcompile.errors import IRVerifyError, NotImplementedYetError, PassError, SourceLocation
+
+_NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+_KINDS = ("analysis", "transformation")
+
+
+class IRLike(Protocol):
+    """What the manager needs from an IR object."""
+
+    def to_text(self) -> str: ...
+
+    def stats(self) -> dict: ...
+
+    def verify(self) -> None: ...
+
+
+# --------------------------------------------------------------------------- passes
+class Pass:
+    """Base class of every pass.
+
+    Subclasses set the class attributes ``name`` (kebab-case, unique), ``kind``
+    ("analysis" or "transformation"), ``requires`` (names of analyses that must have run),
+    ``preserves`` (transformations only: analyses whose results stay valid),
+    ``description`` (one line) and ``options`` (option name → default value), and
+    implement :meth:`run`.  ``self.options`` holds the validated options of the instance.
+    """
+
+    name: ClassVar[str] = ""
+    kind: ClassVar[str] = "transformation"
+    requires: ClassVar[tuple[str, ...]] = ()
+    preserves: ClassVar[tuple[str, ...]] = ()
+    description: ClassVar[str] = ""
+    options: dict = {}
+
+    def __init__(self, **options: Any):
+        defaults = dict(type(self).options)
+        for key, value in options.items():
+            if key not in defaults:
+                known = ", ".join(sorted(defaults))
+                what = f"its options are: {known}" if known else "it takes no options"
+                close = difflib.get_close_matches(key, list(defaults), n=1)
+                hint = f"; did you mean '{close[0]}'?" if close else f"; {what}"
+                raise PassError(f"pass '{self.name}' has no option '{key}'{hint}")
+            defaults[key] = _check_option(self.name, key, defaults[key], value)
+        self.options = defaults
+
+    def run(self, ir, properties: dict):
+        """Analyses write into ``properties`` and return None; transformations return new IR."""
+        raise NotImplementedYetError(f"pass '{self.name}' has no run method yet")
+
+    def __repr__(self) -> str:
+        opts = ",".join(f"{k}={v}" for k, v in self.options.items()
+                        if v != type(self).options.get(k))
+        return f"{self.name}{{{opts}}}" if opts else self.name
+
+
+def _check_option(pass_name: str, key: str, default: Any, value: Any) -> Any:
+    """``value`` converted to the type of ``default`` (int → float allowed), or PassError."""
+    if default is None:
+        return value
+    if isinstance(default, bool):
+        ok = isinstance(value, bool)
+    elif isinstance(default, int):
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif isinstance(default, float):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        value = float(value) if ok else value
+    else:
+        ok = isinstance(value, type(default))
+    if not ok:
+        raise PassError(f"option '{key}' of pass '{pass_name}' must be of type "
+                        f"{type(default).__name__}, not {type(value).__name__} ({value!r})")
+    return value
+
+
+# --------------------------------------------------------------------------- registry
+_REGISTRY: dict[str, type[Pass]] = {}
+_DISCOVERED = False
+
+
+def register_pass(cls: type[Pass]) -> type[Pass]:
+    """Class decorator adding a :class:`Pass` subclass to the registry under ``cls.name``."""
+    if not (isinstance(cls, type) and issubclass(cls, Pass)):
+        raise TypeError("register_pass decorates Pass subclasses")
+    if not _NAME_RE.match(cls.name or ""):
+        raise ValueError(f"pass name {cls.name!r} is not kebab-case")
+    if cls.kind not in _KINDS:
+        raise ValueError(f"pass '{cls.name}' has kind {cls.kind!r}; expected one of {_KINDS}")
+    if not cls.description or "\n" in cls.description:
+        raise ValueError(f"pass '{cls.name}' needs a one-line description")
+    if cls.kind == "analysis" and cls.preserves:
+        raise ValueError(f"analysis '{cls.name}' cannot declare preserves")
+    old = _REGISTRY.get(cls.name)
+    if old is not None and (old.__module__, old.__qualname__) != (cls.__module__, cls.__qualname__):
+        raise ValueError(f"pass name '{cls.name}' is already registered by {old.__qualname__}")
+    _REGISTRY[cls.name] = cls
+    return cls
+
+
+def _discover() -> None:
+    """Import every module of the ``qcompile.passes`` package so its passes register."""
+    global _DISCOVERED
+    if _DISCOVERED:
+        return
+    _DISCOVERED = True
+    import qcompile.passes as package
+
+    for info in pkgutil.iter_modules(package.__path__):
+        if info.name != "manager" and not info.name.startswith("_"):
+            importlib.import_module(f"{package.__name__}.{info.name}")
+
+
+def get_pass(name: str, **options: Any) -> Pass:
+    """An instance of the registered pass ``name`` with ``options``; PassError if unknown."""
+    _discover()
+    cls = _REGISTRY.get(name)
+    if cls is None:
+        close = difflib.get_close_matches(name, list(_REGISTRY), n=3)
+        if close:
+            hint = "; did you mean " + " or ".join(f"'{c}'" for c in close) + "?"
+        else:
+            hint = "; run 'qcompile passes' to list them" if _REGISTRY else "; no passes exist yet"
+        raise PassError(f"unknown pass '{name}'{hint}")
+    return cls(**options)
+
+
+def available_passes() -> list[tuple[str, str, str]]:
+    """(name, kind, description) of every registered pass, sorted by name."""
+    _discover()
+    return sorted((c.name, c.kind, c.description) for c in _REGISTRY.values())
+
+
+# --------------------------------------------------------------------------- pipelines
+def _pipeline_error(text: str, column: int, message: str) -> PassError:
+    loc = SourceLocation(file="<pipeline>", line=1, column=column + 1, source_line=text)
+    return PassError(f"{message} at column {column + 1} of the pass pipeline", loc)
+
+
+def _parse_value(raw: str) -> Any:
+    """'true'/'false' → bool, then int, then float, else the string ('"..."' unquoted)."""
+    if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "\"'":
+        return raw[1:-1]
+    low = raw.lower()
+    if low in ("true", "false"):
+        return low == "true"
+    try:
+        return int(raw)
+    except ValueError:
+        pass
+    try:
+        return float(raw)
+    except ValueError:
+        return raw
+
+
+def parse_pipeline(text: str) -> list[Pass]:
+    """Passes from a pipeline string ``"a,b{opt=1,x=foo},c"``.
+
+    Option values are parsed as bool (true/false), int, float, or else a string (quotes
+    optional, needed for ',' '}' '=' inside).  Bad syntax raises PassError with the column.
+    """
+    specs: list[tuple[str, int, dict[str, Any]]] = []
+    i, n = 0, len(text)
+
+    def skip_ws(j: int) -> int:
+        while j < n and text[j].isspace():
+            j += 1
+        return j
+
+    def word(j: int, what: str) -> tuple[str, int]:
+        m = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*").match(text, j)
+        if not m:
+            found = f"'{text[j]}'" if j < n else "the end"
+            raise _pipeline_error(text, j, f"expected {what} but found {found}")
+        return m.group(0), m.end()
+
+    def value(j: int) -> tuple[str, int]:
+        if j < n and text[j] in "\"'":
+            end = text.find(text[j], j + 1)
+            if end < 0:
+                raise _pipeline_error(text, j, "unterminated quoted value")
+            return text[j:end + 1], end + 1
+        k = j
+        while k < n and text[k] not in ",}{=":
+            k += 1
+        raw = text[j:k].strip()
+        if not raw:
+            raise _pipeline_error(text, j, "expected an option value")
+        return raw, k
+
+    i = skip_ws(i)
+    if i == n:
+        raise PassError("the pass pipeline is empty; give pass names separated by commas")
+    while True:
+        start = i
+        name, i = word(i, "a pass name")
+        i = skip_ws(i)
+        opts: dict[str, Any] = {}
+        if i < n and text[i] == "{":
+            i = skip_ws(i + 1)
+            while True:
+                key_col = i
+                key, i = word(i, "an option name")
+                if key in opts:
+                    raise _pipeline_error(text, key_col, f"option '{key}' is given twice")
+                i = skip_ws(i)
+                if i >= n or text[i] != "=":
+                    raise _pipeline_error(text, i, f"expected '=' after option '{key}'")
+                i = skip_ws(i + 1)
+                raw, i = value(i)
+                opts[key] = _parse_value(raw)
+                i = skip_ws(i)
+                if i < n and text[i] == ",":
+                    i = skip_ws(i + 1)
+                    continue
+                if i < n and text[i] == "}":
+                    i = skip_ws(i + 1)
+                    break
+                found = f"'{text[i]}'" if i < n else "the end"
+                raise _pipeline_error(text, i, f"expected ',' or '}}' but found {found}")
+        specs.append((name, start, opts))
+        if i == n:
+            break
+        if text[i] != ",":
+            raise _pipeline_error(text, i, f"expected ',' between passes but found '{text[i]}'")
+        i = skip_ws(i + 1)
+
+    passes = []
+    for name, col, opts in specs:
+        try:
+            passes.append(get_pass(name, **opts))
+        except PassError as exc:
+            raise _pipeline_error(text, col, exc.message) from exc
+    return passes
+
+
+# --------------------------------------------------------------------------- records
+@dataclass(frozen=True)
+class PassRecord:
+    """What one pass run did: position, name, kind, time, stats, property keys written.
+
+    ``required_by`` names the pass whose ``requires`` made the manager run this analysis
+    (None for a pass of the pipeline itself).
+    """
+
+    index: int
+    name: str
+    kind: str
+    seconds: float
+    stats_before: dict
+    stats_after: dict
+    written: tuple[str, ...]
+    required_by: str | None = None
+
+
+class PropertySet(dict):
+    """The property set: a dict of analysis results; ``last_record`` is the latest PassRecord."""
+
+    last_record: PassRecord | None = None
+
+
+# --------------------------------------------------------------------------- manager
+class PassManager:
+    """Runs passes in order, resolving ``requires``, calling callbacks, recording each run.
+
+    ``verify=True`` verifies the input IR and the IR after every pass (IRVerifyError
+    naming the pass) and checks that no pass mutated its input (compares ``to_text()``).
+    """
+
+    def __init__(self, passes: Iterable[Pass], callbacks: Iterable[Any] = (), verify: bool = False):
+        self.passes = list(passes)
+        for p in self.passes:
+            if not isinstance(p, Pass):
+                raise TypeError(f"{p!r} is not a Pass instance")
+        self.callbacks = list(callbacks)
+        self.verify = verify
+        self.properties = PropertySet()
+        self.records: list[PassRecord] = []
+        self._valid: dict[str, tuple[str, ...]] = {}  # analysis name -> keys it wrote
+
+    def run(self, ir):
+        """Run every pass on ``ir`` and return the final IR (``properties``/``records`` reset)."""
+        self.properties = PropertySet()
+        self.records = []
+        self._valid = {}
+        if self.verify:
+            try:
+                ir.verify()
+            except IRVerifyError as exc:
+                raise IRVerifyError(f"the input IR is invalid: {exc.message}", exc.location) from exc
+        stats = dict(ir.stats())
+        for p in self.passes:
+            ir, stats = self._run_with_requires(p, ir, stats, chain=(), required_by=None)
+        return ir
+
+    def _run_with_requires(self, p: Pass, ir, stats: dict, chain: tuple[str, ...],
+                           required_by: str | None):
+        if p.name in chain:
+            raise PassError("passes require each other in a cycle: "
+                            + " -> ".join(chain + (p.name,)))
+        for req in p.requires:
+            if req in self._valid:
+                continue
+            dep = get_pass(req)
+            if dep.kind != "analysis":
+                raise PassError(f"pass '{p.name}' requires '{req}', which is a transformation; "
+                                "only analyses can be required")
+            ir, stats = self._run_with_requires(dep, ir, stats, chain + (p.name,), p.name)
+        return self._run_one(p, ir, stats, required_by)
+
+    def _run_one(self, p: Pass, ir, stats_before: dict, required_by: str | None):
+        index = len(self.records) + 1
+        for cb in self.callbacks:
+            cb.before(p, ir, index)
+        text_before = ir.to_text() if self.verify else None
+        snapshot = dict(self.properties)
+        start = time.perf_counter()
+        result = p.run(ir, self.properties)
+        seconds = time.perf_counter() - start
+        if self.verify and ir.to_text() != text_before:
+            raise PassError(f"pass '{p.name}' mutated its input IR; "
+                            "passes must return a new IR instead")
+        if p.kind == "analysis":
+            if result is not None:
+                raise PassError(f"analysis '{p.name}' returned a value; "
+                                "analyses must only write the property set")
+            new_ir, stats_after = ir, stats_before
+        else:
+            if result is None:
+                raise PassError(f"transformation '{p.name}' returned no IR")
+            new_ir = result
+            stats_after = dict(new_ir.stats())
+        written = tuple(sorted(k for k, v in self.properties.items()
+                               if k not in snapshot or snapshot[k] is not v))
+        if p.kind == "analysis":
+            self._valid[p.name] = written
+        else:
+            for name in [a for a in self._valid if a not in p.preserves]:
+                for key in self._valid.pop(name):
+                    if key not in written:
+                        self.properties.pop(key, None)
+        if self.verify:
+            try:
+                new_ir.verify()
+            except IRVerifyError as exc:
+                raise IRVerifyError(f"the IR is invalid after pass '{p.name}' ({index}): "
+                                    f"{exc.message}", exc.location) from exc
+        record = PassRecord(index=index, name=p.name, kind=p.kind, seconds=seconds,
+                            stats_before=dict(stats_before), stats_after=dict(stats_after),
+                            written=written, required_by=required_by)
+        self.records.append(record)
+        self.properties.last_record = record
+        for cb in self.callbacks:
+            cb.after(p, new_ir, index, seconds, self.properties)
+        return new_ir, stats_after
+
+
+# --------------------------------------------------------------------------- callbacks
+class Callback:
+    """Base of pass-manager callbacks (both hooks do nothing by default)."""
+
+    def before(self, pass_: Pass, ir, index: int) -> None:
+        """Called before pass number ``index`` (from 1) runs on ``ir``."""
+
+    def after(self, pass_: Pass, ir, index: int, seconds: float, properties: PropertySet) -> None:
+        """Called after the pass ran; ``ir`` is its result, ``properties.last_record`` its record."""
+
+
+class PrintIRAfter(Callback):
+    """Prints ``// ----- IR after <name> (<index>) -----`` and the IR text after chosen passes.
+
+    ``names`` is "all", one pass name, or a collection of pass names; ``stream``
+    defaults to ``sys.stdout`` (looked up at print time).
+    """
+
+    def __init__(self, names: str | Iterable[str] = "all", stream=None):
+        if names == "all":
+            self.names = "all"
+        else:
+            self.names = frozenset([names] if isinstance(names, str) else names)
+        self.stream = stream
+
+    def after(self, pass_, ir, index, seconds, properties):
+        if self.names != "all" and pass_.name not in self.names:
+            return
+        out = self.stream if self.stream is not None else sys.stdout
+        text = ir.to_text()
+        out.write(f"// ----- IR after {pass_.name} ({index}) -----\n")
+        out.write(text if text.endswith("\n") else text + "\n")
+
+
+def _jsonable(value: Any) -> Any:
+    """A deterministic JSON-ready version of ``value`` (sets sorted, arrays as lists)."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (set, frozenset)):
+        items = [_jsonable(v) for v in value]
+        return sorted(items, key=lambda v: json.dumps(v, sort_keys=True, default=str))
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _jsonable(getattr(value, f.name)) for f in fields(value)}
+    if hasattr(value, "tolist") and callable(value.tolist):  # NumPy arrays and scalars
+        return _jsonable(value.tolist())
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
+
+
+_DUMP_RE = re.compile(r"^\d{2,}-[a-z0-9-]+\.(ir|json)$")
+
+
+class DumpDir(Callback):
+    """Writes ``NN-<name>.ir`` (IR text) and ``NN-<name>.json`` after every pass.
+
+    The input IR is written as ``00-input.ir``/``00-input.json``.  The JSON holds the
+    pass name, kind, index, stats before/after and the properties the pass wrote, with
+    sorted keys and no timing, so two runs give byte-identical dumps.  Old dump files
+    (names matching ``NN-name.ir|json``) in the directory are removed at the start of a
+    run; other files are left alone.
+    """
+
+    def __init__(self, path):
+        self.path = os.fspath(path)
+
+    def _write(self, stem: str, text: str, meta: dict) -> None:
+        with open(os.path.join(self.path, stem + ".ir"), "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text if text.endswith("\n") else text + "\n")
+        with open(os.path.join(self.path, stem + ".json"), "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(json.dumps(_jsonable(meta), sort_keys=True, indent=2, default=str) + "\n")
+
+    def before(self, pass_, ir, index):
+        if index != 1:
+            return
+        os.makedirs(self.path, exist_ok=True)
+        for entry in sorted(os.listdir(self.path)):
+            if _DUMP_RE.match(entry):
+                os.remove(os.path.join(self.path, entry))
+        self._write("00-input", ir.to_text(), {"index": 0, "pass": "input", "stats": ir.stats()})
+
+    def after(self, pass_, ir, index, seconds, properties):
+        record = properties.last_record
+        meta = {
+            "index": index, "pass": pass_.name, "kind": pass_.kind,
+            "options": dict(pass_.options), "required_by": record.required_by,
+            "stats_before": record.stats_before, "stats_after": record.stats_after,
+            "properties": {k: properties[k] for k in record.written if k in properties},
+        }
+        self._write(f"{index:02d}-{pass_.name}", ir.to_text(), meta)
+
+
+def _flatten(stats: dict, prefix: str = "") -> dict[str, Any]:
+    """Nested stats as one level with dotted keys: {"ops": {"add": 2}} -> {"ops.add": 2}."""
+    flat: dict[str, Any] = {}
+    for key, value in stats.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def _stat_changes(before: dict, after: dict) -> str:
+    """The stats that differ, e.g. ``nodes 10→22, ops.linear 2→6, ops.attention 1→-``."""
+    a, b = _flatten(before), _flatten(after)
+    parts = []
+    for key in sorted(set(a) | set(b)):
+        if a.get(key, "-") != b.get(key, "-"):
+            parts.append(f"{key} {a.get(key, '-')}→{b.get(key, '-')}")
+    return ", ".join(parts)
+
+
+class TimePasses(Callback):
+    """Collects each pass's seconds and stat changes; ``.table()`` (rich) and ``.text()``."""
+
+    def __init__(self):
+        self.rows: list[tuple[int, str, str, float, str]] = []
+
+    def after(self, pass_, ir, index, seconds, properties):
+        record = properties.last_record
+        self.rows.append((index, pass_.name, pass_.kind, seconds,
+                          _stat_changes(record.stats_before, record.stats_after)))
+
+    @property
+    def total(self) -> float:
+        """Seconds spent in all passes together."""
+        return sum(r[3] for r in self.rows)
+
+    def table(self):
+        """A ``rich.table.Table`` with one row per pass and a total."""
+        from rich.table import Table
+
+        table = Table(title="pass timing")
+        for col, just in (("#", "right"), ("pass", "left"), ("kind", "left"),
+                          ("ms", "right"), ("%", "right"), ("changes", "left")):
+            table.add_column(col, justify=just)
+        total = self.total
+        for index, name, kind, seconds, changes in self.rows:
+            pct = 100.0 * seconds / total if total > 0 else 0.0
+            table.add_row(str(index), name, kind, f"{seconds * 1e3:.3f}", f"{pct:.1f}", changes)
+        table.add_row("", "total", "", f"{total * 1e3:.3f}", "100.0" if total > 0 else "0.0", "")
+        return table
+
+    def text(self) -> str:
+        """The same table as plain text (fixed-width columns)."""
+        header = ("#", "pass", "kind", "ms", "%", "changes")
+        total = self.total
+        rows = [header]
+        for index, name, kind, seconds, changes in self.rows:
+            pct = 100.0 * seconds / total if total > 0 else 0.0
+            rows.append((str(index), name, kind, f"{seconds * 1e3:.3f}", f"{pct:.1f}", changes))
+        rows.append(("", "total", "", f"{total * 1e3:.3f}", "100.0" if total > 0 else "0.0", ""))
+        widths = [max(len(r[c]) for r in rows) for c in range(5)]
+        buf = io.StringIO()
+        for r in rows:
+            cells = [r[0].rjust(widths[0]), r[1].ljust(widths[1]), r[2].ljust(widths[2]),
+                     r[3].rjust(widths[3]), r[4].rjust(widths[4]), r[5]]
+            buf.write("  ".join(cells).rstrip() + "\n")
+        return buf.getvalue()
+
+
+__all__ = [
+    "Callback", "DumpDir", "IRLike", "Pass", "PassManager", "PassRecord", "PrintIRAfter",
+    "PropertySet", "TimePasses", "available_passes", "get_pass", "parse_pipeline",
+    "register_pass",
+]

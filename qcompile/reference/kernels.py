@@ -1,0 +1,200 @@
+"""NumPy reference kernels with PyTorch's conventions (float64).
+
+Every function here is plain NumPy math on float64 arrays and mirrors one PyTorch module
+or functional (``nn.Linear``, ``F.gelu``, ``nn.LayerNorm``, ``nn.MultiheadAttention``,
+``nn.TransformerEncoderLayer``), so that the tensor-IR interpreter can reproduce a trained
+PyTorch model to round-off.  Sequences are unbatched: ``x`` has shape ``[seq, d]``
+(PyTorch's ``batch_first=True`` with the batch dimension dropped).
+
+*Surrogate mode.*  The compiler replaces each nonlinearity by a polynomial.  The kernels
+take the nonlinearity as a callable (``exp`` for softmax and attention, ``act`` for the
+feed-forward activation) so the same code computes both the exact and the surrogate
+reference.  A custom ``exp`` is applied to the *raw* scores (no max shift, see
+:func:`softmax`), because the compiled circuit applies its polynomial to the raw scores.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Mapping
+
+import numpy as np
+
+ArrayFn = Callable[[np.ndarray], np.ndarray]
+
+#: state_dict names of one ``nn.TransformerEncoderLayer`` (without any prefix)
+ENCODER_LAYER_WEIGHT_NAMES = (
+    "self_attn.in_proj_weight", "self_attn.in_proj_bias",
+    "self_attn.out_proj.weight", "self_attn.out_proj.bias",
+    "linear1.weight", "linear1.bias", "linear2.weight", "linear2.bias",
+    "norm1.weight", "norm1.bias", "norm2.weight", "norm2.bias",
+)
+
+
+def _f64(a) -> np.ndarray:
+    return np.asarray(a, dtype=np.float64)
+
+
+def linear(x, weight, bias=None) -> np.ndarray:
+    """``nn.Linear``: y = x Wᵀ + b, with W of shape [out, in] and b of shape [out]."""
+    y = _f64(x) @ _f64(weight).T
+    if bias is not None:
+        y = y + _f64(bias)
+    return y
+
+
+def gelu(x) -> np.ndarray:
+    """Exact (erf) GELU, ``F.gelu(approximate="none")``: 0.5·x·(1 + erf(x/√2))."""
+    from scipy.special import erf
+
+    x = _f64(x)
+    return 0.5 * x * (1.0 + erf(x / np.sqrt(2.0)))
+
+
+def relu(x) -> np.ndarray:
+    """ReLU: max(x, 0)."""
+    return np.maximum(_f64(x), 0.0)
+
+
+def softmax(x, axis: int = -1, exp: ArrayFn = np.exp) -> np.ndarray:
+    """softmax(x)_i = exp(x_i) / Σ_j exp(x_j) along ``axis``.
+
+    With ``exp=np.exp`` the scores are shifted by their maximum first (the usual stable
+    evaluation; mathematically identical).  With any other ``exp`` (a polynomial
+    surrogate of exp) the scores are NOT shifted: the surrogate is applied to the raw
+    scores, exactly as the compiled circuit applies its polynomial, and the result is
+    e_i / Σ_j e_j with e = exp(x).  Entries equal to −inf (masked positions) get weight
+    exactly 0 for any ``exp``; a row whose entries are all −inf is an error.
+    """
+    x = _f64(x)
+    masked = np.isneginf(x)
+    if np.any(np.all(masked, axis=axis)):
+        raise ValueError("softmax over a row whose entries are all -inf")
+    if exp is np.exp:
+        shifted = x - np.max(x, axis=axis, keepdims=True)
+        e = np.exp(shifted)
+    else:
+        e = _f64(exp(np.where(masked, 0.0, x)))
+        e = np.where(masked, 0.0, e)
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def layernorm(x, weight=None, bias=None, eps: float = 1e-5, axis: int = -1) -> np.ndarray:
+    """``nn.LayerNorm``: (x − mean) / √(var + eps) · γ + β along ``axis``.
+
+    ``var`` is the biased variance (divide by n), as in PyTorch.  ``weight`` (γ) and
+    ``bias`` (β) default to 1 and 0.  The surrogate reference uses ``eps=0``.
+    """
+    x = _f64(x)
+    mean = np.mean(x, axis=axis, keepdims=True)
+    centred = x - mean
+    var = np.mean(centred * centred, axis=axis, keepdims=True)
+    y = centred / np.sqrt(var + eps)
+    if weight is not None:
+        y = y * _f64(weight)
+    if bias is not None:
+        y = y + _f64(bias)
+    return y
+
+
+def posenc(seq: int, d: int) -> np.ndarray:
+    """Sinusoidal positional encoding, shape [seq, d].
+
+    PE(pos, 2i) = sin(pos / 10000^(2i/d)) and PE(pos, 2i+1) = cos(pos / 10000^(2i/d)),
+    for pos = 0..seq−1 (an odd ``d`` ends with a sine column).
+    """
+    pos = np.arange(seq, dtype=np.float64)[:, None]
+    even = np.arange(0, d, 2, dtype=np.float64)
+    angles = pos / np.power(10000.0, even / d)
+    pe = np.zeros((seq, d), dtype=np.float64)
+    pe[:, 0::2] = np.sin(angles)
+    pe[:, 1::2] = np.cos(angles[:, : d // 2])
+    return pe
+
+
+def causal_mask(seq: int) -> np.ndarray:
+    """Additive causal mask, shape [seq, seq]: 0 where key ≤ query, −inf above the diagonal.
+
+    Same as ``nn.Transformer.generate_square_subsequent_mask(seq)``.
+    """
+    mask = np.zeros((seq, seq), dtype=np.float64)
+    mask[np.triu_indices(seq, k=1)] = -np.inf
+    return mask
+
+
+def multihead_attention(x, in_proj_weight, in_proj_bias, out_proj_weight, out_proj_bias,
+                        heads: int, causal: bool = False, exp: ArrayFn = np.exp) -> np.ndarray:
+    """Self-attention as ``nn.MultiheadAttention(x, x, x)``, x of shape [seq, d].
+
+    [q, k, v] = x W_inᵀ + b_in (W_in is [3d, d], rows in the order q, k, v); each is split
+    into ``heads`` blocks of d_h = d/heads columns; per head
+    o_h = softmax((q_h/√d_h) k_hᵀ + M) v_h with M the causal mask (−inf above the
+    diagonal) when ``causal``; the heads are concatenated and y = o W_outᵀ + b_out.
+    ``exp`` is passed to :func:`softmax` (masked entries get weight exactly 0).
+    """
+    x = _f64(x)
+    seq, d = x.shape
+    if d % heads:
+        raise ValueError(f"d_model {d} is not divisible by heads {heads}")
+    dh = d // heads
+    qkv = linear(x, in_proj_weight, in_proj_bias)
+    q, k, v = qkv[:, :d], qkv[:, d:2 * d], qkv[:, 2 * d:]
+    q = q / np.sqrt(dh)
+    mask = causal_mask(seq) if causal else np.zeros((seq, seq))
+    out = np.empty((seq, d), dtype=np.float64)
+    for h in range(heads):
+        cols = slice(h * dh, (h + 1) * dh)
+        scores = q[:, cols] @ k[:, cols].T + mask
+        out[:, cols] = softmax(scores, axis=-1, exp=exp) @ v[:, cols]
+    return linear(out, out_proj_weight, out_proj_bias)
+
+
+def encoder_layer(x, weights: Mapping[str, np.ndarray], heads: int, norm_first: bool = False,
+                  activation: str = "gelu", eps: float = 1e-5, exp: ArrayFn = np.exp,
+                  act: ArrayFn | None = None, causal: bool = False) -> np.ndarray:
+    """``nn.TransformerEncoderLayer`` (dropout 0, eval mode) on x of shape [seq, d].
+
+    With SA the self-attention of :func:`multihead_attention`, FF(h) =
+    linear2(act(linear1(h))) and LN1, LN2 the two layer norms (``eps``):
+    post-LN (default): x ← LN1(x + SA(x)); x ← LN2(x + FF(x)).
+    pre-LN (``norm_first``): x ← x + SA(LN1(x)); x ← x + FF(LN2(x)).
+    ``weights`` uses the layer's state_dict names without prefix
+    (:data:`ENCODER_LAYER_WEIGHT_NAMES`).  ``activation`` is "gelu" (erf) or "relu";
+    ``act``, when given, replaces it (a surrogate polynomial); ``exp`` is the softmax's
+    exponential; ``causal`` applies the causal mask (``is_causal``/``src_mask``).
+    """
+    if act is None:
+        if activation == "gelu":
+            act = gelu
+        elif activation == "relu":
+            act = relu
+        else:
+            raise ValueError(f"unknown activation {activation!r}; expected 'gelu' or 'relu'")
+    w = weights
+
+    def sa(h):
+        return multihead_attention(h, w["self_attn.in_proj_weight"], w["self_attn.in_proj_bias"],
+                                   w["self_attn.out_proj.weight"], w["self_attn.out_proj.bias"],
+                                   heads, causal=causal, exp=exp)
+
+    def ff(h):
+        hidden = _f64(act(linear(h, w["linear1.weight"], w["linear1.bias"])))
+        return linear(hidden, w["linear2.weight"], w["linear2.bias"])
+
+    def ln1(h):
+        return layernorm(h, w["norm1.weight"], w["norm1.bias"], eps=eps)
+
+    def ln2(h):
+        return layernorm(h, w["norm2.weight"], w["norm2.bias"], eps=eps)
+
+    x = _f64(x)
+    if norm_first:
+        x = x + sa(ln1(x))
+        return x + ff(ln2(x))
+    x = ln1(x + sa(x))
+    return ln2(x + ff(x))
+
+
+__all__ = [
+    "ENCODER_LAYER_WEIGHT_NAMES", "causal_mask", "encoder_layer", "gelu", "layernorm",
+    "linear", "multihead_attention", "posenc", "relu", "softmax",
+]
