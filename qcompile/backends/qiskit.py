@@ -19,7 +19,7 @@ def to_qiskit(circuit: Circuit) -> "qiskit.QuantumCircuit":
     """The Qiskit circuit with the same qubits, gates, parameters and global phase."""
     from qiskit import QuantumCircuit
     from qiskit.circuit import ParameterVector
-    from qiskit.circuit.library import MCXGate, ZGate, PhaseGate
+    from qiskit.circuit.library import MCPhaseGate, MCXGate, ZGate
 
     qc = QuantumCircuit(circuit.num_qubits, circuit.num_clbits, global_phase=circuit.global_phase)
     vectors = {name: ParameterVector(name, size) for name, size in sorted(circuit.parameters.items())}
@@ -42,12 +42,12 @@ def to_qiskit(circuit: Circuit) -> "qiskit.QuantumCircuit":
             if len(q) == 1:
                 qc.z(q[0])
             else:
-                qc.append(ZGate().control(len(q) - 1), q)
+                qc.append(ZGate().control(len(q) - 1, annotated=False), q)
         elif n == "mcp":
             if len(q) == 1:
                 qc.p(p[0], q[0])
             else:
-                qc.append(PhaseGate(p[0]).control(len(q) - 1), q)
+                qc.append(MCPhaseGate(p[0], len(q) - 1), q)
         elif n == "measure":
             qc.measure(q[0], g.clbits[0])
         elif n == "barrier":

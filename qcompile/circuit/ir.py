@@ -74,6 +74,12 @@ class ParamExpr:
 
     __radd__ = __add__
 
+    def __sub__(self, c: float) -> "ParamExpr":
+        return self + (-float(c))
+
+    def __rsub__(self, c: float) -> "ParamExpr":
+        return -self + c
+
     def bind(self, values: Mapping[str, Sequence[float]]) -> float:
         """The numeric angle for parameter-vector values ``values[name][index]``."""
         return self.coeff * float(values[self.parameter.name][self.parameter.index]) + self.offset

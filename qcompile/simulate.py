@@ -1,0 +1,131 @@
+"""Simulate circuit-IR circuits with Qiskit (quantum_info / Aer) or Cirq — no own simulator.
+
+Orders:
+
+* :func:`statevector` returns amplitudes little-endian: index ``k = Σ_i b_i 2^i`` where
+  ``b_i`` is qubit ``i`` (Qiskit's order; the Cirq path reorders, see
+  :mod:`qcompile.backends.cirq`).
+* :func:`sample_counts` returns ``{bitstring: count}`` over *all* ``num_clbits`` classical
+  bits, written Qiskit-style with clbit ``num_clbits-1`` leftmost and clbit 0 rightmost,
+  so ``int(bitstring, 2) = Σ_j c_j 2^j``.  A clbit measured several times holds its last
+  result; a clbit never measured reads 0.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from qcompile.circuit.ir import Circuit
+
+BACKENDS = ("qiskit", "cirq")
+
+Values = Mapping[str, Sequence[float]]
+
+
+def _check_backend(backend: str) -> None:
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown simulation backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+
+
+def _bound(circuit: Circuit, values: Values | None) -> Circuit:
+    if circuit.is_parametric:
+        if values is None:
+            raise ValueError("the circuit is parametric: pass values={name: vector}")
+        return circuit.bind(values)
+    return circuit
+
+
+def statevector(circuit: Circuit, backend: str = "qiskit", values: Values | None = None,
+                seed: int | None = None) -> np.ndarray:
+    """The final state from |0…0> (little-endian), parameters bound with ``values``.
+
+    ``qiskit``: ``qiskit.quantum_info.Statevector`` for unitary circuits (final
+    measurements dropped), Aer's statevector method when mid-circuit measure/reset occur;
+    ``cirq``: ``cirq.Simulator(dtype=complex128)`` with a ``ParamResolver``.  With
+    measure/reset the state is one random trajectory (``seed`` fixes it).
+    """
+    _check_backend(backend)
+    if backend == "cirq":
+        from qcompile.backends.cirq import statevector_cirq
+
+        return statevector_cirq(circuit, values if circuit.is_parametric else None, seed=seed)
+    from qcompile.backends.qiskit import to_qiskit
+
+    qc = to_qiskit(_bound(circuit, values))
+    qc.remove_final_measurements(inplace=True)
+    if not any(inst.operation.name in ("measure", "reset") for inst in qc.data):
+        from qiskit.quantum_info import Statevector
+
+        return np.asarray(Statevector(qc).data, dtype=np.complex128)
+    from qiskit import transpile
+    from qiskit_aer import AerSimulator
+
+    qc.save_statevector()
+    sim = AerSimulator(method="statevector", precision="double")
+    result = sim.run(transpile(qc, sim), shots=1, seed_simulator=seed).result()
+    return np.asarray(result.get_statevector(), dtype=np.complex128)
+
+
+def unitary(circuit: Circuit, backend: str = "qiskit", values: Values | None = None) -> np.ndarray:
+    """The circuit's unitary (little-endian rows/columns), parameters bound with ``values``.
+
+    ``qiskit``: ``qiskit.quantum_info.Operator``; ``cirq``: ``cirq.unitary`` with the
+    reversed qubit order.  Measure/reset are rejected (final measurements are dropped on
+    the Qiskit path only if nothing follows them).
+    """
+    _check_backend(backend)
+    bound = _bound(circuit, values)
+    if backend == "cirq":
+        from qcompile.backends.cirq import unitary_cirq
+
+        return unitary_cirq(bound)
+    from qcompile.backends.qiskit import unitary as unitary_qiskit
+
+    return unitary_qiskit(bound)
+
+
+def sample_counts(circuit: Circuit, shots: int, backend: str = "qiskit", values: Values | None = None,
+                  seed: int | None = None) -> dict[str, int]:
+    """Sample ``shots`` runs and count the classical-bit strings (order in the module doc).
+
+    ``qiskit`` uses ``qiskit_aer.AerSimulator``; ``cirq`` uses ``cirq.Simulator.run``
+    (keys ``c{j}``).  A circuit that measures nothing gives ``{"0" * num_clbits: shots}``.
+    """
+    _check_backend(backend)
+    if shots <= 0:
+        raise ValueError("shots must be positive")
+    bound = _bound(circuit, values)
+    m = bound.num_clbits
+    if m == 0 or not any(g.name == "measure" for g in bound.gates):
+        return {"0" * m: shots}
+    if backend == "qiskit":
+        from qiskit import transpile
+        from qiskit_aer import AerSimulator
+
+        from qcompile.backends.qiskit import to_qiskit
+
+        sim = AerSimulator()
+        qc = to_qiskit(bound)
+        raw = sim.run(transpile(qc, sim), shots=shots, seed_simulator=seed).result().get_counts()
+        counts: dict[str, int] = {}
+        for key, n in raw.items():
+            k = key.replace(" ", "").zfill(m) if m else ""
+            counts[k] = counts.get(k, 0) + int(n)
+        return dict(sorted(counts.items()))
+    import cirq
+
+    from qcompile.backends.cirq import to_cirq
+
+    result = cirq.Simulator(dtype=np.complex128, seed=seed).run(to_cirq(bound), repetitions=shots)
+    bits = np.zeros((shots, m), dtype=np.int64)
+    for j in range(m):
+        rec = result.records.get(f"c{j}")
+        if rec is not None:
+            bits[:, j] = rec[:, -1, 0]
+    counts = {}
+    for row in bits:
+        k = "".join(str(int(b)) for b in row[::-1])
+        counts[k] = counts.get(k, 0) + 1
+    return dict(sorted(counts.items()))
