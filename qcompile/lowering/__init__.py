@@ -1,0 +1,1 @@
+"""Lowering of the tensor IR to the quantum IR (staged linear forms) and to circuits."""

@@ -1,0 +1,51 @@
+"""Input preparation: the classical part that turns user inputs into loadable matrices.
+
+Float inputs are loaded as they are.  Token ids and text go through the embedding lookup
+and positional encoding here (O(seq · d), no weight matrix is multiplied), and the result
+is loaded with the bound the lowering derived from the weights (‖E[ids] + PE‖_F ≤
+√seq·max‖E_v‖ + ‖PE‖_F).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from qcompile.errors import BindError
+from qcompile.lowering.symbolic import Lowered
+
+
+def prepare_matrices(model, lowered: Lowered, x) -> dict[str, np.ndarray]:
+    """The matrix inputs of ``lowered`` for the user input ``x`` (validated by
+    :func:`qcompile.reference.interpreter.bind_inputs`: shapes, bounds, alphabets)."""
+    from qcompile.reference import kernels
+    from qcompile.reference.interpreter import bind_inputs
+
+    values = bind_inputs(model, x)
+    graph = model.ir
+    env: dict[int, np.ndarray] = {}
+    out = {}
+    for name, mi in lowered.matrix_inputs.items():
+        if mi.node is None:
+            continue
+        for node, op in graph.nodes():
+            if node > mi.node:
+                break
+            if node in env:
+                continue
+            args = [env.get(i) for i in op.inputs]
+            if op.opname == "input":
+                env[node] = values[op.name]
+            elif op.opname == "embed":
+                env[node] = np.asarray(model.weights[op.weight], float)[args[0]]
+            elif op.opname == "posenc":
+                env[node] = kernels.posenc(op.seq, op.features)
+            elif op.opname == "add" and all(a is not None for a in args):
+                env[node] = args[0] + args[1]
+            elif op.opname == "scale" and args[0] is not None:
+                env[node] = op.factor * args[0]
+        mat = np.asarray(env[mi.node], dtype=np.float64)
+        norm = float(np.linalg.norm(mat))
+        if norm > mi.bound * (1 + 1e-12):
+            raise BindError(f"prepared input {name} has norm {norm:.6g} above its bound {mi.bound:.6g}")
+        out[name] = mat
+    return out

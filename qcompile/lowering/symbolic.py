@@ -1,0 +1,617 @@
+"""Lower the tensor IR of one selected token into staged linear forms (the quantum IR).
+
+The tensor IR is evaluated *symbolically*: every value is the linear form
+(:mod:`qcompile.lowering.forms`) of one of its rows, with the token left generic
+(:data:`~qcompile.lowering.forms.ROW`).  The rules, one per op:
+
+* ``input`` (float) — the row ``x_t`` of a matrix input; token/text inputs, ``embed`` and
+  ``posenc`` (and sums and scalings of them) are *input preparation*: computed classically
+  at bind time into a float matrix input with a bound derived from the weights.
+* ``linear`` — a dense factor ``I ⊗ W`` and a constant ``1 ⊗ b``; ``add``/``scale`` — form
+  algebra; ``split_heads``/``merge_heads``/``transpose`` — leg bookkeeping (free).
+* ``matmul`` of a row value with an all-token value (attention): the all-token value's rows
+  are ``M x_s + c``, so it acts on the row as ``(I_B ⊗ X)·G`` (scores) or ``H·(I_B ⊗ Xᵀ)``
+  (values), ``G``/``H`` rearrangements of ``M`` and rank-one dense maps for ``c``.
+* ``softmax`` — ``e = exp(scores)`` by QSVT (a :class:`~qcompile.lowering.forms.Nonlinear`
+  source), masked for causal attention.  The normalisation ``1/Z`` is *eliminated* when the
+  only consumer is a layer norm reached through linear ops with one head
+  (``LN(x + Vᵀe/Z) = LN(Z·x + Vᵀe)``, ``Z·x = x 1ᵀ e``: a rank-one factor); otherwise it
+  ends a stage whose glue divides each head's block by its sum.
+* ``layernorm`` — centering ``I − 11ᵀ/d`` (a dense factor, folded), then a normalisation
+  point: the stage ends, its glue normalises the read-out vector (eps = 0, as the surrogate
+  reference), and the next stage loads it and applies ``√d·diag(γ)`` and ``β``.  When the
+  normalised value is needed for every token (pre-LN attention reads LN(x) of all keys),
+  the stage computes all rows at once and its glue normalises each row.
+* ``gelu``/``relu`` — elementwise QSVT (a nonlinear source).
+
+The result is a :class:`Lowered` program: a list of :class:`Stage` records, each a linear
+form of the selected token (or of every token) plus the glue that turns its read-out into
+the next stage's input.  Polynomials are chosen by a *policy* callback when each nonlinear
+source is created (its argument's subnormalisation is known then).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Callable
+
+import numpy as np
+
+from qcompile.errors import NotImplementedYetError, QcompileError
+from qcompile.lowering import forms as F
+from qcompile.lowering.forms import ROW, Form
+
+#: op names that are classical input preparation when all their operands are
+PREP_OPS = ("input", "embed", "posenc", "add", "scale")
+
+
+@dataclass(frozen=True)
+class MatrixInput:
+    """A float matrix the circuits load parametrically: a model input, the result of
+    input preparation (``node``), or the all-token output of a stage (``stage``)."""
+
+    name: str
+    seq: int
+    features: int
+    bound: float
+    node: int | None = None
+    stage: int | None = None
+
+    def row(self, token: int = ROW) -> F.InputRow:
+        """The source for one of its rows."""
+        return F.InputRow(self.name, self.seq, self.features, self.bound, token)
+
+    def matrix(self, transpose: bool = False, batch: int = 1) -> F.InputMatrix:
+        """The factor ``I_batch ⊗ X`` (or ``Xᵀ``)."""
+        return F.InputMatrix(self.name, self.seq, self.features, self.bound, transpose, batch)
+
+
+@dataclass(frozen=True)
+class Glue:
+    """What happens classically between a stage and the next one.
+
+    ``kind``: ``"normalize"`` (divide the read-out vector by its 2-norm: layer norm),
+    ``"normalize_rows"`` (each of ``rows`` rows by its own norm: layer norm of every
+    token), ``"block_sum"`` (divide each of ``blocks`` blocks by its entry sum: softmax
+    normalisation per head).  ``produces`` names the next stages' input.
+    """
+
+    kind: str
+    produces: str
+    blocks: int = 1
+    rows: int = 1
+    node: int | None = None
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One circuit: the form it prepares (``rows="one"``: the selected token's row,
+    ``rows="all"``: every row, the token register kept as the high part of the output),
+    its output length, and the glue after it (None for the last stage)."""
+
+    index: int
+    form: Form
+    rows: str
+    glue: Glue | None
+    seq: int = 1
+
+    @property
+    def alpha(self) -> float:
+        """The stage circuit's subnormalisation (for ``rows="all"``: of the whole matrix)."""
+        if self.rows == "all":
+            return self.form.alpha * _all_rows_factor(self.form, self.seq)
+        return self.form.alpha
+
+
+def _all_rows_factor(form: Form, seq: int) -> float:
+    """Extra subnormalisation of the all-rows circuit of ``form``: constants are spread
+    over the token register as ``√seq |+⟩ ⊗ c`` (factor √seq); input rows come with their
+    token already (the loader prepares all rows at once, factor 1)."""
+    factors = [np.sqrt(seq) if isinstance(t.source, F.Const) else 1.0 for t in form.terms]
+    # the LCU's alpha is Σ |c| α_k f_k; return the ratio to Σ |c| α_k
+    total = sum(t.alpha for t in form.terms)
+    return float(sum(t.alpha * f for t, f in zip(form.terms, factors)) / total) if total else 1.0
+
+
+@dataclass
+class Lowered:
+    """The quantum IR of one model and token: stages, matrix inputs, nonlinear sources."""
+
+    model_name: str
+    token: int
+    stages: list[Stage]
+    matrix_inputs: dict[str, MatrixInput]
+    nonlinear: list[F.Nonlinear] = field(default_factory=list)
+    output_dim: int = 0
+
+    def to_text(self) -> str:
+        """Deterministic text (quantum-IR dump)."""
+        from qcompile.lowering.printer import print_lowered
+
+        return print_lowered(self)
+
+    def stats(self) -> dict:
+        """Stage count, terms per stage, alphas and polynomial degrees."""
+        return {
+            "stages": len(self.stages),
+            "terms": [len(s.form.terms) for s in self.stages],
+            "alpha": [float(f"{s.alpha:.12g}") for s in self.stages],
+            "nonlinear": {f"%{n.node}": getattr(n.polynomial, "degree", None) for n in self.nonlinear},
+        }
+
+    def verify(self) -> None:
+        """Check that every stage's inputs are produced before it is used."""
+        from qcompile.errors import IRVerifyError
+
+        produced = set(self.matrix_inputs)
+        for st in self.stages:
+            for src in st.form.sources():
+                name = getattr(src, "name", None)
+                if isinstance(src, (F.InputRow, F.StageInput)) and name not in produced:
+                    raise IRVerifyError(f"stage {st.index} reads {name} before it is produced")
+            if st.glue is not None:
+                produced.add(st.glue.produces)
+
+
+# ---- values during evaluation ------------------------------------------------------------
+
+
+@dataclass
+class _Pending:
+    """A softmax normaliser not applied yet: the value is ``plain + over / Z`` with
+    ``Z = 1ᵀ e`` (one head)."""
+
+    over: Form
+    e: Form
+    node: int
+
+
+@dataclass
+class _Val:
+    """A tensor value during symbolic evaluation.
+
+    ``row``: the name of its token leg (``t`` or, once transposed for attention, ``s``) or
+    None; ``form``: the linear form of one row over the other legs (flattened row-major in
+    leg order); ``pending``: a softmax normaliser not applied yet; ``masked``: scores with
+    a causal mask to apply at the softmax; ``prep``: an input-preparation value (holds a
+    :class:`MatrixInput` once it feeds the quantum part)."""
+
+    legs: tuple
+    row: str | None
+    form: Form | None = None
+    pending: _Pending | None = None
+    masked: bool = False
+    prep: bool = False
+    bound: float = 0.0
+
+    @property
+    def names(self):
+        return tuple(leg.name for leg in self.legs)
+
+    @property
+    def other(self):
+        """The non-token legs, in order."""
+        return tuple(leg for leg in self.legs if leg.name != self.row)
+
+
+def _prod(legs) -> int:
+    n = 1
+    for leg in legs:
+        n *= leg.dim
+    return n
+
+
+# ---- the evaluator -----------------------------------------------------------------------
+
+
+PolicyFn = Callable[[str, float, int], object]
+
+
+class _Lowerer:
+    def __init__(self, model, token: int, policy: PolicyFn, eliminable: set[int]):
+        self.model = model
+        self.graph = model.ir
+        self.weights = model.weights
+        self.token = token
+        self.policy = policy
+        self.eliminable = eliminable
+        self.stages: list[Stage] = []
+        self.inputs: dict[str, MatrixInput] = {}
+        self.nonlinear: list[F.Nonlinear] = []
+        self.vals: dict[int, _Val] = {}
+        self.prep_nodes = _prep_nodes(self.graph)
+
+    # -- helpers
+    def fail(self, op, message: str):
+        raise NotImplementedYetError(message, op.loc)
+
+    def weight(self, name, rows=None):
+        w = np.asarray(self.weights[name], dtype=np.float64)
+        return w if rows is None else w[rows]
+
+    def row_form(self, node: int, op) -> _Val:
+        """The value of ``node`` as a row form (turning input preparation into a matrix
+        input the first time a quantum op reads it)."""
+        v = self.vals[node]
+        if v.prep:
+            mi = self.inputs.get(f"%{node}")
+            if mi is None:
+                src_op = self.graph.op(node)
+                name = src_op.name if src_op.opname == "input" else f"%{node}"
+                seq, feat = v.legs[0].dim, v.legs[1].dim
+                mi = MatrixInput(name, seq, feat, v.bound, node=node)
+                self.inputs[f"%{node}"] = mi
+                self.inputs[name] = mi
+            return _Val(v.legs, "t", F.source_form(mi.row()))
+        return v
+
+    def new_nonlinear(self, function: str, arg: Form, node: int) -> F.Nonlinear:
+        poly = self.policy(function, arg.alpha, node)
+        nl = F.Nonlinear(function, arg, node, poly)
+        self.nonlinear.append(nl)
+        return nl
+
+    def end_stage(self, form: Form, rows: str, glue: Glue | None, seq: int = 1) -> None:
+        f = F.instantiate(form, self.token) if rows == "one" else form
+        self.stages.append(Stage(len(self.stages), f, rows, glue, seq))
+
+    # -- main loop
+    def run(self) -> Lowered:
+        out_dim = 0
+        for node, op in self.graph.nodes():
+            handler = getattr(self, "op_" + op.opname, None)
+            if handler is None:
+                self.fail(op, f"lowering of '{op.opname}' to circuits is not implemented yet")
+            if node in self.prep_nodes:
+                self.vals[node] = self.prep(node, op)
+                continue
+            result = handler(node, op)
+            if result is not None:
+                self.vals[node] = result
+            if op.opname == "select_token":
+                out_dim = result.form.dim if result is not None else 0
+        return Lowered(self.model.name, self.token, self.stages, _unique_inputs(self.inputs),
+                       self.nonlinear, out_dim)
+
+    # -- input preparation
+    def prep(self, node, op) -> _Val:
+        legs = op.type.legs
+        if op.opname == "input":
+            if op.kind == "float":
+                return _Val(legs, "t", prep=True, bound=float(op.bound))
+            return _Val(legs, "t", prep=True, bound=0.0)
+        if op.opname == "posenc":
+            from qcompile.reference.kernels import posenc
+
+            return _Val(legs, "t", prep=True, bound=float(np.linalg.norm(posenc(op.seq, op.features))))
+        if op.opname == "embed":
+            e = self.weight(op.weight)
+            seq = legs[0].dim
+            return _Val(legs, "t", prep=True, bound=float(np.sqrt(seq) * np.linalg.norm(e, axis=1).max()))
+        if op.opname == "add":
+            a, b = (self.vals[i] for i in op.inputs)
+            return _Val(legs, "t", prep=True, bound=a.bound + b.bound)
+        if op.opname == "scale":
+            return _Val(legs, "t", prep=True, bound=abs(op.factor) * self.vals[op.inputs[0]].bound)
+        raise AssertionError(op.opname)  # pragma: no cover
+
+    # -- linear ops
+    def op_linear(self, node, op):
+        v = self.row_form(op.inputs[0], op)
+        self.check_plain_row(op, v, allow_pending=True)
+        rows = slice(op.row_start, op.row_start + op.out_features)
+        w = self.weight(op.weight, rows)
+        batch = _prod(v.other[:-1])
+        m = np.kron(np.eye(batch), w) if batch > 1 else w
+        form = F.apply_dense(m, v.form, label=op.weight)
+        if op.bias is not None:
+            b = self.weight(op.bias, rows)
+            form = F.add(form, F.const_form(np.tile(b, batch)))
+        pending = None
+        if v.pending is not None:
+            pending = replace(v.pending, over=F.apply_dense(m, v.pending.over, label=op.weight))
+        return _Val(op.type.legs, v.row, form, pending)
+
+    def op_add(self, node, op):
+        a, b = (self.row_form(i, op) for i in op.inputs)
+        if a.row != b.row:
+            self.fail(op, "adding a per-token value to an all-token value is not supported yet")
+        pa, pb = a.pending, b.pending
+        if pa is not None and pb is not None and pa.node != pb.node:
+            self.fail(op, "adding two differently normalised softmax results is not supported yet")
+        pending = pa or pb
+        if pa is not None and pb is not None:
+            pending = replace(pa, over=F.add(pa.over, pb.over))
+        self.check_mask(op, a, b)
+        return _Val(op.type.legs, a.row, F.add(a.form, b.form), pending)
+
+    def op_scale(self, node, op):
+        v = self.row_form(op.inputs[0], op)
+        pending = None if v.pending is None else replace(v.pending, over=F.scale(v.pending.over, op.factor))
+        return _Val(op.type.legs, v.row, F.scale(v.form, op.factor), pending, v.masked)
+
+    def op_split_heads(self, node, op):
+        v = self.row_form(op.inputs[0], op)
+        if len(v.legs) != 2 or v.row != v.names[0]:
+            self.fail(op, f"split_heads of a value of shape {list(v.names)} is not supported yet")
+        return _Val(op.type.legs, v.row, v.form, v.pending)
+
+    def op_merge_heads(self, node, op):
+        v = self.row_form(op.inputs[0], op)
+        if len(v.legs) != 3 or v.row != v.names[1]:
+            self.fail(op, f"merge_heads of a value of shape {list(v.names)} is not supported yet")
+        return _Val(op.type.legs, v.row, v.form, v.pending)
+
+    def op_transpose(self, node, op):
+        v = self.row_form(op.inputs[0], op)
+        renames = dict(op.rename)
+        old_other = [leg.name for leg in v.other]
+        new_legs = op.type.legs
+        row = renames.get(v.row, v.row) if v.row is not None else None
+        new_other = [v.legs[i].name for i in op.perm if v.legs[i].name != v.row]
+        form = v.form
+        if new_other != old_other:
+            perm = [old_other.index(n) for n in new_other]
+            dims = [leg.dim for leg in v.other]
+            size = _prod(v.other)
+            idx = np.arange(size).reshape(dims).transpose(perm).reshape(-1)
+            p = np.zeros((size, size))
+            p[np.arange(size), idx] = 1.0
+            form = F.apply_dense(p, form, label="transpose")
+            if v.pending is not None:
+                self.fail(op, "transposing a softmax result is not supported yet")
+        return _Val(new_legs, row, form, v.pending, v.masked)
+
+    def op_causal_mask(self, node, op):
+        v = self.row_form(op.inputs[0], op)
+        return _Val(op.type.legs, v.row, v.form, v.pending, masked=True)
+
+    # -- attention
+    def op_matmul(self, node, op):
+        a = self.row_form(op.inputs[0], op)
+        b = self.row_form(op.inputs[1], op)
+        if b.pending is not None or b.masked or a.masked:
+            self.fail(op, "this matmul pattern is not supported yet")
+        if a.row is None or a.row != a.names[-2]:
+            self.fail(op, "matmul needs its left operand indexed by the query token")
+        batch_legs = a.legs[:-2]
+        n_leg, p_leg = b.legs[-2], b.legs[-1]
+        batch = _prod(batch_legs)
+        if b.row == p_leg.name:
+            op_factors = self.rows_operator(op, b, batch, contract="features")
+        elif b.row == n_leg.name:
+            op_factors = self.rows_operator(op, b, batch, contract="rows")
+        else:
+            self.fail(op, "matmul with a value that is not indexed by tokens is not supported yet")
+        form = _apply_operator(op_factors, a.form)
+        pending = None
+        if a.pending is not None:
+            pending = replace(a.pending, over=_apply_operator(op_factors, a.pending.over))
+        return _Val(op.type.legs, a.row, form, pending)
+
+    def rows_operator(self, op, b: _Val, batch: int, contract: str):
+        """The linear map a row vector goes through when multiplied by the all-token value
+        ``b`` (rows ``b_s = Σ_k c_k M_k x_s + c``): a list of ``(coeff, factors)``.
+
+        ``contract="features"`` (scores, ``out[β,s] = Σ_n a[β,n] b_s[β,n]``):
+        ``(I_B ⊗ X)·G`` with ``G[(β,i),(β,n)] = M[(β,n), i]``.
+        ``contract="rows"`` (values, ``out[β,k] = Σ_s a[β,s] b_s[β,k]``):
+        ``H·(I_B ⊗ Xᵀ)`` with ``H[(β,k),(β,i)] = M[(β,k), i]``.
+        """
+        other = b.other
+        inner = _prod(other) // batch          # n (features) or k (value features)
+        out = []
+        for t in b.form.terms:
+            if isinstance(t.source, F.Const) and not t.factors:
+                c = t.coeff * t.source.vector.reshape(batch, inner)
+                seq = b.legs[[leg.name for leg in b.legs].index(b.row)].dim
+                blocks = [np.outer(np.ones(seq), c[beta]) if contract == "features"
+                          else np.outer(c[beta], np.ones(seq)) for beta in range(batch)]
+                out.append((1.0, (F.Dense(_block_diag(blocks), "bias"),)))
+                continue
+            ok = isinstance(t.source, F.InputRow) and t.source.token == ROW and \
+                all(isinstance(f, F.Dense) for f in t.factors) and len(t.factors) <= 1
+            if not ok:
+                self.fail(op, "attention over keys/values that are not linear in a loaded "
+                              "matrix (e.g. a second stacked layer) is not implemented yet")
+            mi = self.inputs[t.source.name]
+            m = t.factors[0].matrix if t.factors else np.eye(t.source.dim)
+            d = m.shape[1]
+            blocks = [m[beta * inner:(beta + 1) * inner, :] for beta in range(batch)]
+            if contract == "features":
+                g = _block_diag([blk.T for blk in blocks])          # (B·d) × (B·n)
+                out.append((t.coeff, (mi.matrix(False, batch), F.Dense(g, "keys"))))
+            else:
+                h = _block_diag(blocks)                              # (B·k) × (B·d)
+                out.append((t.coeff, (F.Dense(h, "values"), mi.matrix(True, batch))))
+            assert d == mi.features
+        return out
+
+    def op_softmax(self, node, op):
+        v = self.row_form(op.inputs[0], op)
+        self.check_plain_row(op, v, allow_mask=True)
+        if op.leg != v.names[-1]:
+            self.fail(op, "softmax over a leg other than the last is not supported yet")
+        batch = _prod(v.other[:-1])
+        size = v.legs[-1].dim
+        nl = self.new_nonlinear("exp", v.form, node)
+        e = F.source_form(nl)
+        if v.masked:
+            mask = (np.arange(size) <= self.token).astype(float)
+            e = F.apply_dense(np.kron(np.eye(batch), np.diag(mask)), e, label="causal")
+        if node in self.eliminable and batch == 1:
+            return _Val(op.type.legs, v.row, F.Form(e.dim, ()), _Pending(e, e, node))
+        name = f"softmax%{node}"
+        self.end_stage(e, "one", Glue("block_sum", name, blocks=batch, node=node))
+        src = F.StageInput(name, e.dim, float(np.sqrt(batch)), len(self.stages) - 1)
+        return _Val(op.type.legs, v.row, F.source_form(src))
+
+    # -- normalisation points and nonlinearities
+    def op_layernorm(self, node, op):
+        v = self.row_form(op.inputs[0], op)
+        if len(v.other) != 1:
+            self.fail(op, "layer norm over more than one leg is not supported yet")
+        d = v.other[0].dim
+        u = v.form
+        if v.pending is not None:
+            u = F.add(_times_sum(v.form, v.pending.e), v.pending.over)
+        centered = F.apply_dense(np.eye(d) - np.ones((d, d)) / d, u, label="center")
+        gamma = np.sqrt(d) * np.diag(self.weight(op.weight))
+        beta = self.weight(op.bias)
+        if _row_generic(centered):
+            name = f"ln%{node}"
+            seq = v.legs[v.names.index(v.row)].dim
+            self.end_stage(centered, "all", Glue("normalize_rows", name, rows=seq, node=node), seq)
+            mi = MatrixInput(name, seq, d, float(np.sqrt(seq)), stage=len(self.stages) - 1)
+            self.inputs[name] = mi
+            src = mi.row()
+        else:
+            name = f"ln%{node}"
+            self.end_stage(centered, "one", Glue("normalize", name, node=node))
+            src = F.StageInput(name, d, 1.0, len(self.stages) - 1)
+        form = F.add(F.apply_dense(gamma, F.source_form(src), label=op.weight), F.const_form(beta))
+        return _Val(op.type.legs, v.row, form)
+
+    def _elementwise(self, node, op, function):
+        v = self.row_form(op.inputs[0], op)
+        self.check_plain_row(op, v)
+        return _Val(op.type.legs, v.row, F.source_form(self.new_nonlinear(function, v.form, node)))
+
+    def op_gelu(self, node, op):
+        return self._elementwise(node, op, "gelu")
+
+    def op_relu(self, node, op):
+        return self._elementwise(node, op, "relu")
+
+    def op_select_token(self, node, op):
+        v = self.row_form(op.inputs[0], op)
+        if op.token == "all":
+            raise NotImplementedYetError("compiling the output of every token (token = all) is not "
+                                         "implemented yet; select one token", op.loc)
+        self.check_plain_row(op, v)
+        self.end_stage(v.form, "one", None)
+        return v
+
+    # -- checks
+    def check_plain_row(self, op, v: _Val, allow_pending: bool = False, allow_mask: bool = False):
+        if v.row is None or v.row != "t":
+            self.fail(op, f"{op.opname} of a value not indexed by the query token is not supported yet")
+        if v.pending is not None and not allow_pending:
+            raise QcompileError(f"internal error: softmax normaliser of %{v.pending.node} reached "
+                                f"{op.opname}", op.loc)
+        if v.masked and not allow_mask:
+            self.fail(op, f"{op.opname} of masked scores is not supported")
+
+    def check_mask(self, op, *vals):
+        if any(v.masked for v in vals):
+            self.fail(op, "arithmetic on masked scores is not supported")
+
+    # unused sugar-free ops that only prep handles
+    def op_input(self, node, op):
+        raise NotImplementedYetError("unreachable", op.loc)  # pragma: no cover
+
+    op_embed = op_posenc = op_input
+
+
+def _apply_operator(op_factors, form: Form) -> Form:
+    parts = []
+    for coeff, factors in op_factors:
+        f = form
+        for fac in reversed(factors):
+            f = F.apply_factor(fac, f)
+        parts.append(F.scale(f, coeff))
+    return F.add(*parts)
+
+
+def _block_diag(blocks) -> np.ndarray:
+    from scipy.linalg import block_diag
+
+    return block_diag(*blocks)
+
+
+def _times_sum(form: Form, e: Form) -> Form:
+    """``form · (1ᵀ e)`` as a form in the sources of ``e``: each term ``C s`` becomes
+    ``Σ_e C · (s wₑᵀ) · srcₑ`` with ``wₑ = coeffₑ · Dₑᵀ 1`` (``e = Σ coeffₑ Dₑ srcₑ``)."""
+    terms = []
+    for et in e.terms:
+        if len(et.factors) > 1 or (et.factors and not isinstance(et.factors[0], F.Dense)):
+            raise QcompileError("internal error: unexpected softmax numerator form")
+        ones = np.ones(et.dim)
+        w = et.coeff * (et.factors[0].matrix.T @ ones if et.factors else ones)
+        for t in form.terms:
+            if isinstance(t.source, F.Const):
+                fac = F.Dense(np.outer(t.source.vector, w), "bias·1ᵀ")
+            else:
+                fac = F.RankOne(t.source, w)
+            chain = t.factors + (fac,)
+            f = F.source_form(et.source, t.coeff)
+            for factor in reversed(chain):
+                f = F.apply_factor(factor, f)
+            terms.append(f)
+    return F.add(*terms) if terms else F.Form(form.dim, ())
+
+
+def _row_generic(form: Form) -> bool:
+    """True if every row of the form is computable at once: only generic input rows and
+    constants as sources, only dense factors."""
+    for t in form.terms:
+        if not all(isinstance(f, F.Dense) for f in t.factors):
+            return False
+        s = t.source
+        if isinstance(s, F.Const):
+            continue
+        if not (isinstance(s, F.InputRow) and s.token == ROW):
+            return False
+    return True
+
+
+def _prep_nodes(graph) -> set[int]:
+    """Nodes computed classically as input preparation: inputs, embed, posenc, and sums
+    and scalings of those (only when a token/text input or posenc is involved; a plain
+    float input is loaded as it is)."""
+    prep: set[int] = set()
+    for node, op in graph.nodes():
+        if op.opname in ("input", "embed", "posenc"):
+            prep.add(node)
+        elif op.opname in ("add", "scale") and all(i in prep for i in op.inputs):
+            prep.add(node)
+    return prep
+
+
+def _unique_inputs(inputs: dict) -> dict[str, MatrixInput]:
+    return {mi.name: mi for mi in inputs.values()}
+
+
+def softmax_eliminable(graph) -> set[int]:
+    """Softmax nodes whose normalisation can be eliminated: every path from the softmax
+    goes through linear ops (matmul as left operand, linear, add, scale, merge_heads,
+    transpose) into one and the same layer norm (a scale-invariant consumer)."""
+    linear_ops = {"matmul", "linear", "add", "scale", "merge_heads", "split_heads"}
+    out = set()
+    for node in graph.find("softmax"):
+        frontier, targets, ok = [node], set(), True
+        seen = set()
+        while frontier and ok:
+            n = frontier.pop()
+            for u in graph.users(n):
+                if u in seen:
+                    continue
+                seen.add(u)
+                op = graph.op(u)
+                if op.opname == "layernorm":
+                    targets.add(u)
+                elif op.opname in linear_ops and not (op.opname == "matmul" and op.inputs[0] != n):
+                    frontier.append(u)
+                else:
+                    ok = False
+        if ok and len(targets) == 1:
+            out.add(node)
+    return out
+
+
+def lower(model, token: int, policy: PolicyFn) -> Lowered:
+    """Lower ``model`` (desugared tensor IR) for the selected ``token`` into stages of
+    linear forms; ``policy(function, alpha, node)`` chooses each nonlinearity's
+    polynomial record."""
+    low = _Lowerer(model, token, policy, softmax_eliminable(model.ir))
+    return low.run()
