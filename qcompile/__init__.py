@@ -1,13 +1,25 @@
-"""qcompile: compile transformer models written in .qtf into quantum circuits."""
+"""qcompile: compile transformer models written in .qtf into quantum circuits.
+
+Public API::
+
+    model = qcompile.load("examples/encoder_block.qtf")   # parse, build, desugar, verify
+    y = qcompile.reference(model, x)                       # NumPy reference, [seq, d_model]
+    print(model.ir.to_text())                              # the tensor IR
+"""
 
 from qcompile.errors import (
     BindError, IRVerifyError, NotImplementedYetError, NotSupportedError, PassError,
     QcompileError, QtfSemanticError, QtfSyntaxError, SizeError, WeightError,
 )
+from qcompile import reference
+from qcompile.model import Model, load
+from qcompile.passes.manager import PassManager
+from qcompile.reference import select_output
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "BindError", "IRVerifyError", "NotImplementedYetError", "NotSupportedError", "PassError",
-    "QcompileError", "QtfSemanticError", "QtfSyntaxError", "SizeError", "WeightError",
+    "BindError", "IRVerifyError", "Model", "NotImplementedYetError", "NotSupportedError",
+    "PassError", "PassManager", "QcompileError", "QtfSemanticError", "QtfSyntaxError",
+    "SizeError", "WeightError", "load", "reference", "select_output",
 ]

@@ -1,0 +1,161 @@
+"""The :class:`Model` record and :func:`load`: .qtf text -> parsed, built, desugared, verified.
+
+::
+
+    model = qcompile.load("examples/encoder_block.qtf")
+    model.inputs[0].shape, model.weights["linear1.weight"].shape, print(model.ir.to_text())
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from qcompile.errors import QcompileError
+from qcompile.ir.builder import InputSpec, OutputSpec, WeightSource, build
+from qcompile.ir.graph import Graph
+
+#: models with more weight scalars than this get lazily generated random weights
+EAGER_WEIGHT_LIMIT = 1_000_000
+
+
+@dataclass(frozen=True, eq=False)
+class Model:
+    """A loaded model.
+
+    ``inputs``: declared inputs (name, shape, kind ``float|tokens|text``, bound, vocab,
+    alphabet); ``weights``: name -> float64 array (PyTorch state_dict names; a read-only
+    lazy mapping for large random models); ``ir``: the desugared tensor IR;
+    ``source_ir``: the IR before desugaring; ``output``: the token selection; ``dims``:
+    the ``dim`` values; ``path``: the .qtf file (None for text).
+    """
+
+    name: str
+    inputs: tuple[InputSpec, ...]
+    weights: Mapping
+    ir: Graph
+    source_ir: Graph
+    output: OutputSpec
+    dims: dict
+    path: str | None
+    weight_source: WeightSource | None
+
+    def weight_shapes(self) -> dict[str, tuple[int, ...]]:
+        """Every weight name -> its shape (without materialising the weights)."""
+        return self.ir.weight_shapes()
+
+
+class LazyRandomWeights(Mapping):
+    """Seeded random weights generated on first access of each name.
+
+    Values equal ``qcompile.weights.random_weights(shapes, seed)`` entry by entry (each
+    weight has its own generator), so laziness never changes numbers.
+    """
+
+    def __init__(self, shapes: dict[str, tuple[int, ...]], seed: int):
+        self._shapes = dict(shapes)
+        self._seed = seed
+        self._cache: dict = {}
+
+    def __getitem__(self, name: str):
+        if name not in self._cache:
+            from qcompile.weights import random_weights
+
+            if name not in self._shapes:
+                raise KeyError(name)
+            sub = {name: self._shapes[name]}
+            if name.endswith("bias"):  # the bias's scale depends on its sibling's shape
+                sibling = name[: -len("bias")] + "weight"
+                if sibling in self._shapes:
+                    sub[sibling] = self._shapes[sibling]
+            arr = random_weights(sub, self._seed)[name]
+            arr.setflags(write=False)
+            self._cache[name] = arr
+        return self._cache[name]
+
+    def __iter__(self):
+        return iter(self._shapes)
+
+    def __len__(self) -> int:
+        return len(self._shapes)
+
+    def __repr__(self) -> str:
+        return f"<LazyRandomWeights {len(self)} weights, seed {self._seed}>"
+
+
+def default_pipeline():
+    """The front-end passes ``load`` runs: shape inference, desugar, verification."""
+    from qcompile.passes.desugar import Desugar
+    from qcompile.passes.shape_inference import ShapeInference
+    from qcompile.passes.verify_ir import VerifyIR
+
+    return [ShapeInference(), Desugar(), VerifyIR()]
+
+
+def _read_source(path_or_text, filename):
+    if isinstance(path_or_text, os.PathLike) or (
+            isinstance(path_or_text, str) and "\n" not in path_or_text
+            and "{" not in path_or_text):
+        path = os.fspath(path_or_text)
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise QcompileError(f"model file '{path}' does not exist") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise QcompileError(f"model file '{path}' cannot be read ({exc})") from None
+        return text, path, filename or path
+    if not isinstance(path_or_text, str):
+        raise QcompileError(f"load expects a path or .qtf text, got {type(path_or_text).__name__}")
+    return path_or_text, None, filename or "<string>"
+
+
+def load(path_or_text, *, filename: str | None = None, callbacks=(), verify: bool = False
+         ) -> Model:
+    """Parse, build, shape-infer, desugar and verify a model; load or create its weights.
+
+    ``path_or_text`` is a path to a .qtf file or the .qtf text itself; ``filename`` names
+    the source in error messages (its basename is shown).  ``weights "f.npz"`` is resolved
+    relative to the .qtf file's folder (the current folder for text).  ``callbacks`` are
+    pass-manager callbacks (dumps, printing, timing); ``verify`` verifies after every pass.
+    Every user mistake raises a QcompileError subclass.
+    """
+    from qcompile.grammar.parser import parse
+    from qcompile.passes.manager import PassManager
+
+    text, path, shown = _read_source(path_or_text, filename)
+    try:
+        ast_model = parse(text, shown)
+        built = build(ast_model)
+    except RecursionError:
+        from qcompile.errors import QtfSyntaxError, SourceLocation
+
+        first = text.splitlines()[0] if text.splitlines() else ""
+        raise QtfSyntaxError("the model nests expressions too deeply; split long expressions "
+                             "into several assignments",
+                             SourceLocation(os.path.basename(shown), 1, 1, first)) from None
+    manager = PassManager(default_pipeline(), callbacks=callbacks, verify=verify)
+    ir = manager.run(built.graph)
+    shapes = ir.weight_shapes()
+    weights: Mapping = {}
+    src = built.weights
+    if src is not None and src.kind == "file":
+        from qcompile.weights import load_npz
+
+        base = os.path.dirname(os.path.abspath(path)) if path else os.getcwd()
+        weights = load_npz(os.path.join(base, src.path), shapes, location=src.loc)
+    elif src is not None:
+        lazy = LazyRandomWeights(shapes, src.seed)
+        size = sum(_prod(s) for s in shapes.values())
+        weights = lazy if size > EAGER_WEIGHT_LIMIT else {k: lazy[k] for k in lazy}
+    return Model(name=built.name, inputs=built.inputs, weights=weights, ir=ir,
+                 source_ir=built.graph, output=built.output, dims=built.dims, path=path,
+                 weight_source=src)
+
+
+def _prod(shape) -> int:
+    n = 1
+    for d in shape:
+        n *= d
+    return n
