@@ -1,0 +1,88 @@
+"""Elementwise function of a subnormalised state's amplitudes (DESIGN §5 row "elementwise f(v)").
+
+From an SS (U, a, α) of v (N = 2^n entries, t = v/α ∈ [-1, 1]):
+
+1. ``diagonal_from_state``: block encoding of diag(t) (α unchanged, n + a ancillas);
+2. QSVT with P_raw ≈ g(t) = f(α·t) on [-1, 1] (Chebyshev interpolation, smallest degree
+   with sup error ≤ ``tolerance``, or the ``polynomial`` given): for definite parity P_raw
+   is scaled to P = P_raw/K with |P| ≤ 1 − margin and QSVT'd with ``scale=K``; for mixed
+   parity the QSVT scales its even/odd parts (K = K_e + K_o) and adds them by LCU.
+   Either way the result encodes diag(P_raw(t)) with α_QSVT = K;
+   (for diag(t) singular-value QSVT equals the elementwise polynomial: P(t_k) for every
+   sign of t_k, research/algorithms.md §2);
+3. apply to |+⟩ⁿ (H on the diagonal's system register): diag(P_raw(t))/K · |+⟩ⁿ has
+   amplitudes P_raw(t_k)/(K·√N).
+
+Result: an SS of the vector w_k = P_raw(v_k/α) ≈ f(v_k), with
+**α_out = K·√N** (K = scale of the definite-parity polynomial, or K_e + K_o for mixed
+parity) and ancillas = n + a (diagonal) + 1 (QSVT phase qubit) [+ 1 LCU index when mixed].
+Success probability ‖w‖²/α_out².  Padded entries (v shorter than N) hold P_raw(0) ≈ f(0).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import numpy as np
+
+from qcompile.circuit.ir import Circuit
+from qcompile.errors import NotSupportedError
+from qcompile.quantum.base import QuantumBlock
+from qcompile.quantum.polynomials import (DENSE_GRID_POINTS, Polynomial, chebyshev_approximation,
+                                          named_function, scale_to_unit)
+from qcompile.quantum.qsvt import qsvt
+
+
+def _sup_error(p: Polynomial, g: Callable) -> float:
+    t = np.concatenate([np.linspace(-1, 1, DENSE_GRID_POINTS),
+                        np.cos(np.pi * np.arange(8 * p.degree + 65) / (8 * p.degree + 64))])
+    return float(np.max(np.abs(p(t) - g(t))))
+
+
+def elementwise(state: QuantumBlock, function: str | Callable | None, tolerance: float, *,
+                polynomial: Polynomial | None = None, margin: float = 1e-2,
+                max_degree: int = 1000) -> QuantumBlock:
+    """Subnormalised state of f(v) (elementwise) from a subnormalised state of v.
+
+    ``function``: ``"exp"``, ``"gelu"`` (erf form), ``"relu"`` or a NumPy callable;
+    ``tolerance``: sup error allowed for P_raw vs f(α·t) on [-1, 1] (absolute, in units of
+    f).  ``polynomial``: use this P_raw (an approximation of f(α·t) on [-1, 1]) instead of
+    interpolating; its error vs f is still measured when ``function`` is given.
+    α_out = K·√N (see the module docstring); ``info`` records ``polynomial`` (P_raw),
+    ``degree``, ``error`` (measured sup error vs f(α·t)), ``K``, ``function``.
+    """
+    if state.kind != "state":
+        raise NotSupportedError("elementwise needs a subnormalised state (kind 'state'), got a block encoding")
+    if function is None and polynomial is None:
+        raise NotSupportedError("elementwise needs a function or a polynomial")
+    label = function if isinstance(function, str) else getattr(function, "__name__", "f")
+    f = named_function(function) if isinstance(function, str) else function
+    alpha = float(state.alpha)
+    g = None if f is None else (lambda t: np.asarray(f(alpha * np.asarray(t, dtype=float)), dtype=float))
+    if polynomial is None:
+        p_raw = chebyshev_approximation(f, tolerance, alpha, max_degree, label=f"{label}({alpha:g} t)")
+    else:
+        p_raw = polynomial
+    error = None if g is None else _sup_error(p_raw, g)
+
+    from qcompile.quantum.diagonal import diagonal_from_state
+
+    diag = diagonal_from_state(state)
+    if p_raw.definite_parity is not None:
+        unit, k = scale_to_unit(p_raw, margin)
+        be = qsvt(diag, unit, scale=k)
+    else:
+        be = qsvt(diag, p_raw, margin=margin)
+        k = be.alpha
+    n = len(be.system_qubits)
+    circuit = Circuit(be.circuit.num_qubits, parameters=dict(be.circuit.parameters))
+    for name, qs in be.circuit.registers.items():
+        circuit.add_register(name, qs)
+    for q in be.system_qubits:
+        circuit.append("h", (q,))
+    circuit.compose(be.circuit)
+    info = {"polynomial": p_raw, "degree": p_raw.degree, "error": error, "tolerance": tolerance,
+            "K": k, "function": label, "input_alpha": alpha, "qsvt": be.info}
+    return QuantumBlock(circuit, k * math.sqrt(2**n), be.system_qubits, be.ancilla_qubits, "state",
+                        tuple(state.shape), info)

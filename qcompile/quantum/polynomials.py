@@ -1,0 +1,298 @@
+"""Real polynomials on [-1, 1] in the Chebyshev basis, and Chebyshev interpolation of targets.
+
+These are the polynomials QSVT applies (DESIGN §5 "Polynomials"): a target f(β·t) on
+[-1, 1] is interpolated at Chebyshev points with the smallest degree whose sup error on a
+dense grid is within the requested tolerance, split into even/odd parts when it has no
+definite parity, and scaled by a constant K so that |P/K| ≤ 1 − margin (QSP needs |P| < 1).
+
+Ready-made targets (errors and degrees measured with :func:`chebyshev_approximation`):
+
+* ``exp(β t)``: entire, degree grows like O(β + log(1/tol)); tol 1e-10: β = 1 → 10,
+  β = 2 → 13, β = 4 → 18.
+* ``GELU(α t)`` (erf form, PyTorch's default): entire, degree O(α + log(1/tol));
+  α = 1: tol 1e-6 → 8, 1e-10 → 13; α = 4: tol 1e-6 → 22, 1e-10 → 31.
+* ``ReLU(α t)``: the kink at 0 limits Chebyshev interpolation to *first order*, sup error
+  ≈ 0.29·α/d, so the degree grows like 0.3·α/tol (α = 1: tol 1e-1 → 4, 1e-2 → 30,
+  3e-3 → 100; tol 1e-4 would need d ≈ 3000).  We state this plainly rather than hide it behind a smooth surrogate;
+  a caller that wants a surrogate can pass e.g. softplus or GELU as the target instead.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable, Literal
+
+import numpy as np
+
+from qcompile.errors import NotSupportedError, QcompileError
+
+Parity = Literal["even", "odd"] | None
+
+#: points of the dense evaluation grid used for sup norms and sup errors
+DENSE_GRID_POINTS = 4001
+
+
+class PolynomialError(QcompileError):
+    """A polynomial request cannot be met (tolerance unreachable, zero polynomial, ...)."""
+
+
+def _trim(coefs: np.ndarray) -> np.ndarray:
+    nz = np.flatnonzero(coefs)
+    return coefs[: nz[-1] + 1] if nz.size else coefs[:1]
+
+
+@dataclass(frozen=True)
+class Polynomial:
+    """A real polynomial P(t) = Σ_k c_k T_k(t) on [-1, 1].
+
+    ``coefficients`` are the Chebyshev coefficients (lowest first).  ``parity`` is
+    ``"even"``/``"odd"`` when declared (the coefficients of the other parity must then be
+    exactly zero) or ``None``.  ``error`` is the measured sup error against the target it
+    approximates (``None`` when there is no target) and ``label`` names that target.
+    """
+
+    coefficients: tuple[float, ...]
+    parity: Parity = None
+    error: float | None = None
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        c = _trim(np.asarray(self.coefficients, dtype=float))
+        if not np.all(np.isfinite(c)):
+            raise PolynomialError("polynomial coefficients must be finite")
+        if self.parity not in ("even", "odd", None):
+            raise PolynomialError(f"parity must be 'even', 'odd' or None, got {self.parity!r}")
+        if self.parity is not None:
+            wrong = c[(1 if self.parity == "even" else 0)::2]
+            if np.any(wrong != 0.0):
+                raise PolynomialError(f"coefficients of the wrong parity in an {self.parity} polynomial")
+        object.__setattr__(self, "coefficients", tuple(float(x) for x in c))
+
+    @classmethod
+    def from_chebyshev(cls, coefficients, parity: Parity = None, *, error: float | None = None,
+                       label: str = "") -> "Polynomial":
+        """A polynomial from Chebyshev coefficients; with ``parity`` the other parity's
+        coefficients are dropped (set to zero)."""
+        c = np.array(coefficients, dtype=float)
+        if parity == "even":
+            c[1::2] = 0.0
+        elif parity == "odd":
+            c[0::2] = 0.0
+        return cls(tuple(c), parity, error, label)
+
+    @property
+    def chebyshev(self) -> np.polynomial.Chebyshev:
+        """The same polynomial as a ``numpy.polynomial.Chebyshev`` on [-1, 1]."""
+        return np.polynomial.Chebyshev(np.array(self.coefficients))
+
+    @property
+    def degree(self) -> int:
+        """Degree (index of the last non-zero Chebyshev coefficient; 0 for constants)."""
+        return len(self.coefficients) - 1
+
+    @property
+    def definite_parity(self) -> Parity:
+        """The declared parity, or the parity the coefficients actually have, or None."""
+        if self.parity is not None:
+            return self.parity
+        c = np.array(self.coefficients)
+        if not np.any(c[1::2]):
+            return "even"
+        if not np.any(c[0::2]):
+            return "odd"
+        return None
+
+    def __call__(self, t):
+        """P(t), elementwise over arrays."""
+        return np.polynomial.chebyshev.chebval(t, np.array(self.coefficients))
+
+    def sup_norm(self) -> float:
+        """max |P| on [-1, 1]: over a dense grid (4001 uniform points and the Chebyshev
+        extrema of order 8·degree), with every local maximum of the grid refined by
+        Newton steps on P' = 0 inside its neighbouring grid cells."""
+        pts = np.unique(_sup_points(self.degree))
+        c = np.array(self.coefficients)
+        vals = np.abs(np.polynomial.chebyshev.chebval(pts, c))
+        best = float(vals.max())
+        if self.degree < 2:
+            return best
+        inner = np.flatnonzero((vals[1:-1] >= vals[:-2]) & (vals[1:-1] >= vals[2:])) + 1
+        if inner.size:
+            d1 = np.polynomial.chebyshev.chebder(c)
+            d2 = np.polynomial.chebyshev.chebder(d1)
+            lo, hi = pts[inner - 1], pts[inner + 1]
+            x = pts[inner].copy()
+            for _ in range(4):
+                g2 = np.polynomial.chebyshev.chebval(x, d2)
+                step = np.divide(np.polynomial.chebyshev.chebval(x, d1), g2,
+                                 out=np.zeros_like(x), where=g2 != 0)
+                x = np.clip(x - step, lo, hi)
+            best = max(best, float(np.max(np.abs(np.polynomial.chebyshev.chebval(x, c)))))
+        return best
+
+    def __truediv__(self, k: float) -> "Polynomial":
+        err = None if self.error is None else self.error / abs(k)
+        return Polynomial(tuple(np.array(self.coefficients) / k), self.parity, err, self.label)
+
+    def __str__(self) -> str:
+        par = self.definite_parity or "mixed"
+        return f"Polynomial(degree {self.degree}, {par}{', ' + self.label if self.label else ''})"
+
+
+def _sup_points(degree: int) -> np.ndarray:
+    m = max(8 * degree, 64)
+    ext = np.cos(np.pi * np.arange(m + 1) / m)
+    return np.concatenate([np.linspace(-1.0, 1.0, DENSE_GRID_POINTS), ext])
+
+
+def _parity_target(g: Callable, parity: Parity) -> Callable:
+    if parity == "even":
+        return lambda t: 0.5 * (g(t) + g(-t))
+    if parity == "odd":
+        return lambda t: 0.5 * (g(t) - g(-t))
+    return g
+
+
+def _detect_parity(g: Callable) -> Parity:
+    t = np.linspace(0.0, 1.0, 1001)
+    a, b = g(t), g(-t)
+    scale = max(float(np.max(np.abs(a))), float(np.max(np.abs(b))), 1e-300)
+    if float(np.max(np.abs(a - b))) <= 1e-14 * scale:
+        return "even"
+    if float(np.max(np.abs(a + b))) <= 1e-14 * scale:
+        return "odd"
+    return None
+
+
+def chebyshev_approximation(f: Callable, tolerance: float, domain_scale: float = 1.0,
+                            max_degree: int = 1000, parity: Parity = None,
+                            label: str = "") -> Polynomial:
+    """The lowest-degree Chebyshev interpolant P of g(t) = f(domain_scale·t) on [-1, 1]
+    whose sup error max|P − g| on a dense grid (4001 points + Chebyshev extrema) is at
+    most ``tolerance``.
+
+    ``f`` must accept NumPy arrays.  With ``parity`` the target is the even or odd part of
+    g ((g(t) ± g(−t))/2), only degrees of that parity are tried, and the error is measured
+    against that part.  The search doubles the degree until the tolerance is met and then
+    scans the last octave, so the result is the smallest passing degree at or above half
+    the first passing power of two.  Raises :class:`PolynomialError` when ``max_degree``
+    does not suffice.  With ``parity=None`` a target that is even or odd to rounding
+    (|g(t) ∓ g(−t)| ≤ 1e-14·max|g| on the grid, e.g. tanh, cosh) is treated as such, so
+    no QSVT is spent on a zero part.
+    """
+    if not tolerance > 0:
+        raise PolynomialError(f"tolerance must be positive, got {tolerance}")
+    raw = lambda t: np.asarray(f(domain_scale * np.asarray(t, dtype=float)), dtype=float)  # noqa: E731
+    if parity is None:
+        parity = _detect_parity(raw)
+    g = _parity_target(raw, parity)
+    step = 1 if parity is None else 2
+    first = {None: 0, "even": 0, "odd": 1}[parity]
+
+    def attempt(d: int) -> tuple[float, np.ndarray]:
+        c = np.polynomial.chebyshev.chebinterpolate(g, d)
+        if parity == "even":
+            c[1::2] = 0.0
+        elif parity == "odd":
+            c[0::2] = 0.0
+        pts = _sup_points(d)
+        err = float(np.max(np.abs(np.polynomial.chebyshev.chebval(pts, c) - g(pts))))
+        return err, c
+
+    def fix(d: int) -> int:
+        return d if (d - first) % step == 0 else d + 1
+
+    lo, d = first, fix(max(first, 1))
+    while True:
+        err, c = attempt(d)
+        if err <= tolerance:
+            break
+        if d >= max_degree:
+            raise PolynomialError(
+                f"Chebyshev approximation of {label or 'the target'} needs degree > {max_degree} "
+                f"for tolerance {tolerance:g} (error {err:.3g} at degree {d})")
+        lo, d = d, min(fix(2 * d), max_degree)
+    best = (d, err, c)
+    for dd in range(fix(lo + 1), d, step):
+        e, cc = attempt(dd)
+        if e <= tolerance:
+            best = (dd, e, cc)
+            break
+    _, err, c = best
+    return Polynomial.from_chebyshev(c, parity, error=err, label=label)
+
+
+def parity_parts(p: Polynomial) -> tuple[Polynomial, Polynomial]:
+    """(even part, odd part) of P: P_e(t) = (P(t)+P(−t))/2, P_o(t) = (P(t)−P(−t))/2.
+
+    Each part has sup norm ≤ sup norm of P.  The parts carry no ``error``.
+    """
+    c = np.array(p.coefficients)
+    e, o = c.copy(), c.copy()
+    e[1::2] = 0.0
+    o[0::2] = 0.0
+    return (Polynomial.from_chebyshev(e, "even", label=p.label + " (even part)" if p.label else ""),
+            Polynomial.from_chebyshev(o, "odd", label=p.label + " (odd part)" if p.label else ""))
+
+
+def scale_to_unit(p: Polynomial, margin: float = 1e-2) -> tuple[Polynomial, float]:
+    """(P/K, K) with K = sup|P| / (1 − margin), so that |P/K| ≤ 1 − margin on [-1, 1].
+
+    Polynomials already within 1 − margin are still rescaled (K may be < 1), so the
+    result always has sup norm exactly 1 − margin; K is what a caller multiplies α by.
+    """
+    if not 0 <= margin < 1:
+        raise PolynomialError(f"margin must be in [0, 1), got {margin}")
+    s = p.sup_norm()
+    if s == 0.0:
+        raise PolynomialError("cannot scale the zero polynomial")
+    k = s / (1.0 - margin)
+    return p / k, k
+
+
+# ---- named targets -------------------------------------------------------------------------
+
+def gelu(x):
+    """GELU in the erf form (PyTorch's default): x/2 · (1 + erf(x/√2))."""
+    from scipy.special import erf
+
+    x = np.asarray(x, dtype=float)
+    return 0.5 * x * (1.0 + erf(x / math.sqrt(2.0)))
+
+
+def relu(x):
+    """max(x, 0)."""
+    return np.maximum(np.asarray(x, dtype=float), 0.0)
+
+
+#: the named elementwise functions (``elementwise(state, "gelu", ...)``)
+NAMED_FUNCTIONS: dict[str, Callable] = {"exp": np.exp, "gelu": gelu, "relu": relu}
+
+
+def named_function(name: str) -> Callable:
+    """The NumPy function behind a name in :data:`NAMED_FUNCTIONS`."""
+    try:
+        return NAMED_FUNCTIONS[name]
+    except KeyError:
+        raise NotSupportedError(
+            f"unknown elementwise function {name!r}; known: {', '.join(sorted(NAMED_FUNCTIONS))} "
+            "(or pass a callable)") from None
+
+
+def exp_approximation(beta: float, tolerance: float, max_degree: int = 1000) -> Polynomial:
+    """Chebyshev interpolant of exp(β t) on [-1, 1] within ``tolerance`` (mixed parity)."""
+    return chebyshev_approximation(np.exp, tolerance, beta, max_degree, label=f"exp({beta:g} t)")
+
+
+def gelu_approximation(alpha: float, tolerance: float, max_degree: int = 1000) -> Polynomial:
+    """Chebyshev interpolant of GELU(α t) (erf form) on [-1, 1] within ``tolerance``."""
+    return chebyshev_approximation(gelu, tolerance, alpha, max_degree, label=f"gelu({alpha:g} t)")
+
+
+def relu_approximation(alpha: float, tolerance: float, max_degree: int = 2000) -> Polynomial:
+    """Direct Chebyshev interpolant of ReLU(α t) on [-1, 1] within ``tolerance``.
+
+    First-order convergence (kink at 0): sup error ≈ 0.29·α/d, so degree ≈ 0.3·α/tol.
+    """
+    return chebyshev_approximation(relu, tolerance, alpha, max_degree, label=f"relu({alpha:g} t)")
