@@ -41,8 +41,8 @@ def statevector(circuit: Circuit, backend: str = "qiskit", values: Values | None
                 seed: int | None = None) -> np.ndarray:
     """The final state from |0…0> (little-endian), parameters bound with ``values``.
 
-    ``qiskit``: ``qiskit.quantum_info.Statevector`` for unitary circuits (final
-    measurements dropped), Aer's statevector method when mid-circuit measure/reset occur;
+    ``qiskit``: Aer's statevector method on the circuit emitted with Aer-native
+    multi-controlled gates (no transpilation; final measurements dropped);
     ``cirq``: ``cirq.Simulator(dtype=complex128)`` with a ``ParamResolver``.  With
     measure/reset the state is one random trajectory (``seed`` fixes it).
     """
@@ -52,19 +52,13 @@ def statevector(circuit: Circuit, backend: str = "qiskit", values: Values | None
 
         return statevector_cirq(circuit, values if circuit.is_parametric else None, seed=seed)
     from qcompile.backends.qiskit import to_qiskit
-
-    qc = to_qiskit(_bound(circuit, values))
-    qc.remove_final_measurements(inplace=True)
-    if not any(inst.operation.name in ("measure", "reset") for inst in qc.data):
-        from qiskit.quantum_info import Statevector
-
-        return np.asarray(Statevector(qc).data, dtype=np.complex128)
-    from qiskit import transpile
     from qiskit_aer import AerSimulator
 
+    qc = to_qiskit(_bound(circuit, values), aer_native=True)
+    qc.remove_final_measurements(inplace=True)
     qc.save_statevector()
     sim = AerSimulator(method="statevector", precision="double")
-    result = sim.run(transpile(qc, sim), shots=1, seed_simulator=seed).result()
+    result = sim.run(qc, shots=1, seed_simulator=seed).result()
     return np.asarray(result.get_statevector(), dtype=np.complex128)
 
 

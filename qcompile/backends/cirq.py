@@ -88,6 +88,10 @@ def to_cirq(circuit: Circuit) -> "cirq.Circuit":
             ops.append(getattr(cirq, n)(_angle(g.params[0])).on(q[0]))
         elif n == "p":
             ops.append(cirq.ZPowGate(exponent=_exponent(g.params[0])).on(q[0]))
+        elif n in ("mcrx", "mcry", "mcrz"):
+            base = getattr(cirq, n[2:])(_angle(g.params[0]))
+            k = len(q) - 1
+            ops.append((base.controlled(k) if k else base).on(*q))
         elif n in ("mcx", "mcz", "mcp"):
             base = {"mcx": cirq.X, "mcz": cirq.Z}.get(n)
             if base is None:

@@ -15,11 +15,20 @@ if TYPE_CHECKING:  # pragma: no cover
     import qiskit
 
 
-def to_qiskit(circuit: Circuit) -> "qiskit.QuantumCircuit":
-    """The Qiskit circuit with the same qubits, gates, parameters and global phase."""
+def to_qiskit(circuit: Circuit, aer_native: bool = False) -> "qiskit.QuantumCircuit":
+    """The Qiskit circuit with the same qubits, gates, parameters and global phase.
+
+    Multi-controlled rotations become ``RXGate(θ).control(k)`` etc. (standard gates with
+    definitions).  ``aer_native=True`` is for simulation only: multi-controlled Z and
+    rotations become instructions named ``mcz``/``mcrx``/``mcry``/``mcrz``, which Qiskit
+    Aer executes natively (no transpilation, much faster) but which have no definition.
+    """
     from qiskit import QuantumCircuit
+    from qiskit.circuit import Gate as QiskitGate
     from qiskit.circuit import ParameterVector
-    from qiskit.circuit.library import MCPhaseGate, MCXGate, ZGate
+    from qiskit.circuit.library import MCPhaseGate, MCXGate, RXGate, RYGate, RZGate, ZGate
+
+    rotation = {"mcrx": RXGate, "mcry": RYGate, "mcrz": RZGate}
 
     qc = QuantumCircuit(circuit.num_qubits, circuit.num_clbits, global_phase=circuit.global_phase)
     vectors = {name: ParameterVector(name, size) for name, size in sorted(circuit.parameters.items())}
@@ -41,8 +50,17 @@ def to_qiskit(circuit: Circuit) -> "qiskit.QuantumCircuit":
         elif n == "mcz":
             if len(q) == 1:
                 qc.z(q[0])
+            elif aer_native:
+                qc.append(QiskitGate("mcz", len(q), []), q)
             else:
                 qc.append(ZGate().control(len(q) - 1, annotated=False), q)
+        elif n in rotation:
+            if len(q) == 1:
+                getattr(qc, n[2:])(p[0], q[0])
+            elif aer_native:
+                qc.append(QiskitGate(n, len(q), [p[0]]), q)
+            else:
+                qc.append(rotation[n](p[0]).control(len(q) - 1, annotated=False), q)
         elif n == "mcp":
             if len(q) == 1:
                 qc.p(p[0], q[0])

@@ -152,6 +152,18 @@ def _lower_gate(g: Gate, out: Circuit, max_controls: int, keep_cp: bool) -> None
             out.add_gate(Gate("h", q[-1:]))
             _lower_gate(Gate("mcx", q), out, max_controls, keep_cp)
             out.add_gate(Gate("h", q[-1:]))
+    elif name in ("mcrx", "mcry", "mcrz"):
+        # C^k-R(θ) = R(θ/2) · MC(X|Z) · R(−θ/2) · MC(X|Z): X R_y/z(φ) X = R_y/z(−φ), Z R_x(φ) Z = R_x(−φ)
+        th: Angle = g.params[0]
+        r, t = name[2:], q[-1:]
+        if k == 0:
+            out.add_gate(Gate(r, t, (th,)))
+            return
+        flip = "mcz" if r == "rx" else "mcx"
+        out.add_gate(Gate(r, t, (th * 0.5,)))
+        _lower_gate(Gate(flip, q), out, max_controls, keep_cp)
+        out.add_gate(Gate(r, t, (th * -0.5,)))
+        _lower_gate(Gate(flip, q), out, max_controls, keep_cp)
     elif name == "mcp":
         lam: Angle = g.params[0]
         if k == 0:

@@ -9,8 +9,15 @@ Conventions (every emitter and every test relies on them):
   reverse, and the Cirq emitter/simulation helpers undo that.
 * Angles follow Qiskit's gate definitions: ``rz(t) = diag(e^{-it/2}, e^{it/2})``,
   ``p(t) = diag(1, e^{it})``, ``ry(t) = [[cos t/2, -sin t/2], [sin t/2, cos t/2]]``.
-* ``mcx``/``mcz``/``mcp`` take their qubits as ``controls + (target,)``; ``mcz`` and
-  ``mcp`` are symmetric in all their qubits.
+* ``mcx``/``mcz``/``mcp``/``mcrx``/``mcry``/``mcrz`` take their qubits as
+  ``controls + (target,)``; ``mcz`` and ``mcp`` are symmetric in all their qubits.  The
+  multi-controlled rotations keep nested control cheap (one gate however deep the
+  nesting); emitters to OpenQASM lower them to ``mcx`` and rotations.
+* A gate may be *free*: it need not be controlled when the circuit is.  A circuit's free
+  gates must cancel to the identity whenever all its non-free gates are left out (the
+  ``U, U†`` calls of a QSVT sequence, PREP and PREP† of an LCU, X conjugations).
+  :meth:`Circuit.controlled` copies free gates uncontrolled, which is exact under that
+  invariant and is what makes controlled QSVT cost only controlled phase rotations.
 * A circuit has a ``global_phase``; it matters once the circuit is controlled, so
   :meth:`Circuit.controlled` turns it into a phase gate on the controls.
 
@@ -34,11 +41,14 @@ GATE_SPECS: dict[str, tuple[int | None, int]] = {
     "rx": (1, 1), "ry": (1, 1), "rz": (1, 1), "p": (1, 1),
     "cx": (2, 0), "cz": (2, 0), "swap": (2, 0), "ccx": (3, 0),
     "mcx": (None, 0), "mcz": (None, 0), "mcp": (None, 1),
+    "mcrx": (None, 1), "mcry": (None, 1), "mcrz": (None, 1),
     "measure": (1, 0), "reset": (1, 0), "barrier": (None, 0),
 }
 SELF_INVERSE = {"h", "x", "y", "z", "cx", "cz", "swap", "ccx", "mcx", "mcz", "barrier"}
 DAGGER = {"s": "sdg", "sdg": "s", "t": "tdg", "tdg": "t"}
-ROTATIONS = {"rx", "ry", "rz", "p", "mcp"}
+ROTATIONS = {"rx", "ry", "rz", "p", "mcp", "mcrx", "mcry", "mcrz"}
+#: multi-controlled rotation of each single-qubit rotation
+MC_ROTATION = {"rx": "mcrx", "ry": "mcry", "rz": "mcrz", "mcrx": "mcrx", "mcry": "mcry", "mcrz": "mcrz"}
 NON_UNITARY = {"measure", "reset"}
 
 
@@ -112,6 +122,7 @@ class Gate:
     qubits: tuple[int, ...]
     params: tuple[Angle, ...] = ()
     clbits: tuple[int, ...] = ()
+    free: bool = False
 
     def __post_init__(self) -> None:
         spec = GATE_SPECS.get(self.name)
@@ -137,19 +148,23 @@ class Gate:
         if self.name in SELF_INVERSE:
             return self
         if self.name in DAGGER:
-            return Gate(DAGGER[self.name], self.qubits)
-        return Gate(self.name, self.qubits, tuple(_neg(p) for p in self.params))
+            return Gate(DAGGER[self.name], self.qubits, free=self.free)
+        return Gate(self.name, self.qubits, tuple(_neg(p) for p in self.params), free=self.free)
 
     def bind(self, values: Mapping[str, Sequence[float]]) -> "Gate":
         """This gate with every symbolic angle replaced by its value."""
         if not self.is_parametric:
             return self
         params = tuple(p.bind(values) if isinstance(p, ParamExpr) else p for p in self.params)
-        return Gate(self.name, self.qubits, params, self.clbits)
+        return Gate(self.name, self.qubits, params, self.clbits, self.free)
 
     def relabel(self, mapping: Mapping[int, int] | Sequence[int]) -> "Gate":
         """This gate with qubit ``q`` moved to ``mapping[q]``."""
-        return Gate(self.name, tuple(mapping[q] for q in self.qubits), self.params, self.clbits)
+        return Gate(self.name, tuple(mapping[q] for q in self.qubits), self.params, self.clbits, self.free)
+
+    def as_free(self, free: bool = True) -> "Gate":
+        """This gate marked free (or not): see the module docstring."""
+        return Gate(self.name, self.qubits, self.params, self.clbits, free)
 
     def __str__(self) -> str:
         args = ", ".join(str(p) if isinstance(p, ParamExpr) else f"{p:.12g}" for p in self.params)
@@ -157,20 +172,25 @@ class Gate:
         qs = " ".join(f"q{q}" for q in self.qubits)
         if self.clbits:
             qs += " -> " + " ".join(f"c{c}" for c in self.clbits)
-        return f"{head} {qs}"
+        return f"{'~' if self.free else ''}{head} {qs}"
 
 
 def controlled_gates(gate: Gate, controls: tuple[int, ...]) -> list[Gate]:
     """Basis gates implementing ``gate`` controlled on all ``controls`` being |1>.
 
     Rules (each exact, no global phase left over):
+    a free gate stays as it is (see the module docstring);
     x/cx/ccx/mcx -> mcx; z/cz/mcz -> mcz; p/mcp and s, sdg, t, tdg -> mcp;
-    y = S X S†; h = RY(π/4) Z RY(−π/4); rz, ry: R(θ/2) · MCX · R(−θ/2) · MCX;
-    rx: RX(θ/2) · MCZ · RX(−θ/2) · MCZ; swap: CX · C(CX) · CX.
+    rx/ry/rz/mcrx/mcry/mcrz -> mcrx/mcry/mcrz;
+    y = S X S†; h = RY(π/4) Z RY(−π/4); swap: CX · C(CX) · CX.
     """
     if set(controls) & set(gate.qubits):
         raise ValueError("control qubit overlaps the controlled gate")
+    if gate.free:
+        return [gate]
     n, q = gate.name, gate.qubits
+    if n in MC_ROTATION:
+        return [Gate(MC_ROTATION[n], controls + q, gate.params)]
     if n == "barrier":
         return [Gate("barrier", controls + q)]
     if n in NON_UNITARY:
@@ -186,20 +206,13 @@ def controlled_gates(gate: Gate, controls: tuple[int, ...]) -> list[Gate]:
         return [Gate("mcp", controls + q, (lam,))]
     (t,) = q if len(q) == 1 else (None,)
     if n == "y":
-        return [Gate("sdg", q), Gate("mcx", controls + q), Gate("s", q)]
+        return [Gate("sdg", q, free=True), Gate("mcx", controls + q), Gate("s", q, free=True)]
     if n == "h":
-        return [Gate("ry", q, (-math.pi / 4,)), Gate("mcz", controls + q), Gate("ry", q, (math.pi / 4,))]
-    if n in ("rz", "ry"):
-        th = gate.params[0]
-        return [Gate(n, q, (_half(th),)), Gate("mcx", controls + q),
-                Gate(n, q, (_half(_neg(th)),)), Gate("mcx", controls + q)]
-    if n == "rx":
-        th = gate.params[0]
-        return [Gate(n, q, (_half(th),)), Gate("mcz", controls + q),
-                Gate(n, q, (_half(_neg(th)),)), Gate("mcz", controls + q)]
+        return [Gate("ry", q, (-math.pi / 4,), free=True), Gate("mcz", controls + q),
+                Gate("ry", q, (math.pi / 4,), free=True)]
     if n == "swap":
         a, b = q
-        return [Gate("cx", (a, b)), Gate("mcx", controls + (b, a)), Gate("cx", (a, b))]
+        return [Gate("cx", (a, b), free=True), Gate("mcx", controls + (b, a)), Gate("cx", (a, b), free=True)]
     raise ValueError(f"no controlled rule for {n}")  # pragma: no cover
 
 

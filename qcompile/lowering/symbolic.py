@@ -204,7 +204,7 @@ def _prod(legs) -> int:
 # ---- the evaluator -----------------------------------------------------------------------
 
 
-PolicyFn = Callable[[str, float, int], object]
+PolicyFn = Callable[[str, Form, int], object]
 
 
 class _Lowerer:
@@ -246,7 +246,7 @@ class _Lowerer:
         return v
 
     def new_nonlinear(self, function: str, arg: Form, node: int) -> F.Nonlinear:
-        poly = self.policy(function, arg.alpha, node)
+        poly = self.policy(function, arg, node)
         nl = F.Nonlinear(function, arg, node, poly)
         self.nonlinear.append(nl)
         return nl
@@ -611,7 +611,7 @@ def softmax_eliminable(graph) -> set[int]:
 
 def lower(model, token: int, policy: PolicyFn) -> Lowered:
     """Lower ``model`` (desugared tensor IR) for the selected ``token`` into stages of
-    linear forms; ``policy(function, alpha, node)`` chooses each nonlinearity's
-    polynomial record."""
+    linear forms; ``policy(function, argument_form, node)`` chooses each nonlinearity's
+    polynomial record (see :mod:`qcompile.lowering.polynomials`)."""
     low = _Lowerer(model, token, policy, softmax_eliminable(model.ir))
     return low.run()

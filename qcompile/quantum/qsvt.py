@@ -36,32 +36,35 @@ from __future__ import annotations
 
 import numpy as np
 
-from qcompile.circuit.ir import Circuit
+from qcompile.circuit.ir import Circuit, Gate
 from qcompile.errors import NotSupportedError
 from qcompile.quantum.base import QuantumBlock
 from qcompile.quantum.polynomials import Polynomial, parity_parts, scale_to_unit
 from qcompile.quantum.qsp import qsp_phases
 
 
+def _free(circuit: Circuit, name: str, qubits) -> None:
+    circuit.add_gate(Gate(name, tuple(qubits), free=True))
+
+
 def _projector_phase(circuit: Circuit, ancillas: tuple[int, ...], q: int, phi: float) -> None:
-    """PC(φ) = e^{iφ(2Π−I)} on branch q = 0 (e^{−iφ(2Π−I)} on q = 1), Π = ancillas all 0."""
-    if ancillas:
-        for a in ancillas:
-            circuit.append("x", (a,))
-        circuit.append("mcx", ancillas + (q,))
-        for a in ancillas:
-            circuit.append("x", (a,))
-    else:  # Π = I: the phase qubit's role is flipped unconditionally
-        circuit.append("x", (q,))
+    """PC(φ) = e^{iφ(2Π−I)} on branch q = 0 (e^{−iφ(2Π−I)} on q = 1), Π = ancillas all 0.
+
+    Only the RZ is a controlled-when-controlled gate; the MCX pair around it is free
+    (it cancels when the RZ is left out)."""
+    def flip():
+        if ancillas:
+            for a in ancillas:
+                _free(circuit, "x", (a,))
+            _free(circuit, "mcx", ancillas + (q,))
+            for a in ancillas:
+                _free(circuit, "x", (a,))
+        else:  # Π = I: the phase qubit's role is flipped unconditionally
+            _free(circuit, "x", (q,))
+
+    flip()
     circuit.append("rz", (q,), (2.0 * phi,))
-    if ancillas:
-        for a in ancillas:
-            circuit.append("x", (a,))
-        circuit.append("mcx", ancillas + (q,))
-        for a in ancillas:
-            circuit.append("x", (a,))
-    else:
-        circuit.append("x", (q,))
+    flip()
 
 
 def real_qsvt_circuit(u: Circuit, output_zero: tuple[int, ...], input_zero: tuple[int, ...],
@@ -85,16 +88,30 @@ def real_qsvt_circuit(u: Circuit, output_zero: tuple[int, ...], input_zero: tupl
         k += 1
         name = f"qsvt.phase{k}"
     body.add_register(name, (q,))
-    u_dag = u.inverse()
-    body.append("h", (q,))
+    # Free gates (see qcompile.circuit.ir): with every phase left out the sequence is
+    # U U† U ⋯ — pairs cancel, so every call is free except the last one of an odd degree,
+    # and controlling the whole QSVT costs only controlled phase rotations.
+    u_free = _all_free(u)
+    u_dag = _all_free(u.inverse())
+    body.add_gate(Gate("h", (q,), free=True))
     body.append("rz", (q,), (-2.0 * (ph[0] + ph[d]) if d else -2.0 * ph[0],))
     # time order: PC(φ_d), U_d, PC(φ_{d−1}), U_{d−1}, …, U_1, PC(φ_0); PC(φ_0/φ_d) folded above
     for k in range(d, 0, -1):
         if k != d:
             _projector_phase(body, input_zero if (d - k) % 2 == 0 else output_zero, q, float(ph[k]))
-        body.compose(u if (d - k) % 2 == 0 else u_dag, list(range(m)))
-    body.append("h", (q,))
+        last_unpaired = k == 1 and d % 2 == 1
+        call = u if last_unpaired else (u_free if (d - k) % 2 == 0 else u_dag)
+        body.compose(call, list(range(m)))
+    body.add_gate(Gate("h", (q,), free=True))
     return body
+
+
+def _all_free(c: Circuit) -> Circuit:
+    """A copy of ``c`` with every gate free; its global phase moves into the free gates'
+    account only when it cancels (U and U† calls come in pairs)."""
+    out = c.copy()
+    out.gates = [g.as_free() for g in c.gates]
+    return out
 
 
 def qsvt_definite(block: QuantumBlock, polynomial: Polynomial, *, scale: float = 1.0,

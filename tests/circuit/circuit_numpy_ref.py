@@ -40,9 +40,10 @@ def controlled(u: np.ndarray, k: int) -> np.ndarray:
 
 def local_matrix(name: str, nq: int, params=()) -> np.ndarray:
     """Matrix of a gate on its own qubits in the IR's order (qubit j of the gate = bit j)."""
-    if name in ("mcx", "mcz", "mcp"):
+    if name in ("mcx", "mcz", "mcp", "mcrx", "mcry", "mcrz"):
         base = {"mcx": X, "mcz": Z}.get(name)
-        base = phase(params[0]) if base is None else base
+        if base is None:
+            base = phase(params[0]) if name == "mcp" else one_qubit(name[2:], params)
         # qubits are controls + (target,): target is the LAST gate qubit = highest bit.
         return embed(controlled(base, nq - 1), list(range(nq - 1, nq)) + list(range(nq - 1)), nq)
     if name == "cx":

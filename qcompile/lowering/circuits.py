@@ -1,0 +1,291 @@
+"""Build the circuit of each stage from its linear form (quantum IR → circuit IR).
+
+One rule per construct, each a call into the quantum library (:mod:`qcompile.quantum`):
+
+* term ``c · F_1 ··· F_m · s``: the source's state, then each factor's block encoding
+  applied to it (:func:`qcompile.quantum.combine.apply`), ``alpha = Π α(F)·α(s)``;
+* form ``Σ c_k term_k``: :func:`qcompile.quantum.lcu.lcu` of the term states,
+  ``alpha = Σ |c_k| α_k``;
+* sources: a matrix input's row ``x_j`` is its parametric loader with the token register
+  post-selected on ``j`` (X gates map ``j`` to 0); every row at once keeps the token
+  register as the high part of the output; a constant is a fixed state preparation
+  (spread over the token register by Hadamards for all-row stages, ``alpha·√seq``); a stage
+  input is a parametric loader with its bound; a nonlinear source is
+  :func:`qcompile.quantum.elementwise.elementwise` of its argument's state with the chosen
+  polynomial;
+* factors: a dense matrix is a dilation block encoding (:func:`block_encoding`), an input
+  matrix ``I_B ⊗ X`` is :func:`input_block_encoding` (its adjoint for ``Xᵀ``) tensored with
+  the identity on the batch register, a rank-one ``u wᵀ`` is :func:`rank_one_block`.
+
+Every loader of the same matrix input or stage input shares one parameter vector, so the
+stage circuit is parametric in exactly the program's inputs.  The builder checks that each
+stage's circuit alpha equals the quantum IR's (they are computed independently).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+
+from qcompile.circuit.ir import Circuit
+from qcompile.circuit.stage import StageCircuit
+from qcompile.errors import NotImplementedYetError, QcompileError
+from qcompile.lowering import forms as F
+from qcompile.lowering.forms import ROW
+from qcompile.lowering.polynomials import MARGIN
+from qcompile.lowering.symbolic import Lowered, Stage
+from qcompile.quantum.base import QuantumBlock
+
+
+def parameter_name(name: str) -> str:
+    """The parameter-vector name of a loaded matrix or vector (an identifier valid in
+    OpenQASM): ``x`` stays ``x``, ``ln%15`` becomes ``ln15``, ``%5`` becomes ``in5``."""
+    if name.startswith("%"):
+        name = "in" + name[1:]
+    name = re.sub(r"[^A-Za-z0-9_]", "", name)
+    return name if name and name[0].isalpha() else "v" + name
+
+
+def identity_block(num_qubits: int) -> QuantumBlock:
+    """The identity on ``num_qubits`` qubits as a block encoding (no gates, alpha 1)."""
+    return QuantumBlock(Circuit(num_qubits), 1.0, tuple(range(num_qubits)), (), "block_encoding",
+                        (2**num_qubits, 2**num_qubits))
+
+
+def rank_one_block(u: QuantumBlock, w: np.ndarray) -> QuantumBlock:
+    """Block encoding of ``u wᵀ`` from a state ``u`` (``alpha_u``) and a fixed vector ``w``.
+
+    Circuit on system S (n qubits), a fresh register R (n qubits) and ``u``'s ancillas:
+    ``W†`` (the fixed preparation of ``ŵ``, inverted) on S, then ``CX(S→R)·CX(R→S)``
+    (moves S into R, which starts at 0, and leaves S at 0), then ``U_u`` on S.  With R and
+    ``u``'s ancillas post-selected on 0: ``⟨i|A|j⟩ = (U_u)_{i0} · conj(W†)_{0j}...`` i.e.
+    ``u_i/α_u · w_j/‖w‖``.  ``alpha = α_u·‖w‖``; ancillas ``n + a_u``.
+    """
+    from qcompile.quantum.state_preparation import state_preparation
+
+    wprep = state_preparation(np.asarray(w, dtype=float))
+    n = max(len(u.system_qubits), len(wprep.system_qubits))
+    a = len(u.ancilla_qubits)
+    num = 2 * n + a
+    system = tuple(range(n))
+    fresh = tuple(range(n, 2 * n))
+    anc = tuple(range(2 * n, num))
+    circuit = Circuit(num, parameters=dict(u.circuit.parameters))
+    winv = wprep.circuit.inverse()
+    circuit.compose(winv, list(system[:len(wprep.system_qubits)]))
+    for s, r in zip(system, fresh):
+        circuit.append("cx", (s, r))
+    for s, r in zip(system, fresh):
+        circuit.append("cx", (r, s))
+    mapping = [0] * u.circuit.num_qubits
+    for i, q in enumerate(u.system_qubits):
+        mapping[q] = system[i]
+    for i, q in enumerate(u.ancilla_qubits):
+        mapping[q] = anc[i]
+    circuit.compose(u.circuit, mapping)
+    shape = (u.shape[0], len(w))
+    return QuantumBlock(circuit, u.alpha * float(np.linalg.norm(w)), system, fresh + anc,
+                        "block_encoding", shape, {"rank_one": True})
+
+
+def _negate(block: QuantumBlock) -> QuantumBlock:
+    c = block.circuit.copy()
+    c.global_phase += math.pi
+    return QuantumBlock(c, block.alpha, block.system_qubits, block.ancilla_qubits, block.kind,
+                        tuple(block.shape), dict(block.info))
+
+
+class StageBuilder:
+    """Builds stage circuits for one :class:`~qcompile.lowering.symbolic.Lowered` program."""
+
+    def __init__(self, lowered: Lowered, method: str = "dilation"):
+        self.lowered = lowered
+        self.method = method
+        self._loaders: dict = {}
+
+    # ---- sources ---------------------------------------------------------------------
+    def matrix_loader(self, name: str):
+        """The parametric loader of the matrix input ``name`` (shape ``seq × d``)."""
+        key = ("matrix", name)
+        if key not in self._loaders:
+            from qcompile.quantum.state_preparation import state_preparation
+
+            mi = self.lowered.matrix_inputs[name]
+            self._loaders[key] = state_preparation((mi.seq, mi.features), bound=mi.bound,
+                                                   name=parameter_name(name))
+        return self._loaders[key]
+
+    def vector_loader(self, src: F.StageInput):
+        """The parametric loader of a stage input."""
+        key = ("vector", src.name)
+        if key not in self._loaders:
+            from qcompile.quantum.state_preparation import state_preparation
+
+            self._loaders[key] = state_preparation(src.dim, bound=src.bound,
+                                                   name=parameter_name(src.name))
+        return self._loaders[key]
+
+    def loaders(self) -> dict:
+        """Every loader built so far, by parameter-vector name."""
+        return {ld.name: ld for ld in self._loaders.values()}
+
+    def input_row(self, src: F.InputRow, token: int) -> QuantumBlock:
+        """Row ``token`` of a matrix input (token register post-selected), or every row
+        (``token == ROW``: the token register stays in the output, high part)."""
+        loader = self.matrix_loader(src.name)
+        regs = loader.info["registers"]           # per axis: (rows, cols) qubits
+        rows_q, cols_q = regs[0], regs[1]
+        if token == ROW:
+            return QuantumBlock(loader.circuit, loader.alpha, tuple(cols_q) + tuple(rows_q),
+                                loader.ancilla_qubits, "state", (src.seq * src.features,))
+        c = loader.circuit.copy()
+        for bit, q in enumerate(rows_q):
+            if (token >> bit) & 1:
+                c.append("x", (q,))
+        return QuantumBlock(c, loader.alpha, tuple(cols_q), tuple(rows_q) + loader.ancilla_qubits,
+                            "state", (src.features,))
+
+    def const(self, vec: np.ndarray, seq: int | None) -> QuantumBlock:
+        """A fixed vector; with ``seq`` the same vector on every row (Hadamards on a token
+        register above it, ``alpha·√seq``)."""
+        from qcompile.quantum.state_preparation import state_preparation
+
+        prep = state_preparation(vec)
+        if seq is None:
+            return prep
+        nt = max(1, math.ceil(math.log2(seq)))
+        if 2**nt != seq:
+            raise NotImplementedYetError(f"all-row stages need a power-of-two sequence length, got {seq}")
+        n = len(prep.system_qubits)
+        c = Circuit(n + nt)
+        c.compose(prep.circuit)
+        for q in range(n, n + nt):
+            c.append("h", (q,))
+        return QuantumBlock(c, prep.alpha * math.sqrt(seq), tuple(range(n + nt)), (), "state",
+                            (seq * 2**n,))
+
+    def source(self, src, token: int, seq: int | None) -> QuantumBlock:
+        if isinstance(src, F.InputRow):
+            return self.input_row(src, src.token if src.token != ROW else token)
+        if isinstance(src, F.Const):
+            return self.const(src.vector, seq if token == ROW else None)
+        if isinstance(src, F.StageInput):
+            if token == ROW:
+                raise NotImplementedYetError("all-row stages reading a stage vector are not implemented yet")
+            return self.vector_loader(src)
+        if isinstance(src, F.Nonlinear):
+            if token == ROW:
+                raise NotImplementedYetError("all-row stages with nonlinearities are not implemented yet")
+            from qcompile.quantum.elementwise import elementwise
+
+            arg = self.form(src.argument, token, seq)
+            choice = src.polynomial
+            if not math.isclose(arg.alpha, choice.input_alpha, rel_tol=1e-9):
+                raise QcompileError(f"internal error: alpha of the argument of %{src.node} is "
+                                    f"{arg.alpha}, polynomial chosen for {choice.input_alpha}")
+            out = elementwise(arg, src.function, choice.tolerance, polynomial=choice.p_raw,
+                              margin=MARGIN)
+            return out
+        raise TypeError(src)  # pragma: no cover
+
+    # ---- factors ---------------------------------------------------------------------
+    def factor(self, f, token: int, seq: int | None) -> QuantumBlock:
+        from qcompile.quantum.block_encoding import block_encoding
+
+        if isinstance(f, F.Dense):
+            be = block_encoding(f.matrix, method=self.method)
+        elif isinstance(f, F.InputMatrix):
+            be = self.input_matrix(f)
+        elif isinstance(f, F.RankOne):
+            be = rank_one_block(self.source(f.source, token, seq), f.right)
+        else:  # pragma: no cover
+            raise TypeError(f)
+        if token == ROW:
+            if f.shape[0] != f.shape[1]:
+                raise NotImplementedYetError("all-row stages with a change of width are not implemented yet")
+            from qcompile.quantum.combine import tensor
+
+            nt = max(1, math.ceil(math.log2(seq)))
+            be = tensor(identity_block(nt), be)
+        return be
+
+    def input_matrix(self, f: F.InputMatrix) -> QuantumBlock:
+        """``I_batch ⊗ X`` or ``I_batch ⊗ Xᵀ`` from the input's loader."""
+        from qcompile.quantum.combine import tensor
+        from qcompile.quantum.input_block_encoding import input_block_encoding
+
+        key = ("inputbe", f.name)
+        if key not in self._loaders:
+            self._loaders[key] = input_block_encoding((f.seq, f.features), f.bound,
+                                                      name=parameter_name(f.name))
+        be = self._loaders[key]
+        if f.transpose:
+            be = QuantumBlock(be.circuit.inverse(), be.alpha, be.system_qubits, be.ancilla_qubits,
+                              "block_encoding", (f.features, f.seq))
+        else:
+            be = QuantumBlock(be.circuit, be.alpha, be.system_qubits, be.ancilla_qubits,
+                              "block_encoding", (f.seq, f.features))
+        if f.batch > 1:
+            nb = math.ceil(math.log2(f.batch))
+            if 2**nb != f.batch or 2 ** len(be.system_qubits) != max(f.seq, f.features) or f.seq != f.features:
+                raise NotImplementedYetError("heads over a padded or non-square input are not implemented yet")
+            be = tensor(identity_block(nb), be)
+        return be
+
+    # ---- terms and forms -------------------------------------------------------------
+    def term(self, t: F.Term, token: int, seq: int | None) -> QuantumBlock:
+        from qcompile.quantum.combine import apply
+
+        state = self.source(t.source, token, seq)
+        for f in reversed(t.factors):
+            state = apply(self.factor(f, token, seq), state)
+        return state
+
+    def form(self, form: F.Form, token: int, seq: int | None = None) -> QuantumBlock:
+        """The state of ``form`` (an LCU of its terms)."""
+        from qcompile.quantum.lcu import lcu
+
+        if not form.terms:
+            raise QcompileError("internal error: a stage computes the zero vector")
+        blocks = [self.term(t, token, seq) for t in form.terms]
+        coeffs = [t.coeff for t in form.terms]
+        n = max(len(b.system_qubits) for b in blocks)
+        blocks = [_pad_system(b, n) for b in blocks]
+        if len(blocks) == 1:
+            b = blocks[0]
+            b = _negate(b) if coeffs[0] < 0 else b
+            return QuantumBlock(b.circuit, abs(coeffs[0]) * b.alpha, b.system_qubits, b.ancilla_qubits,
+                                "state", (form.dim,), b.info)
+        out = lcu(coeffs, blocks)
+        return QuantumBlock(out.circuit, out.alpha, out.system_qubits, out.ancilla_qubits, "state",
+                            (form.dim,), out.info)
+
+    def stage(self, stage: Stage) -> StageCircuit:
+        """The circuit of one stage, checked against the quantum IR's alpha."""
+        token = ROW if stage.rows == "all" else self.lowered.token
+        seq = stage.seq if stage.rows == "all" else None
+        block = self.form(stage.form, token, seq)
+        if not math.isclose(block.alpha, stage.alpha, rel_tol=1e-9):
+            raise QcompileError(f"internal error: stage {stage.index} circuit alpha {block.alpha} "
+                                f"differs from the quantum IR's {stage.alpha}")
+        c = block.circuit.copy()
+        c.registers = {}
+        c.add_register("output", block.system_qubits)
+        return StageCircuit(c, tuple(block.system_qubits), tuple(block.ancilla_qubits), block.alpha,
+                            name=f"stage{stage.index}",
+                            info={"dim": stage.form.dim * (stage.seq if stage.rows == "all" else 1)})
+
+
+def _pad_system(block: QuantumBlock, n: int) -> QuantumBlock:
+    """The same state on ``n ≥`` its system qubits: extra |0⟩ system qubits on top."""
+    k = len(block.system_qubits)
+    if k == n:
+        return block
+    num = block.circuit.num_qubits + (n - k)
+    c = Circuit(num, parameters=dict(block.circuit.parameters))
+    c.compose(block.circuit)
+    extra = tuple(range(block.circuit.num_qubits, num))
+    return QuantumBlock(c, block.alpha, tuple(block.system_qubits) + extra, block.ancilla_qubits,
+                        block.kind, (2**n,) if block.kind == "state" else (2**n, 2**n), dict(block.info))

@@ -1,0 +1,98 @@
+"""Polynomial selection: the polynomial each nonlinearity is compiled with.
+
+A nonlinear source ``f(v)`` is built by QSVT on the diagonal encoding of ``v``'s state,
+whose entries are ``t = v/α`` with ``α`` the argument form's subnormalisation (data
+independent).  The polynomial ``P_raw`` is the Chebyshev interpolant of ``f(α·t)`` on
+``[-1, 1]`` of the smallest degree whose sup error is at most the op's tolerance; the
+compiled circuit then computes ``P_raw(v/α)`` exactly, and the surrogate reference uses the
+same scalar function (:meth:`PolynomialChoice.__call__`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from qcompile.quantum.polynomials import (Polynomial, chebyshev_approximation, named_function,
+                                          parity_parts, scale_to_unit)
+
+#: the QSVT margin: scaled polynomials stay within 1 − MARGIN on [-1, 1]
+MARGIN = 1e-2
+
+
+def qubits_for(dim: int) -> int:
+    """System qubits of a vector of length ``dim`` (at least one)."""
+    return max(1, math.ceil(math.log2(dim))) if dim > 1 else 1
+
+
+@dataclass(frozen=True, eq=False)
+class PolynomialChoice:
+    """The polynomial of one nonlinearity and what follows from it.
+
+    ``p_raw`` ≈ ``f(input_alpha · t)`` on ``[-1, 1]`` with sup ``error``; ``K`` is its QSVT
+    scale (``K_e + K_o`` for mixed parity); ``alpha = K·√N`` is the subnormalisation of the
+    elementwise construction's output state (``N = 2^n`` the padded length);
+    ``lipschitz`` bounds ``|f'|`` on ``[-input_alpha, input_alpha]`` (error propagation).
+    """
+
+    function: str
+    p_raw: Polynomial
+    input_alpha: float
+    K: float
+    alpha: float
+    error: float
+    tolerance: float
+    lipschitz: float
+
+    @property
+    def degree(self) -> int:
+        """The polynomial's degree."""
+        return self.p_raw.degree
+
+    def __call__(self, x) -> np.ndarray:
+        """The surrogate scalar function on real values: ``P_raw(x / input_alpha)``."""
+        return np.asarray(self.p_raw(np.asarray(x, dtype=float) / self.input_alpha), dtype=float)
+
+
+def qsvt_scale(p_raw: Polynomial, margin: float = MARGIN) -> float:
+    """``K`` exactly as :func:`qcompile.quantum.elementwise.elementwise` computes it."""
+    if p_raw.definite_parity is not None:
+        return scale_to_unit(p_raw, margin)[1]
+    return float(sum(scale_to_unit(part, margin)[1] for part in parity_parts(p_raw)))
+
+
+def _lipschitz(function: str, alpha: float) -> float:
+    if function == "exp":
+        return math.exp(alpha)
+    if function == "gelu":
+        return 1.13  # sup |GELU'(x)| = Φ(√2) + √2 φ(√2) ≈ 1.1289, attained at x = √2
+    if function == "relu":
+        return 1.0
+    raise ValueError(function)  # pragma: no cover
+
+
+def choose_polynomial(function: str, input_alpha: float, dim: int, tolerance: float,
+                      max_degree: int = 2000) -> PolynomialChoice:
+    """The smallest-degree Chebyshev interpolant of ``f(input_alpha · t)`` within
+    ``tolerance`` (absolute, in units of f) and its QSVT scale and output alpha."""
+    f = named_function(function)
+    p = chebyshev_approximation(f, tolerance, input_alpha, max_degree,
+                                label=f"{function}({input_alpha:.6g} t)")
+    t = np.cos(np.pi * np.arange(8 * p.degree + 65) / (8 * p.degree + 64))
+    t = np.concatenate([t, np.linspace(-1, 1, 4001)])
+    err = float(np.max(np.abs(p(t) - f(input_alpha * t))))
+    k = qsvt_scale(p)
+    n = qubits_for(dim)
+    return PolynomialChoice(function, p, float(input_alpha), float(k), float(k * math.sqrt(2**n)),
+                            err, float(tolerance), _lipschitz(function, input_alpha))
+
+
+def tolerance_policy(tolerance: float):
+    """A lowering policy giving every nonlinearity the same polynomial tolerance."""
+
+    def policy(function: str, argument, node: int) -> PolynomialChoice:
+        return choose_polynomial(function, argument.alpha, argument.dim, tolerance)
+
+    return policy

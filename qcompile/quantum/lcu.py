@@ -1,0 +1,113 @@
+"""Linear combination of unitaries (Childs–Wiebe LCU) with signed real coefficients.
+
+For blocks ``B_k`` encoding ``A_k/α_k`` (block encodings) or ``v_k/α_k`` (subnormalised
+states) on the same number ``n`` of system qubits::
+
+    W = (PREP† ⊗ I) · SELECT · (PREP ⊗ I),   PREP|0⟩ = Σ_k √(|c_k| α_k / λ) |k⟩,
+    SELECT = Σ_k |k⟩⟨k| ⊗ sign(c_k) U_k,      λ = Σ_k |c_k| α_k
+
+Post-selecting the index register and every block ancilla on 0 leaves
+``Σ_k p_k² sign(c_k) A_k/α_k = (Σ_k c_k A_k)/λ``, so ``alpha = λ``; the same circuit
+serves states (``U_k|0⟩``), since only ``⟨0|PREP†`` and ``PREP|0⟩`` enter.
+Ancillas: ``⌈log2 K⌉`` index qubits + ``max_k a_k`` shared block ancillas (block ``k``
+uses the first ``a_k`` of them; the rest stay |0⟩ on its branch).  ``K = 1`` has no index
+register (a negative sign is a global phase π); ``K`` not a power of two pads PREP with
+zero amplitudes.  SELECT applies ``U_k`` controlled on index value ``k`` with
+``Circuit.controlled`` (0-controls by X conjugation); ``sign(c_k) = -1`` is a global
+phase π on ``U_k`` before controlling, i.e. a phase gate on the index value.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+
+from qcompile.circuit.ir import Circuit, Gate
+from qcompile.quantum.base import QuantumBlock
+from qcompile.quantum.state_preparation import append_tree, tree_angles
+
+
+def _embed_block(block: QuantumBlock, system: Sequence[int], ancillas: Sequence[int], num_qubits: int) -> Circuit:
+    """``block.circuit`` moved onto ``system`` (its system order) and the first ancillas."""
+    mapping = [0] * block.circuit.num_qubits
+    for i, q in enumerate(block.system_qubits):
+        mapping[q] = system[i]
+    for i, q in enumerate(block.ancilla_qubits):
+        mapping[q] = ancillas[i]
+    out = Circuit(num_qubits, parameters=dict(block.circuit.parameters))
+    return out.compose(block.circuit, mapping)
+
+
+def lcu(coefficients: Sequence[float], blocks: Sequence[QuantumBlock]) -> QuantumBlock:
+    """Block (or state) encoding of ``Σ_k c_k A_k`` for signed real ``c_k``.
+
+    ``alpha = Σ_k |c_k| α_k``; ancillas ``⌈log2 K⌉ + max_k a_k``.  Qubit layout: system
+    ``0..n-1`` (in the first block's system order), shared block ancillas next, index
+    register last.  Zero coefficients are kept (zero PREP amplitude).  Raises ValueError
+    on mixed kinds, unequal system sizes, or no nonzero coefficient.
+    """
+    coeffs = [float(c) for c in coefficients]
+    blocks = list(blocks)
+    if len(coeffs) != len(blocks) or not blocks:
+        raise ValueError(f"lcu needs one coefficient per block, got {len(coeffs)} coefficients and {len(blocks)} blocks")
+    if not all(math.isfinite(c) for c in coeffs):
+        raise ValueError("lcu coefficients must be finite")
+    kinds = {b.kind for b in blocks}
+    if len(kinds) != 1:
+        raise ValueError("lcu cannot mix block encodings and states")
+    kind = kinds.pop()
+    n = len(blocks[0].system_qubits)
+    for b in blocks:
+        if len(b.system_qubits) != n:
+            raise ValueError(f"lcu blocks must act on the same system size: shapes {list(blocks[0].shape)} "
+                             f"({n} qubits) and {list(b.shape)} ({len(b.system_qubits)} qubits)")
+    weights = np.array([abs(c) * b.alpha for c, b in zip(coeffs, blocks)])
+    lam = float(weights.sum())
+    if lam == 0.0:
+        raise ValueError("lcu needs at least one nonzero coefficient")
+
+    K = len(blocks)
+    m = (K - 1).bit_length()
+    a_max = max(len(b.ancilla_qubits) for b in blocks)
+    num = n + a_max + m
+    system = tuple(range(n))
+    shared = tuple(range(n, n + a_max))
+    index = tuple(range(n + a_max, num))
+    circuit = Circuit(num)
+    circuit.add_register("lcu.index", index)
+
+    if m == 0:
+        body = _embed_block(blocks[0], system, shared, num)
+        if coeffs[0] < 0:
+            body.global_phase += math.pi
+        circuit.compose(body)
+    else:
+        amps = np.zeros(2**m)
+        amps[:K] = np.sqrt(weights / lam)
+        prep = Circuit(num)
+        append_tree(prep, index, [float(a) for a in tree_angles(amps)])
+        # PREP, PREP† and the X conjugations are free: with SELECT left out they cancel,
+        # so a controlled LCU controls only its branches (see qcompile.circuit.ir)
+        prep.gates = [g.as_free() for g in prep.gates]
+        circuit.compose(prep)
+        for k, (c, b) in enumerate(zip(coeffs, blocks)):
+            if weights[k] == 0.0:
+                continue
+            body = _embed_block(b, system, shared, num)
+            if c < 0:
+                body.global_phase += math.pi
+            zeros = [q for bit, q in enumerate(index) if not (k >> bit) & 1]
+            for q in zeros:
+                circuit.add_gate(Gate("x", (q,), free=True))
+            circuit.compose(body.controlled(index, num_qubits=num))
+            for q in zeros:
+                circuit.add_gate(Gate("x", (q,), free=True))
+        circuit.compose(prep.inverse())
+
+    shapes = {tuple(b.shape) for b in blocks}
+    shape = shapes.pop() if len(shapes) == 1 else tuple(max(s) for s in zip(*[b.shape for b in blocks]))
+    info = {"coefficients": coeffs, "alphas": [b.alpha for b in blocks], "index_qubits": index,
+            "block_ancillas": shared}
+    return QuantumBlock(circuit, lam, system, shared + index, kind, shape, info)

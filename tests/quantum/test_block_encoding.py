@@ -1,0 +1,144 @@
+"""Dilation and FABLE block encodings vs NumPy, on Qiskit and Cirq."""
+
+import math
+
+import numpy as np
+import pytest
+
+from qcompile.backends.cirq import unitary_cirq
+from qcompile.quantum import block_encoding
+from qcompile.quantum.block_encoding import dilation_unitary
+
+
+def both_blocks(block):
+    return block.block(), block.block(unitary=unitary_cirq(block.circuit))
+
+
+def block_by_columns(be):
+    """alpha × ancilla-0 block from one Qiskit statevector per input column (cheap at 9+ qubits)."""
+    from qiskit.quantum_info import Statevector
+
+    qc = be.to_qiskit()
+    n = len(be.system_qubits)
+    out = np.zeros((2**n, 2**n), dtype=complex)
+    idx = be._system_indices()
+    for j in range(2**n):
+        sv = Statevector.from_int(int(idx[j]), 2**qc.num_qubits).evolve(qc).data
+        out[:, j] = sv[idx]
+    return be.alpha * out
+
+
+def pad(W):
+    n = max(1, math.ceil(math.log2(max(W.shape))))
+    P = np.zeros((2**n, 2**n))
+    P[: W.shape[0], : W.shape[1]] = W
+    return P, n
+
+
+CASES = [((4, 4), 0), ((4, 4), 1), ((3, 5), 2), ((8, 8), 3), ((2, 7), 4), ((16, 16), 5)]
+
+
+@pytest.mark.parametrize("shape,seed", CASES[:5])
+def test_dilation_block(shape, seed):
+    W = np.random.default_rng(seed).normal(size=shape)
+    P, n = pad(W)
+    be = block_encoding(W)
+    assert math.isclose(be.alpha, np.linalg.norm(W, 2), rel_tol=1e-12)
+    assert be.ancilla_qubits == (n,) and be.system_qubits == tuple(range(n)) and be.shape == shape
+    assert set(be.circuit.count_ops()) <= {"cx", "rz", "ry", "rx", "h", "x", "y", "z", "s", "sdg", "t", "tdg", "p"}
+    for got in both_blocks(be):
+        assert np.max(np.abs(got - P)) <= 1e-9
+
+
+def test_dilation_given_alpha_and_too_small_alpha():
+    W = np.random.default_rng(8).normal(size=(4, 4))
+    norm = np.linalg.norm(W, 2)
+    be = block_encoding(W, alpha=2 * norm)
+    assert be.alpha == 2 * norm
+    assert np.max(np.abs(be.block() - W)) <= 1e-9
+    with pytest.raises(ValueError, match="spectral norm"):
+        block_encoding(W, alpha=0.5 * norm)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_dilation_unitary_is_orthogonal(seed):
+    A = np.random.default_rng(seed).normal(size=(8, 8))
+    A /= np.linalg.norm(A, 2)  # the top singular value is exactly at the edge
+    M = dilation_unitary(A)
+    assert np.max(np.abs(M.T @ M - np.eye(16))) <= 1e-12
+    assert np.max(np.abs(M[:8, :8] - A)) <= 1e-12
+
+
+@pytest.mark.parametrize("shape,seed", CASES)
+def test_fable_uncompressed_is_exact(shape, seed):
+    W = np.random.default_rng(seed).normal(size=shape)
+    P, n = pad(W)
+    be = block_encoding(W, method="fable")
+    assert math.isclose(be.alpha, 2**n * np.max(np.abs(W)), rel_tol=1e-15)
+    assert len(be.ancilla_qubits) == n + 1 and len(be.system_qubits) == n
+    assert be.circuit.num_qubits == 2 * n + 1
+    assert be.info["error_bound"] == 0.0
+    assert be.circuit.count_ops()["cx"] <= 4**n - 1 + n
+    assert be.circuit.count_ops()["ry"] <= 4**n
+    blocks = both_blocks(be) if n <= 3 else (block_by_columns(be),)
+    for got in blocks:
+        assert np.max(np.abs(got - P)) <= 1e-9
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("threshold", [1e-3, 1e-2, 5e-2])
+def test_fable_compression_error_bound_holds(seed, threshold):
+    rng = np.random.default_rng(seed)
+    # a smooth matrix compresses well in the Walsh basis
+    x = np.linspace(0, 1, 8)
+    W = np.cos(3 * np.add.outer(x, x)) + 0.01 * rng.normal(size=(8, 8))
+    full = block_encoding(W, method="fable")
+    be = block_encoding(W, method="fable", threshold=threshold)
+    err = np.linalg.norm(be.block() - W, 2)
+    assert be.info["dropped"] > 0
+    assert err <= be.info["error_bound"]
+    assert be.info["rotations"] < full.info["rotations"]
+    assert be.circuit.count_ops()["cx"] <= full.circuit.count_ops()["cx"]
+
+
+def test_block_encoding_errors():
+    with pytest.raises(ValueError, match="method"):
+        block_encoding(np.eye(2), method="qrom")
+    with pytest.raises(ValueError):
+        block_encoding(np.array([[1.0, np.inf], [0.0, 1.0]]))
+    with pytest.raises(ValueError):
+        block_encoding(np.eye(2) * 1j)
+
+
+# ---- block encoding of an input matrix from its loader ------------------------------------------
+from qcompile.errors import BindError  # noqa: E402
+from qcompile.quantum import input_block_encoding  # noqa: E402
+
+
+@pytest.mark.parametrize("shape", [(4, 4), (3, 5), (5, 3), (2, 8), (8, 2), (1, 1)])
+def test_input_block_encoding_many_inputs_one_circuit(shape):
+    rng = np.random.default_rng(sum(shape))
+    bound = 3.0
+    be = input_block_encoding(shape, bound=bound)
+    n = max(1, math.ceil(math.log2(max(shape))))
+    assert be.alpha == bound
+    assert len(be.system_qubits) == n and len(be.ancilla_qubits) == n + 1
+    assert be.circuit.is_parametric
+    for k in range(5):
+        X = rng.normal(size=shape)
+        X *= (bound if k == 0 else rng.uniform(0.05, bound)) / np.linalg.norm(X)
+        P, _ = pad(X)
+        if P.shape[0] < 2**n:
+            P = np.pad(P, ((0, 2**n - P.shape[0]), (0, 2**n - P.shape[0])))
+        for got in both_blocks(be.with_input(X)):
+            assert np.max(np.abs(got - P)) <= 1e-9
+
+
+def test_input_block_encoding_bind_errors():
+    be = input_block_encoding((2, 4), bound=1.0)
+    with pytest.raises(BindError, match=r"shape \[2, 4\]"):
+        be.bind(np.zeros((4, 2)))
+    with pytest.raises(BindError, match="bound"):
+        be.bind(np.ones((2, 4)))
+    with pytest.raises(ValueError):
+        input_block_encoding((2, 2, 2), bound=1.0)
