@@ -95,14 +95,13 @@ def sample_counts(circuit: Circuit, shots: int, backend: str = "qiskit", values:
     if m == 0 or not any(g.name == "measure" for g in bound.gates):
         return {"0" * m: shots}
     if backend == "qiskit":
-        from qiskit import transpile
         from qiskit_aer import AerSimulator
 
         from qcompile.backends.qiskit import to_qiskit
 
         sim = AerSimulator()
-        qc = to_qiskit(bound)
-        raw = sim.run(transpile(qc, sim), shots=shots, seed_simulator=seed).result().get_counts()
+        qc = to_qiskit(bound, aer_native=True)   # Aer runs it as emitted: no transpilation
+        raw = sim.run(qc, shots=shots, seed_simulator=seed).result().get_counts()
         counts: dict[str, int] = {}
         for key, n in raw.items():
             k = key.replace(" ", "").zfill(m) if m else ""

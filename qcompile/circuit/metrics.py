@@ -16,7 +16,7 @@ def _multicontrolled_cx(name: str, width: int) -> int:
     from qcompile.circuit.decompose import lower_multicontrolled
 
     c = Circuit(width)
-    c.add_gate(Gate(name, tuple(range(width)), (0.3,) if name == "mcp" else ()))
+    c.add_gate(Gate(name, tuple(range(width)), (0.3,) if name in ("mcp", "mcrx", "mcry", "mcrz") else ()))
     return cx_count(lower_multicontrolled(c))
 
 
@@ -27,7 +27,7 @@ def cx_count(circuit: Circuit) -> int:
     for g in circuit.gates:
         if g.name in _FIXED_CX:
             total += _FIXED_CX[g.name]
-        elif g.name in ("mcx", "mcz", "mcp"):
+        elif g.name in ("mcx", "mcz", "mcp", "mcrx", "mcry", "mcrz"):
             total += _multicontrolled_cx(g.name, len(g.qubits)) if len(g.qubits) > 1 else 0
     return total
 
