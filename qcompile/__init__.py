@@ -5,6 +5,9 @@ Public API::
     model = qcompile.load("examples/encoder_block.qtf")   # parse, build, desugar, verify
     y = qcompile.reference(model, x)                       # NumPy reference, [seq, d_model]
     print(model.ir.to_text())                              # the tensor IR
+    prog = qcompile.compile(model, tolerance=1e-3)         # input-parametric stage circuits
+    prog.run(x).output                                     # alpha × post-selected amplitudes
+    qcompile.verify(prog, inputs=5).ok                     # vs surrogate and exact references
 """
 
 from qcompile.errors import (
@@ -14,12 +17,13 @@ from qcompile.errors import (
 from qcompile import reference
 from qcompile.model import Model, load
 from qcompile.passes.manager import PassManager
+from qcompile.program import Program, compile, verify
 from qcompile.reference import select_output
 
 __version__ = "0.1.0"
 
 __all__ = [
     "BindError", "IRVerifyError", "Model", "NotImplementedYetError", "NotSupportedError",
-    "PassError", "PassManager", "QcompileError", "QtfSemanticError", "QtfSyntaxError",
-    "SizeError", "WeightError", "load", "reference", "select_output",
+    "PassError", "PassManager", "Program", "QcompileError", "QtfSemanticError", "QtfSyntaxError",
+    "SizeError", "WeightError", "compile", "load", "reference", "select_output", "verify",
 ]

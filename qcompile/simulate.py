@@ -122,3 +122,76 @@ def sample_counts(circuit: Circuit, shots: int, backend: str = "qiskit", values:
         k = "".join(str(int(b)) for b in row[::-1])
         counts[k] = counts.get(k, 0) + 1
     return dict(sorted(counts.items()))
+
+
+def postselected_statevector(circuit: Circuit, backend: str = "qiskit", values: Values | None = None
+                             ) -> np.ndarray:
+    """The unnormalised state on the branch where every mid-circuit measurement reads 0.
+
+    The circuit is cut at each ``measure``; every segment is simulated exactly (Aer's
+    statevector method, or ``cirq.Simulator``, started from the previous segment's
+    state), and at each measurement the amplitudes with the measured qubit at 1 are
+    removed.  A ``reset`` of a qubit just projected to 0 is then the identity.  The
+    squared norm of the result is the probability of all those outcomes being 0 (the
+    circuits of ancilla reuse post-select every mid-circuit outcome on 0).
+    """
+    _check_backend(backend)
+    bound = _bound(circuit, values)
+    n = bound.num_qubits
+    segments: list[list] = [[]]
+    cuts: list[int] = []
+    for g in bound.gates:
+        if g.name == "measure":
+            cuts.append(g.qubits[0])
+            segments.append([])
+        elif g.name == "reset":
+            continue
+        elif g.name != "barrier":
+            segments[-1].append(g)
+    state = np.zeros(2**n, dtype=np.complex128)
+    state[0] = 1.0
+    scale = 1.0
+    for k, gates in enumerate(segments):
+        seg = Circuit(n, gates, bound.global_phase if k == 0 else 0.0)
+        state = _evolve(seg, state, backend)
+        if k < len(cuts):
+            q = cuts[k]
+            state[(np.arange(2**n) >> q) & 1 == 1] = 0.0
+            norm = float(np.linalg.norm(state))
+            if norm == 0.0:
+                return np.zeros(2**n, dtype=np.complex128)
+            state /= norm
+            scale *= norm
+    return scale * state
+
+
+def _evolve(circuit: Circuit, state: np.ndarray, backend: str) -> np.ndarray:
+    """``circuit`` applied to the normalised ``state`` (little-endian)."""
+    if not circuit.gates and circuit.global_phase == 0.0:
+        return state
+    if backend == "cirq":
+        import cirq
+
+        from qcompile.backends.cirq import little_endian_order, to_cirq
+
+        sim = cirq.Simulator(dtype=np.complex128)
+        order = little_endian_order(circuit.num_qubits)
+        c = to_cirq(circuit)
+        # cirq's initial state is big-endian in ``qubit_order``: reversing the line makes it ours
+        out = sim.simulate(c, initial_state=state.astype(np.complex128), qubit_order=order)
+        return np.asarray(out.final_state_vector, dtype=np.complex128)
+    from qiskit import QuantumCircuit
+    from qiskit_aer import AerSimulator
+
+    from qcompile.backends.qiskit import to_qiskit
+
+    body = to_qiskit(circuit, aer_native=True)
+    phase = body.global_phase
+    body.global_phase = 0.0      # Aer drops a circuit's global phase after set_statevector
+    qc = QuantumCircuit(circuit.num_qubits)
+    qc.set_statevector(state)
+    qc.compose(body, inplace=True)
+    qc.save_statevector()
+    sim = AerSimulator(method="statevector", precision="double")
+    out = np.asarray(sim.run(qc, shots=1).result().get_statevector(), dtype=np.complex128)
+    return out * np.exp(1j * float(phase))

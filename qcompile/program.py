@@ -1,0 +1,564 @@
+"""Compiled programs: ``qcompile.compile`` and the :class:`Program` it returns.
+
+A program is one input-parametric circuit per stage (DESIGN §1) plus the classical glue
+between stages.  Running it on an input:
+
+1. input preparation (embedding lookup + positional encoding for token/text inputs) and
+   the loaders' angles are computed from the input (O(size of the input));
+2. stage k's circuit is bound (its loaders read the model input and the vectors earlier
+   stages produced) and simulated; its output register, post-selected on every ancilla
+   reading 0 and multiplied by ``alpha_k``, is the stage's vector;
+3. the glue normalises that vector (layer norm) or divides each head's block by its sum
+   (softmax), which is what the next stage loads.
+
+The last stage's vector is the model's output for the selected token.  Intermediate
+stages are read out from the simulator's state vector (amplitude readout; on hardware this
+is tomography, which qcompile does not implement); ``shots`` samples only the last stage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from qcompile.circuit.stage import StageCircuit
+from qcompile.errors import BindError, NotImplementedYetError, QcompileError, SizeError
+
+#: stages above this many qubits are refused before anything is built
+MAX_QUBITS = 24
+#: a statevector above this many qubits is not simulated
+MAX_SIMULATED_QUBITS = 22
+
+
+@dataclass
+class StageResult:
+    """One stage's run: its vector (alpha × post-selected amplitudes, unpadded), the
+    post-selection probability, and the glued vector it hands on (None for the last)."""
+
+    output: np.ndarray
+    success_probability: float
+    handed_on: np.ndarray | None = None
+
+
+@dataclass
+class RunResult:
+    """A program run on one input.
+
+    ``output``: the model output for the selected token (alpha × post-selected
+    amplitudes of the last stage); ``error_bound``: bound on ‖output − exact model‖₂ for
+    this input (:mod:`qcompile.lowering.bounds`); with shots, ``probabilities`` and ``standard_errors``
+    estimate ``|y_k|²/‖y‖²`` from the post-selected samples, ``kept_shots`` of ``shots``.
+    """
+
+    output: np.ndarray
+    stages: list[StageResult]
+    backend: str
+    error_bound: float = float("nan")
+    shots: int | None = None
+    probabilities: np.ndarray | None = None
+    standard_errors: np.ndarray | None = None
+    kept_shots: int | None = None
+
+    @property
+    def success_probability(self) -> float:
+        """Product of the stages' post-selection probabilities."""
+        return float(np.prod([s.success_probability for s in self.stages]))
+
+
+@dataclass
+class Program:
+    """A compiled model: stage circuits, glue, loaders, polynomials (see module doc)."""
+
+    model: object
+    lowered: object
+    stages: list[StageCircuit]
+    loaders: dict
+    tolerance: float
+    token: int
+    info: dict = field(default_factory=dict)
+
+    # ---- properties ---------------------------------------------------------------------
+    @property
+    def alpha(self) -> float:
+        """The last stage's subnormalisation: output = alpha × post-selected amplitudes."""
+        return float(self.stages[-1].alpha)
+
+    @property
+    def nonlinear(self):
+        """The nonlinear sources with their chosen polynomials."""
+        return self.lowered.nonlinear
+
+    def polynomials(self) -> dict:
+        """``{node: scalar function}`` for ``qcompile.reference(mode="surrogate")``."""
+        return {nl.node: nl.polynomial for nl in self.lowered.nonlinear}
+
+    def glue(self) -> list:
+        """The glue after each stage (None after the last)."""
+        return [st.glue for st in self.lowered.stages]
+
+    # ---- binding ------------------------------------------------------------------------
+    def matrices(self, x) -> dict[str, np.ndarray]:
+        """The matrix inputs (model inputs after input preparation) for user input ``x``."""
+        from qcompile.lowering.inputs import prepare_matrices
+
+        return prepare_matrices(self.model, self.lowered, x)
+
+    def parameter_values(self, stage: int, matrices: dict, vectors: dict) -> dict[str, np.ndarray]:
+        """Angle values for every parameter vector of ``stage``'s circuit."""
+        values = {}
+        for pname in self.stages[stage].circuit.parameters:
+            kind, source, loader = self.loaders[pname]
+            data = matrices.get(source) if kind == "matrix" else vectors.get(source)
+            if data is None:
+                raise QcompileError(f"internal error: stage {stage} reads {source} before it exists")
+            values.update(loader.bind(data))
+        return values
+
+    def bind(self, x, stage: int = 0, vectors: dict | None = None):
+        """Stage ``stage``'s circuit with the angles of input ``x`` bound.  Stages after the
+        first also need the glued vectors of earlier stages (``vectors``; :meth:`run`
+        computes them)."""
+        mats = self.matrices(x)
+        return self.stages[stage].circuit.bind(self.parameter_values(stage, mats, vectors or {}))
+
+    # ---- running ------------------------------------------------------------------------
+    def run(self, x, backend: str = "qiskit", shots: int | None = None, seed: int | None = None
+            ) -> RunResult:
+        """Simulate every stage on input ``x`` (see the module docstring)."""
+        from qcompile.lowering.numeric import apply_glue
+
+        mats = self.matrices(x)
+        vectors: dict[str, np.ndarray] = {}
+        results = []
+        last = len(self.stages) - 1
+        probs = errs = kept = None
+        for k, (sc, st) in enumerate(zip(self.stages, self.lowered.stages)):
+            values = self.parameter_values(k, mats, vectors)
+            out, p = _readout(sc, values, backend, seed)
+            handed = None
+            if st.glue is not None:
+                handed = apply_glue(st.glue, out)
+                if st.glue.kind == "normalize_rows":
+                    mats[st.glue.produces] = handed
+                else:
+                    vectors[st.glue.produces] = handed
+            results.append(StageResult(out, p, handed))
+            if k == last and shots:
+                probs, errs, kept = _sample_output(sc, values, backend, shots, seed)
+        from qcompile.lowering.bounds import program_error_bound
+
+        bound, _ = program_error_bound(self.lowered, [r.output for r in results], self.model)
+        return RunResult(results[-1].output, results, backend, bound, shots, probs, errs, kept)
+
+    # ---- emission -----------------------------------------------------------------------
+    def to_qiskit(self, stage: int | None = None):
+        """Qiskit circuit(s): one per stage (a list), or the given stage's."""
+        from qcompile.backends.qiskit import to_qiskit
+
+        if stage is not None:
+            return to_qiskit(self.stages[stage].circuit)
+        return [to_qiskit(s.circuit) for s in self.stages]
+
+    def to_cirq(self, stage: int | None = None):
+        """Cirq circuit(s): one per stage (a list), or the given stage's."""
+        from qcompile.backends.cirq import to_cirq
+
+        if stage is not None:
+            return to_cirq(self.stages[stage].circuit)
+        return [to_cirq(s.circuit) for s in self.stages]
+
+    def qasm(self, version: int = 3, x=None, stage: int = 0) -> str:
+        """OpenQASM text of one stage.  Version 3 keeps the loaders' angles as ``input``
+        parameters unless ``x`` is given; version 2 needs ``x`` (bound angles).  A header
+        comment states alpha, the output qubits and the qubits to post-select."""
+        from qcompile.backends.qasm import to_qasm
+
+        sc = self.stages[stage]
+        circuit = sc.circuit
+        if x is not None:
+            vectors = {}
+            if stage > 0:
+                vectors = self._vectors_until(x, stage)
+            circuit = self.bind(x, stage, vectors)
+        elif version == 2:
+            raise BindError("OpenQASM 2 has no input parameters: bind an input (--bind) or use version 3")
+        header = self.header(stage)
+        return to_qasm(circuit, version=version, header=header)
+
+    def _vectors_until(self, x, stage: int) -> dict:
+        res = self.run(x) if stage > 0 else None
+        vectors = {}
+        for st, r in zip(self.lowered.stages[:stage], res.stages[:stage]):
+            if st.glue is not None and st.glue.kind != "normalize_rows":
+                vectors[st.glue.produces] = r.handed_on
+        return vectors
+
+    def header(self, stage: int) -> list[str]:
+        """Header comment lines for a stage's QASM."""
+        sc, st = self.stages[stage], self.lowered.stages[stage]
+        glue = "output of the model" if st.glue is None else f"then {st.glue.kind} -> {st.glue.produces}"
+        return [f"qcompile: model {self.model.name}, token {self.token}, stage {stage} of {len(self.stages)}",
+                f"alpha = {sc.alpha!r}: output = alpha * amplitudes of the output register "
+                f"when every post-selected qubit reads 0",
+                f"output qubits (little-endian): {list(sc.output)}",
+                f"post-select to 0: {list(sc.postselect)}",
+                f"after this stage: {glue}"]
+
+    # ---- figures ------------------------------------------------------------------------
+    def stats(self) -> dict:
+        """Figures of the whole program: per stage and totals (qubits = the widest stage)."""
+        per = [s.stats() for s in self.stages]
+        gates: dict[str, int] = {}
+        for p in per:
+            for name, n in p["gates"].items():
+                gates[name] = gates.get(name, 0) + n
+        return {
+            "model": self.model.name,
+            "token": self.token,
+            "stages": len(self.stages),
+            "qubits": max(p["qubits"] for p in per),
+            "cx": sum(p["cx"] for p in per),
+            "gates": dict(sorted(gates.items())),
+            "depth": sum(p["depth"] for p in per),
+            "ancillas": max(p["postselect_qubits"] for p in per),
+            "alpha": self.alpha,
+            "error_bound": self.info.get("error_bound"),
+            "tolerance": self.tolerance,
+            "success_probability_bound": None,
+            "output_qubits": list(self.stages[-1].output),
+            "postselect_qubits": list(self.stages[-1].postselect),
+            "polynomials": [{"node": f"%{nl.node}", "function": nl.function,
+                             "degree": nl.polynomial.degree, "error": nl.polynomial.error,
+                             "input_alpha": nl.polynomial.input_alpha}
+                            for nl in self.lowered.nonlinear],
+            "per_stage": [{"alpha": s.alpha, "qubits": p["qubits"], "cx": p["cx"], "depth": p["depth"],
+                           "output_qubits": list(s.output), "postselect_qubits": list(s.postselect),
+                           "glue": None if st.glue is None else st.glue.kind}
+                          for s, p, st in zip(self.stages, per, self.lowered.stages)],
+        }
+
+
+def _output_indices(sc: StageCircuit) -> np.ndarray:
+    n = len(sc.output)
+    vals = np.arange(2**n)
+    idx = np.zeros(2**n, dtype=np.int64)
+    for k, q in enumerate(sc.output):
+        idx |= ((vals >> k) & 1) << q
+    return idx
+
+
+def _readout(sc: StageCircuit, values: dict, backend: str, seed) -> tuple[np.ndarray, float]:
+    """alpha × the post-selected output amplitudes (real, unpadded) and the success probability."""
+    from qcompile.simulate import postselected_statevector, statevector
+
+    if sc.circuit.num_qubits > MAX_SIMULATED_QUBITS:
+        raise SizeError(f"stage {sc.name} has {sc.circuit.num_qubits} qubits: too many to simulate here "
+                        f"(limit {MAX_SIMULATED_QUBITS})")
+    if any(g.name in ("measure", "reset") for g in sc.circuit.gates):
+        sv = postselected_statevector(sc.circuit, backend, values=values)
+    else:
+        sv = statevector(sc.circuit, backend, values=values, seed=seed)
+    amps = sv[_output_indices(sc)]
+    dim = sc.info.get("dim", len(amps))
+    out = sc.alpha * amps
+    imag = float(np.max(np.abs(out.imag))) if out.size else 0.0
+    scale = max(1.0, float(np.max(np.abs(out.real))))
+    if imag > 1e-6 * scale:
+        raise QcompileError(f"internal error: stage {sc.name} output has an imaginary part {imag:.3g}")
+    return out.real[:dim].copy(), float(np.sum(np.abs(amps) ** 2))
+
+
+def _sample_output(sc: StageCircuit, values: dict, backend: str, shots: int, seed):
+    """Estimate ``|y_k|²/‖y‖²`` from ``shots`` measurements of every qubit, keeping the
+    shots where every post-selected qubit read 0.  Returns (probabilities, standard
+    errors, kept shots)."""
+    from qcompile.circuit.ir import Circuit
+    from qcompile.simulate import sample_counts
+
+    n = sc.circuit.num_qubits
+    c = Circuit(n, list(sc.circuit.gates), sc.circuit.global_phase, n, {}, dict(sc.circuit.parameters))
+    for q in range(n):
+        c.append("measure", (q,), clbits=(q,))
+    counts = sample_counts(c, shots, backend, values=values, seed=seed)
+    dim = sc.info.get("dim", 2 ** len(sc.output))
+    hist = np.zeros(2 ** len(sc.output))
+    for bits, cnt in counts.items():
+        b = bits.replace(" ", "")
+        val = [int(b[n - 1 - q]) for q in range(n)]       # clbit q is character n-1-q
+        if any(val[q] for q in sc.postselect):
+            continue
+        k = sum(val[q] << i for i, q in enumerate(sc.output))
+        hist[k] += cnt
+    kept = int(hist.sum())
+    if kept == 0:
+        raise QcompileError(f"no shot of {shots} passed post-selection; use more shots")
+    p = hist / kept
+    return p[:dim], np.sqrt(p * (1 - p) / kept)[:dim], kept
+
+
+# ---- compile ------------------------------------------------------------------------------
+
+
+def _resolve_token(model, token) -> int:
+    n_tokens = None
+    for _, op in model.ir.nodes():
+        if op.opname == "select_token":
+            n_tokens = model.ir.op(op.inputs[0]).type.legs[0].dim
+    if token is None or token == "model":
+        token = model.output.token
+    if token == "last":
+        token = n_tokens - 1
+    if token == "all":
+        raise NotImplementedYetError("compiling the output of every token (token = all) is not implemented "
+                                     "yet; select one token")
+    try:
+        token = int(token)
+    except (TypeError, ValueError):
+        raise QcompileError(f"token must be 'last' or an index, got {token!r}") from None
+    if not 0 <= token < n_tokens:
+        raise QcompileError(f"token {token} is out of range: the model has {n_tokens} tokens")
+    return token
+
+
+def _with_token(model, token: int):
+    """The model with its output token replaced (the IR's select_token op)."""
+    import dataclasses
+
+    from qcompile.ir.graph import Graph
+
+    g = model.ir
+    out = Graph(g.name)
+    for node, op in g.nodes():
+        if op.opname == "select_token" and op.token != token:
+            op = dataclasses.replace(op, token=token)
+        out.add(op)
+    out.set_output(g.output)
+    out.desugared = g.desugared
+    return dataclasses.replace(model, ir=out)
+
+
+def compile(model_or_path, token="model", tolerance: float = 1e-3, backend: str | None = None,
+            method: str = "dilation", optimization: int = 1, target: str | None = None,
+            passes: str | None = None, callbacks=()) -> Program:
+    """Compile a model (a :class:`~qcompile.model.Model`, a path or .qtf text) for one
+    output token (``"model"``: the one its ``output`` line selects, ``"last"`` or an
+    index) into a :class:`Program`.
+
+    ``tolerance`` bounds the polynomial approximation error of every nonlinearity
+    (absolute, in the units of the function); the program's propagated error bound vs the
+    exact model is evaluated per input by :meth:`Program.run` / :func:`verify`.
+    ``backend`` is accepted for API symmetry (programs emit to every backend).
+    ``optimization`` (0, 1, 2) picks the circuit-level pass pipeline
+    (:func:`qcompile.passes.pipelines.optimization_pipeline`), ``target`` routes onto a
+    coupling map (``line:N``, ``grid:RxC``, ``heavy-hex:D``), ``passes`` replaces the
+    pipeline by an explicit list (``"cancel-inverses,merge-rotations{atol=1e-12}"``);
+    ``callbacks`` are pass-manager callbacks (IR printing, dumps, timing), run on every
+    stage circuit.
+    """
+    from qcompile.lowering.circuits import StageBuilder, parameter_name
+    from qcompile.lowering.polynomials import tolerance_policy
+    from qcompile.lowering.symbolic import lower
+    from qcompile.model import Model, load
+
+    if not (isinstance(tolerance, (int, float)) and 0 < tolerance < 1):
+        raise QcompileError(f"tolerance must be a number in (0, 1), got {tolerance!r}")
+    model = model_or_path if isinstance(model_or_path, Model) else load(model_or_path)
+    if len(model.inputs) != 1:
+        raise NotImplementedYetError("compiling models with several inputs is not implemented yet")
+    _check_size(model)
+    tok = _resolve_token(model, token)
+    if tok != model.output.token:
+        model = _with_token(model, tok)
+    lowered, bound = calibrate(model, tok, float(tolerance))
+    builder = StageBuilder(lowered, method=method)
+    stages = [builder.stage(s) for s in lowered.stages]
+    stages = optimize_stages(stages, optimization, target, passes, callbacks)
+    loaders = {}
+    for key, ld in builder._loaders.items():
+        kind, source = key[0], key[1]
+        loaders[parameter_name(source)] = ("vector" if kind == "vector" else "matrix", source, ld)
+    del backend
+    return Program(model, lowered, stages, loaders, float(tolerance), tok,
+                   info={"calibrated_error_bound": bound})
+
+
+def optimize_stages(stages, optimization: int = 1, target: str | None = None, passes: str | None = None,
+                    callbacks=()):
+    """Run the circuit-level pass pipeline on every stage circuit."""
+    from qcompile.passes.manager import PassManager, parse_pipeline
+    from qcompile.passes.pipelines import optimization_pipeline
+
+    pipeline = parse_pipeline(passes) if passes else optimization_pipeline(optimization, target=target)
+    if not pipeline and not callbacks:
+        return stages
+    return [PassManager(list(pipeline), callbacks=callbacks).run(sc) for sc in stages]
+
+
+#: random admissible inputs the degree calibration evaluates the bound on
+CALIBRATION_INPUTS = 16
+#: the calibrated bound must stay below this fraction of the tolerance
+CALIBRATION_MARGIN = 0.5
+
+
+def calibrate(model, token: int, tolerance: float, max_rounds: int = 5):
+    """Lower with polynomial tolerances small enough that the propagated error bound
+    (:mod:`qcompile.lowering.bounds`) stays within ``CALIBRATION_MARGIN × tolerance`` on
+    ``CALIBRATION_INPUTS`` random admissible inputs (a fixed seed, so compiling is
+    deterministic).  The bound is linear in the per-op polynomial errors, so each round
+    rescales the per-op tolerance by the ratio it missed by.  The samples are evaluated
+    with the NumPy evaluator of the quantum IR (no circuits).  Returns the lowered
+    program and the largest bound seen."""
+    from qcompile.lowering.bounds import program_error_bound
+    from qcompile.lowering.inputs import prepare_matrices
+    from qcompile.lowering.numeric import run_numeric
+    from qcompile.lowering.polynomials import tolerance_policy
+    from qcompile.lowering.symbolic import lower
+    from qcompile.quantum.polynomials import PolynomialError
+
+    rng = np.random.default_rng(12345)
+    samples = [random_input(model, rng) for _ in range(CALIBRATION_INPUTS)]
+    per_op = tolerance
+    worst = float("inf")
+    for _ in range(max_rounds):
+        try:
+            lowered = lower(model, token, tolerance_policy(per_op))
+        except PolynomialError as exc:
+            raise QcompileError(f"tolerance {tolerance:g} needs polynomials beyond the degree limit "
+                                f"({exc.message}); ask for a looser --tolerance") from None
+        if not lowered.nonlinear:
+            worst = 0.0
+            for x in samples[:1]:
+                outs = run_numeric(lowered, prepare_matrices(model, lowered, x), lambda nl, v: nl.polynomial(v))
+                worst = max(worst, program_error_bound(lowered, outs, model)[0])
+            return lowered, worst
+        worst = 0.0
+        for x in samples:
+            outs = run_numeric(lowered, prepare_matrices(model, lowered, x), lambda nl, v: nl.polynomial(v))
+            worst = max(worst, program_error_bound(lowered, outs, model)[0])
+        if worst <= CALIBRATION_MARGIN * tolerance:
+            return lowered, worst
+        per_op *= max(1e-3, CALIBRATION_MARGIN * tolerance / worst) if np.isfinite(worst) else 1e-2
+    raise QcompileError(f"could not meet tolerance {tolerance:g}: the propagated error bound stays at "
+                        f"{worst:.3g}; ask for a looser --tolerance")
+
+
+def _check_size(model) -> None:
+    """Refuse, before lowering or building any gate, models whose tensors need registers
+    too wide to simulate: a stage holds an input loader, block encodings and a copy
+    register for every nonlinearity, roughly three times its widest tensor."""
+    from qcompile.lowering.polynomials import qubits_for
+
+    widest, where = 0, None
+    for node, op in model.ir.nodes():
+        if op.type is None or op.type.dtype != "float":
+            continue
+        width = sum(qubits_for(leg.dim) for leg in op.type.legs)
+        if width > widest:
+            widest, where = width, op
+    if 3 * widest + 2 > MAX_QUBITS:
+        shape = where.type if where is not None else "?"
+        raise SizeError(f"model {model.name} is too large to build as circuits: its tensor {shape} alone "
+                        f"needs {widest} qubits and its stages would need about {3 * widest + 2} "
+                        f"(limit {MAX_QUBITS}); use `qcompile resources` to estimate its cost instead")
+
+
+def random_input(model, rng: np.random.Generator):
+    """A random admissible input: float inputs have a random direction and a norm drawn
+    uniformly in [0.2, 1] × bound; token inputs random ids; text inputs random letters."""
+    spec = model.inputs[0]
+    if spec.kind == "float":
+        x = rng.normal(size=spec.shape)
+        return x * (spec.bound * rng.uniform(0.2, 1.0) / np.linalg.norm(x))
+    if spec.kind == "text":
+        return "".join(rng.choice(list(spec.alphabet), size=spec.shape[0]))
+    return rng.integers(0, spec.vocab, size=spec.shape)
+
+
+
+# ---- verify -------------------------------------------------------------------------------
+
+#: compiled vs surrogate reference on statevector simulators
+SURROGATE_TOLERANCE = 1e-8
+
+
+@dataclass
+class VerifyRow:
+    """One input on one backend: errors vs both references, the bound, the checks."""
+
+    input: int
+    backend: str
+    surrogate_error: float
+    exact_error: float
+    error_bound: float
+    success_probability: float
+    ok: bool
+    shots_ok: bool | None = None
+
+
+@dataclass
+class VerifyReport:
+    """The rows of a verification and what they show."""
+
+    model: str
+    token: int
+    tolerance: float
+    rows: list[VerifyRow]
+
+    @property
+    def ok(self) -> bool:
+        """True when every row passed."""
+        return all(r.ok for r in self.rows)
+
+    def to_json(self) -> dict:
+        """A JSON-serialisable summary."""
+        from dataclasses import asdict
+
+        return {"model": self.model, "token": self.token, "tolerance": self.tolerance,
+                "surrogate_tolerance": SURROGATE_TOLERANCE, "ok": self.ok,
+                "rows": [asdict(r) for r in self.rows]}
+
+
+def verify(program_or_model, inputs: int = 20, backends=("qiskit", "cirq"), shots: int | None = None,
+           seed: int = 0, tolerance: float = 1e-3, progress=None) -> VerifyReport:
+    """Compile once (unless given a :class:`Program`), bind ``inputs`` random admissible
+    inputs into that one program, simulate on each backend and check, per input:
+    ``max|compiled − surrogate| ≤ 1e-8``, ``max|compiled − exact| ≤ bound`` and
+    ``bound ≤ tolerance``; with ``shots``, the sampled output distribution is within 4
+    standard errors of ``|y|²/‖y‖²``.  ``progress(done, total)`` is called after each run.
+    """
+    from qcompile.reference.interpreter import bind_inputs, evaluate
+
+    program = program_or_model if isinstance(program_or_model, Program) else \
+        compile(program_or_model, tolerance=tolerance)
+    model = program.model
+    rng = np.random.default_rng(seed)
+    polys = program.polynomials()
+    rows = []
+    total = inputs * len(backends)
+    done = 0
+    for i in range(inputs):
+        x = random_input(model, rng)
+        bound_inputs = bind_inputs(model, x)
+        out_node = model.ir.output
+        sur = evaluate(model.ir, model.weights, bound_inputs, "surrogate", polys)[out_node]
+        exact = evaluate(model.ir, model.weights, bound_inputs, "exact")[out_node]
+        for backend in backends:
+            r = program.run(x, backend=backend, shots=shots, seed=seed + i)
+            es = float(np.max(np.abs(r.output - sur)))
+            ee = float(np.max(np.abs(r.output - exact)))
+            # the bound covers the approximation; rounding is what the surrogate check measures
+            ok = (es <= SURROGATE_TOLERANCE and ee <= r.error_bound + SURROGATE_TOLERANCE
+                  and r.error_bound <= program.tolerance)
+            shots_ok = None
+            if shots:
+                target = sur ** 2 / np.sum(sur ** 2)
+                se = np.maximum(r.standard_errors, 1.0 / shots)
+                shots_ok = bool(np.all(np.abs(r.probabilities - target) <= 4 * se))
+                ok = ok and shots_ok
+            rows.append(VerifyRow(i, backend, es, ee, float(r.error_bound), r.success_probability, bool(ok),
+                                  shots_ok))
+            done += 1
+            if progress is not None:
+                progress(done, total)
+    return VerifyReport(model.name, program.token, program.tolerance, rows)
