@@ -401,7 +401,7 @@ CALIBRATION_INPUTS = 16
 CALIBRATION_MARGIN = 0.5
 
 
-def calibrate(model, token: int, tolerance: float, max_rounds: int = 5):
+def calibrate(model, token: int, tolerance: float, max_rounds: int = 6):
     """Lower with polynomial tolerances small enough that the propagated error bound
     (:mod:`qcompile.lowering.bounds`) stays within ``CALIBRATION_MARGIN × tolerance`` on
     ``CALIBRATION_INPUTS`` random admissible inputs (a fixed seed, so compiling is
@@ -438,7 +438,8 @@ def calibrate(model, token: int, tolerance: float, max_rounds: int = 5):
             worst = max(worst, program_error_bound(lowered, outs, model)[0])
         if worst <= CALIBRATION_MARGIN * tolerance:
             return lowered, worst
-        per_op *= max(1e-3, CALIBRATION_MARGIN * tolerance / worst) if np.isfinite(worst) else 1e-2
+        # degrees are discrete: shrink by at least 3x per round so the degree moves
+        per_op *= min(0.3, max(1e-3, CALIBRATION_MARGIN * tolerance / worst)) if np.isfinite(worst) else 1e-2
     raise QcompileError(f"could not meet tolerance {tolerance:g}: the propagated error bound stays at "
                         f"{worst:.3g}; ask for a looser --tolerance")
 

@@ -10,8 +10,9 @@ and 2-qubit controlled phases; no ``opaque`` or ``unitary`` gate is ever written
   loaders both accept): ``p`` -> ``u1``, controlled phase -> ``cu1``, ``swap`` -> three
   ``cx`` (``swap`` is not in the original ``qelib1.inc``).  Barriers are dropped (Cirq's
   importer rejects them).  The circuit must be bound (else :class:`BindError`).  OpenQASM
-  2 has no global phase: it is written as a comment only, so the program equals the
-  circuit *up to global phase*.
+  2 has no global phase statement, so a phase θ is written exactly as
+  ``u1(θ) q[0]; x q[0]; u1(θ) q[0]; x q[0];`` (= e^{iθ} I): the sign of every amplitude
+  survives the round trip, which the contract (α × amplitudes = y) needs.
 * OpenQASM 3 (``include "stdgates.inc"``): the symbolic element ``x[17]`` becomes the
   program input ``input float[64] x_17;`` (every element of every parameter vector is
   declared; same naming as the Cirq emitter), angles are affine expressions of inputs;
@@ -81,8 +82,6 @@ def to_qasm(circuit: Circuit, version: int = 3, header: Sequence[str] = ()) -> s
     lines += [f"// {part}".rstrip() for h in header for part in str(h).splitlines() or [""]]
     lines.append('include "qelib1.inc";' if version == 2 else 'include "stdgates.inc";')
     phase = float(low.global_phase)
-    if version == 2 and phase % (2 * math.pi):
-        lines.append(f"// global phase {_num(phase)} (not representable in OpenQASM 2)")
     if version == 3:
         for name, size in sorted(low.parameters.items()):
             lines += [f"input float[64] {input_name(name, i)};" for i in range(size)]
@@ -97,6 +96,9 @@ def to_qasm(circuit: Circuit, version: int = 3, header: Sequence[str] = ()) -> s
             lines.append(f"bit[{m}] c;")
     if version == 3 and phase % (2 * math.pi):
         lines.append(f"gphase({_num(phase)});")
+    if version == 2 and phase % (2 * math.pi):
+        # u1(θ)·X·u1(θ)·X = e^{iθ} I on q[0]: the global phase, exactly, in qelib1 gates
+        lines += [f"u1({_num(phase)}) q[0];", "x q[0];", f"u1({_num(phase)}) q[0];", "x q[0];"]
     for g in low.gates:
         lines += _gate_lines(g, version)
     return "\n".join(lines) + "\n"

@@ -1,9 +1,9 @@
 """The error bound of a compiled program against the exact model, for one input.
 
-The compiled program differs from the exact transformer in two ways only: each
+The compiled program differs from the exact transformer in one way only: each
 nonlinearity is a polynomial (sup error ``ε`` on its domain, chosen by polynomial
-selection) and each layer norm normalises with ``eps = 0``.  Everything else is exact
-linear algebra (verified to rounding against the surrogate reference).  The bound is
+selection).  Everything else is exact linear algebra (layer norm's eps included: the glue
+applies it) (verified to rounding against the surrogate reference).  The bound is
 propagated through the quantum IR with the same subnormalisations the circuits use
 (``α(F) ≥ ‖F‖₂`` for every factor and ``α(s) ≥ ‖s‖`` for every source):
 
@@ -12,7 +12,9 @@ propagated through the quantum IR with the same subnormalisations the circuits u
   a softmax numerator read out by a stage, where the normalised result is bounded
   directly: ``‖Δa‖ ≤ (δ + ‖ã‖√S δ)/(Z̃ − √S δ) + 2‖Δs‖`` per head (softmax is
   2-Lipschitz from ∞- to 1-norm);
-* layer-norm glue: ``‖c̃/‖c̃‖ − c/√(‖c‖² + d·eps)‖ ≤ 2δ/‖c̃‖ + d·eps/(2(‖c̃‖ − δ)²)``.
+* layer-norm glue (eps applied exactly): ``f(c) = c/√(‖c‖² + κ)``, ``κ = d·eps``, moves by
+  at most ``2δ/√(‖c̃‖² + κ)`` when ``c`` moves by ``δ``; with the softmax sum read out
+  beside ``Z·c``, ``c̃ = out/Z̃`` first moves by ``(δ + ‖c̃‖δ)/(Z̃ − δ)``.
 
 Norms that depend on the data (``‖c̃‖``, ``Z̃``) are the ones the run observed, so the bound
 is rigorous for that run (given the observed stage outputs) and is evaluated per input.
@@ -90,17 +92,15 @@ def _softmax_error(stage, out: np.ndarray, env) -> float | None:
     return math.sqrt(total)
 
 
-def _normalize_error(c: np.ndarray, delta: float, d: int, eps: float) -> float:
-    n = float(np.linalg.norm(c))
-    if delta >= n:
-        return math.inf
-    return 2 * delta / n + d * eps / (2 * (n - delta) ** 2)
+def _normalize_error(c: np.ndarray, delta: float, eps: float) -> float:
+    n = math.sqrt(float(c @ c) + c.shape[0] * eps)
+    return 2 * delta / n if n > 0 else math.inf
 
 
 def program_error_bound(lowered, stage_outputs, model) -> tuple[float, list[float]]:
     """Bound on ‖compiled − exact‖₂ of the output for one run, and the bound after each
     stage (before its glue).  ``stage_outputs``: each stage's read-out vector."""
-    eps_of = {node: op.eps for node, op in model.ir.nodes() if op.opname == "layernorm"}
+    del model
     env = {"mat": {}, "vec": {}}
     per_stage = []
     for st, out in zip(lowered.stages, stage_outputs):
@@ -112,10 +112,15 @@ def program_error_bound(lowered, stage_outputs, model) -> tuple[float, list[floa
         if g is None:
             continue
         if g.kind == "normalize":
-            env["vec"][g.produces] = _normalize_error(out, delta, out.shape[0], eps_of.get(g.node, 0.0))
+            env["vec"][g.produces] = _normalize_error(out, delta, g.eps)
+        elif g.kind == "normalize_scaled":
+            z = float(out[-1])
+            c = out[:-1] / z if z > 0 else out[:-1]
+            dc = (delta + float(np.linalg.norm(c)) * delta) / (z - delta) if z > delta else math.inf
+            env["vec"][g.produces] = _normalize_error(c, dc, g.eps)
         elif g.kind == "normalize_rows":
             rows = out.reshape(g.rows, -1)
-            errs = [_normalize_error(r, delta, rows.shape[1], eps_of.get(g.node, 0.0)) for r in rows]
+            errs = [_normalize_error(r, delta, g.eps) for r in rows]
             env["mat"][g.produces] = float(np.sqrt(np.sum(np.square(errs))))
         elif g.kind == "block_sum":
             direct = _softmax_error(st, out, env)

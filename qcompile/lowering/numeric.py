@@ -70,20 +70,19 @@ def evaluate_stage(stage: Stage, matrices, vectors, nonlinear) -> np.ndarray:
 
 
 def apply_glue(glue: Glue, out: np.ndarray) -> np.ndarray:
-    """The classical glue: normalise (layer norm, eps = 0), normalise every row, or divide
-    every block by its sum (softmax).  O(len(out)); raises BindError when the vector to
-    normalise is zero (the layer norm of a constant vector is undefined with eps = 0)."""
-    if glue.kind == "normalize":
-        n = np.linalg.norm(out)
-        if n == 0:
-            raise BindError("layer norm of a constant vector: the stage output is zero")
-        return out / n
+    """The classical glue (see :class:`~qcompile.lowering.symbolic.Glue`): layer-norm
+    normalisation with eps, of one vector or of every row, or division of every block by
+    its sum (softmax).  O(len(out)); raises BindError when a normaliser is not positive."""
+    if glue.kind in ("normalize", "normalize_scaled"):
+        c = out
+        if glue.kind == "normalize_scaled":
+            if out[-1] <= 0:
+                raise BindError("softmax normaliser is not positive (polynomial exp went negative)")
+            c = out[:-1] / out[-1]
+        return _layernorm_direction(c, glue.eps)
     if glue.kind == "normalize_rows":
         rows = out.reshape(glue.rows, -1)
-        n = np.linalg.norm(rows, axis=1, keepdims=True)
-        if np.any(n == 0):
-            raise BindError("layer norm of a constant row: a stage output row is zero")
-        return rows / n
+        return np.stack([_layernorm_direction(r, glue.eps) for r in rows])
     if glue.kind == "block_sum":
         blocks = out.reshape(glue.blocks, -1)
         z = blocks.sum(axis=1, keepdims=True)
@@ -91,6 +90,15 @@ def apply_glue(glue: Glue, out: np.ndarray) -> np.ndarray:
             raise BindError("softmax normaliser is not positive (polynomial exp went negative)")
         return (blocks / z).reshape(-1)
     raise ValueError(f"unknown glue {glue.kind}")  # pragma: no cover
+
+
+def _layernorm_direction(c: np.ndarray, eps: float) -> np.ndarray:
+    """``c/√(‖c‖² + d·eps)`` for a centred vector ``c`` of length d: LayerNorm's
+    ``(x − mean)/√(var + eps)`` divided by √d (the next stage multiplies by √d·γ)."""
+    n2 = float(c @ c) + c.shape[0] * eps
+    if n2 == 0:
+        raise BindError("layer norm of a constant vector with eps = 0 is undefined")
+    return c / np.sqrt(n2)
 
 
 def run_numeric(lowered: Lowered, matrices: Mapping[str, np.ndarray],

@@ -18,8 +18,10 @@ The tensor IR is evaluated *symbolically*: every value is the linear form
   (``LN(x + Vᵀe/Z) = LN(Z·x + Vᵀe)``, ``Z·x = x 1ᵀ e``: a rank-one factor); otherwise it
   ends a stage whose glue divides each head's block by its sum.
 * ``layernorm`` — centering ``I − 11ᵀ/d`` (a dense factor, folded), then a normalisation
-  point: the stage ends, its glue normalises the read-out vector (eps = 0, as the surrogate
-  reference), and the next stage loads it and applies ``√d·diag(γ)`` and ``β``.  When the
+  point: the stage ends, its glue normalises the read-out vector with LayerNorm's eps
+  applied exactly (``c/√(‖c‖² + d·eps)``), and the next stage loads it and applies
+  ``√d·diag(γ)`` and ``β``.  With the softmax normaliser eliminated the stage also reads
+  out ``Z`` (one more entry), so eps is still exact.  When the
   normalised value is needed for every token (pre-LN attention reads LN(x) of all keys),
   the stage computes all rows at once and its glue normalises each row.
 * ``gelu``/``relu`` — elementwise QSVT (a nonlinear source).
@@ -70,10 +72,14 @@ class MatrixInput:
 class Glue:
     """What happens classically between a stage and the next one.
 
-    ``kind``: ``"normalize"`` (divide the read-out vector by its 2-norm: layer norm),
-    ``"normalize_rows"`` (each of ``rows`` rows by its own norm: layer norm of every
+    ``kind``: ``"normalize"`` (layer norm: the read-out centred vector ``c`` becomes
+    ``c/√(‖c‖² + d·eps)``, exactly PyTorch's ``(x − mean)/√(var + eps)`` over ``√d``),
+    ``"normalize_scaled"`` (the same after dividing by the last entry, the softmax sum
+    ``Z`` read out beside ``Z·c`` when the softmax normaliser was eliminated),
+    ``"normalize_rows"`` (each of ``rows`` rows as ``normalize``: layer norm of every
     token), ``"block_sum"`` (divide each of ``blocks`` blocks by its entry sum: softmax
-    normalisation per head).  ``produces`` names the next stages' input.
+    normalisation per head).  ``produces`` names the next stages' input.  The glue is
+    norm bookkeeping on a read-out vector, O(its length); no weight is applied.
     """
 
     kind: str
@@ -81,6 +87,7 @@ class Glue:
     blocks: int = 1
     rows: int = 1
     node: int | None = None
+    eps: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -456,18 +463,27 @@ class _Lowerer:
         if v.pending is not None:
             u = F.add(_times_sum(v.form, v.pending.e), v.pending.over)
         centered = F.apply_dense(np.eye(d) - np.ones((d, d)) / d, u, label="center")
+        scaled = v.pending is not None
+        if scaled:  # read Z out beside Z·c so the glue can apply eps exactly
+            top = np.vstack([np.eye(d), np.zeros((1, d))])
+            last = np.zeros((d + 1, 1))
+            last[d, 0] = 1.0
+            centered = F.add(F.apply_dense(top, centered, label="embed"),
+                             F.apply_dense(last, _sum_form(v.pending.e), label="Z"))
         gamma = np.sqrt(d) * np.diag(self.weight(op.weight))
         beta = self.weight(op.bias)
         if _row_generic(centered):
             name = f"ln%{node}"
             seq = v.legs[v.names.index(v.row)].dim
-            self.end_stage(centered, "all", Glue("normalize_rows", name, rows=seq, node=node), seq)
+            self.end_stage(centered, "all", Glue("normalize_rows", name, rows=seq, node=node,
+                                                 eps=op.eps), seq)
             mi = MatrixInput(name, seq, d, float(np.sqrt(seq)), stage=len(self.stages) - 1)
             self.inputs[name] = mi
             src = mi.row()
         else:
             name = f"ln%{node}"
-            self.end_stage(centered, "one", Glue("normalize", name, node=node))
+            kind = "normalize_scaled" if scaled else "normalize"
+            self.end_stage(centered, "one", Glue(kind, name, node=node, eps=op.eps))
             src = F.StageInput(name, d, 1.0, len(self.stages) - 1)
         form = F.add(F.apply_dense(gamma, F.source_form(src), label=op.weight), F.const_form(beta))
         return _Val(op.type.legs, v.row, form)
@@ -549,6 +565,11 @@ def _times_sum(form: Form, e: Form) -> Form:
                 f = F.apply_factor(factor, f)
             terms.append(f)
     return F.add(*terms) if terms else F.Form(form.dim, ())
+
+
+def _sum_form(e: Form) -> Form:
+    """The 1-entry form ``1ᵀ e``."""
+    return F.apply_dense(np.ones((1, e.dim)), e, label="sum")
 
 
 def _row_generic(form: Form) -> bool:

@@ -4,7 +4,9 @@
 :mod:`qcompile.reference.kernels`).  ``mode="surrogate"`` computes what the compiled
 circuit computes: every nonlinear op's scalar function is replaced by the polynomial the
 compiler chose (``polynomials[node]``: for softmax it replaces exp and is applied to the raw
-scores; for gelu/relu it replaces the activation) and LayerNorm uses eps = 0.
+scores; for gelu/relu it replaces the activation).  LayerNorm keeps its eps: the staged
+compilation applies it exactly in the glue between stages (DESIGN §1 anticipated eps = 0;
+that is only needed by a coherent normalisation, which qcompile does not build yet).
 """
 
 from __future__ import annotations
@@ -142,7 +144,7 @@ def evaluate(graph, weights: Mapping, inputs: dict[str, np.ndarray], mode: str =
             val = kernels.softmax(args[0], axis=axis, exp=exp)
         elif name == "layernorm":
             val = kernels.layernorm(args[0], weights[op.weight], weights[op.bias],
-                                    eps=0.0 if surrogate else op.eps)
+                                    eps=op.eps)
         elif name in ("gelu", "relu"):
             if surrogate:
                 val = np.asarray(_polynomial(polynomials, node, op)(args[0]), dtype=np.float64)

@@ -144,8 +144,8 @@ def test_gpt2_small_builds_without_materialising_weights():
 def test_text_input_and_embed():
     model = qcompile.load(EXAMPLES / "protein_tiny.qtf")
     (spec,) = model.inputs
-    assert (spec.kind, spec.shape, spec.alphabet) == ("text", (8,), "ACDEFGHIKLMNPQRSTVWY")
-    assert model.weight_shapes()["embed.weight"] == (20, 8)
+    assert (spec.kind, spec.shape, spec.alphabet) == ("text", (4,), "ACDEFGHIKLMNPQRSTVWY")
+    assert model.weight_shapes()["embed.weight"] == (20, 4)
 
 
 def test_weights_file_round_trip_relative_to_qtf(tmp_path):
