@@ -1,0 +1,66 @@
+"""Block checks of the lowering's own constructions and of whole stage circuits."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import qcompile
+from qcompile.lowering.circuits import parameter_name, rank_one_block
+from qcompile.lowering.numeric import run_numeric
+from qcompile.program import random_input
+from qcompile.quantum import state_preparation
+from qcompile.simulate import unitary
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("n_u,n_w", [(4, 4), (4, 2), (2, 4)])
+def test_rank_one_block_encodes_u_w_transpose(seed, n_u, n_w):
+    rng = np.random.default_rng(seed)
+    u_vec, w = rng.normal(size=n_u), rng.normal(size=n_w)
+    loader = state_preparation(n_u, bound=3.0, name="u")
+    u_vec *= 2.0 / np.linalg.norm(u_vec)
+    blk = rank_one_block(loader, w)
+    values = loader.bind(u_vec)
+    u = unitary(blk.circuit, values=values)
+    n = len(blk.system_qubits)
+    idx = np.zeros(2**n, dtype=int)
+    for k, q in enumerate(blk.system_qubits):
+        idx |= ((np.arange(2**n) >> k) & 1) << q
+    block = blk.alpha * u[np.ix_(idx, idx)]
+    want = np.zeros((2**n, 2**n))
+    want[:n_u, :n_w] = np.outer(u_vec, w)
+    assert np.abs(block - want).max() < 1e-9
+    assert blk.alpha == pytest.approx(3.0 * np.linalg.norm(w))
+
+
+def test_parameter_names_are_identifiers():
+    assert parameter_name("x") == "x"
+    assert parameter_name("ln%15") == "ln15"
+    assert parameter_name("%5") == "in5"
+    assert parameter_name("softmax%10") == "softmax10"
+
+
+@pytest.mark.parametrize("backend", ["qiskit", "cirq"])
+def test_one_program_many_inputs_matches_the_quantum_ir(backend):
+    prog = qcompile.compile(ROOT / "examples" / "attention_head.qtf", tolerance=1e-2)
+    rng = np.random.default_rng(4)
+    for _ in range(2 if backend == "cirq" else 3):
+        x = random_input(prog.model, rng)
+        outs = run_numeric(prog.lowered, prog.matrices(x), lambda nl, v: nl.polynomial(v))
+        run = prog.run(x, backend=backend)
+        for k, st in enumerate(run.stages):
+            assert np.max(np.abs(st.output - outs[k])) < 1e-9
+
+
+def test_stage_alpha_matches_the_quantum_ir():
+    prog = qcompile.compile(ROOT / "examples" / "mlp.qtf", tolerance=1e-2)
+    for sc, st in zip(prog.stages, prog.lowered.stages):
+        assert sc.alpha == pytest.approx(st.alpha, rel=1e-9)
+
+
+def test_gpt2_small_is_refused_before_building():
+    with pytest.raises(qcompile.SizeError, match="qcompile resources"):
+        qcompile.compile(ROOT / "examples" / "gpt2_small.qtf")
