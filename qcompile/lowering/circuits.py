@@ -79,12 +79,7 @@ def rank_one_block(u: QuantumBlock, w: np.ndarray) -> QuantumBlock:
         circuit.append("cx", (s, r))
     for s, r in zip(system, fresh):
         circuit.append("cx", (r, s))
-    mapping = [0] * u.circuit.num_qubits
-    for i, q in enumerate(u.system_qubits):
-        mapping[q] = system[i]
-    for i, q in enumerate(u.ancilla_qubits):
-        mapping[q] = anc[i]
-    circuit.compose(u.circuit, mapping)
+    circuit.compose(u.placed(system, anc, num))
     shape = (u.shape[0], len(w))
     return QuantumBlock(circuit, u.alpha * float(np.linalg.norm(w)), system, fresh + anc,
                         "block_encoding", shape, {"rank_one": True})

@@ -84,6 +84,17 @@ class QuantumBlock:
             idx |= ((vals >> k) & 1) << q
         return idx
 
+    def placed(self, system, ancillas, num_qubits: int) -> Circuit:
+        """This block's circuit on a ``num_qubits`` circuit: its ``i``-th system qubit on
+        ``system[i]`` and its ``i``-th ancilla on ``ancillas[i]`` (extra ancillas allowed)."""
+        mapping = [0] * self.circuit.num_qubits
+        for i, q in enumerate(self.system_qubits):
+            mapping[q] = system[i]
+        for i, q in enumerate(self.ancilla_qubits):
+            mapping[q] = ancillas[i]
+        out = Circuit(num_qubits, parameters=dict(self.circuit.parameters))
+        return out.compose(self.circuit, mapping)
+
     def block(self, unitary: np.ndarray | None = None) -> np.ndarray:
         """``alpha`` × the ancilla-0 block: the encoded matrix (padded) or state vector.
 

@@ -19,17 +19,6 @@ from qcompile.circuit.ir import Circuit
 from qcompile.quantum.base import QuantumBlock
 
 
-def _place(block: QuantumBlock, system: Sequence[int], ancillas: Sequence[int], num_qubits: int) -> Circuit:
-    """``block.circuit`` with its ``i``-th system qubit on ``system[i]`` and ancillas on ``ancillas``."""
-    mapping = [0] * block.circuit.num_qubits
-    for i, q in enumerate(block.system_qubits):
-        mapping[q] = system[i]
-    for i, q in enumerate(block.ancilla_qubits):
-        mapping[q] = ancillas[i]
-    out = Circuit(num_qubits, parameters=dict(block.circuit.parameters))
-    return out.compose(block.circuit, mapping)
-
-
 def _sequential(first: QuantumBlock, second: QuantumBlock, kind: str, shape: tuple[int, ...], info: dict) -> QuantumBlock:
     """``second`` after ``first`` on a shared system register, ancillas side by side."""
     n = max(len(first.system_qubits), len(second.system_qubits))
@@ -39,8 +28,8 @@ def _sequential(first: QuantumBlock, second: QuantumBlock, kind: str, shape: tup
     anc1 = tuple(range(n, n + a1))
     anc2 = tuple(range(n + a1, num))
     circuit = Circuit(num)
-    circuit.compose(_place(first, system, anc1, num))
-    circuit.compose(_place(second, system, anc2, num))
+    circuit.compose(first.placed(system, anc1, num))
+    circuit.compose(second.placed(system, anc2, num))
     return QuantumBlock(circuit, first.alpha * second.alpha, system, anc1 + anc2, kind, shape, info)
 
 
@@ -87,8 +76,8 @@ def tensor(a: QuantumBlock, b: QuantumBlock) -> QuantumBlock:
     anc_b = tuple(range(na + nb, na + nb + ab))
     anc_a = tuple(range(na + nb + ab, num))
     circuit = Circuit(num)
-    circuit.compose(_place(b, sys_b, anc_b, num))
-    circuit.compose(_place(a, sys_a, anc_a, num))
+    circuit.compose(b.placed(sys_b, anc_b, num))
+    circuit.compose(a.placed(sys_a, anc_a, num))
     shape = tuple(da * db if db == 2**nb else 2 ** (na + nb) for da, db in zip(a.shape, b.shape))
     return QuantumBlock(circuit, a.alpha * b.alpha, sys_b + sys_a, anc_b + anc_a, a.kind, shape,
                         {"factors": (a.shape, b.shape)})

@@ -29,17 +29,6 @@ from qcompile.quantum.base import QuantumBlock
 from qcompile.quantum.state_preparation import append_tree, tree_angles
 
 
-def _embed_block(block: QuantumBlock, system: Sequence[int], ancillas: Sequence[int], num_qubits: int) -> Circuit:
-    """``block.circuit`` moved onto ``system`` (its system order) and the first ancillas."""
-    mapping = [0] * block.circuit.num_qubits
-    for i, q in enumerate(block.system_qubits):
-        mapping[q] = system[i]
-    for i, q in enumerate(block.ancilla_qubits):
-        mapping[q] = ancillas[i]
-    out = Circuit(num_qubits, parameters=dict(block.circuit.parameters))
-    return out.compose(block.circuit, mapping)
-
-
 def lcu(coefficients: Sequence[float], blocks: Sequence[QuantumBlock]) -> QuantumBlock:
     """Block (or state) encoding of ``Σ_k c_k A_k`` for signed real ``c_k``.
 
@@ -79,7 +68,7 @@ def lcu(coefficients: Sequence[float], blocks: Sequence[QuantumBlock]) -> Quantu
     circuit.add_register("lcu.index", index)
 
     if m == 0:
-        body = _embed_block(blocks[0], system, shared, num)
+        body = blocks[0].placed(system, shared, num)
         if coeffs[0] < 0:
             body.global_phase += math.pi
         circuit.compose(body)
@@ -95,7 +84,7 @@ def lcu(coefficients: Sequence[float], blocks: Sequence[QuantumBlock]) -> Quantu
         for k, (c, b) in enumerate(zip(coeffs, blocks)):
             if weights[k] == 0.0:
                 continue
-            body = _embed_block(b, system, shared, num)
+            body = b.placed(system, shared, num)
             if c < 0:
                 body.global_phase += math.pi
             zeros = [q for bit, q in enumerate(index) if not (k >> bit) & 1]
