@@ -2,16 +2,21 @@
 
 ::
 
-    qcompile MODEL.qtf -o OUT.qasm          compile (lowering lands in a later issue)
-    qcompile ir MODEL.qtf [--print-ir-after-all] [--print-ir-after NAME] [--dump-dir D]
-                          [--time-passes] [--source]
+    qcompile MODEL.qtf -o OUT.qasm [--qasm 3|2] [--bind X.npy | --text SEQ] [--token last|K]
+                          [--tolerance T] [--stats OUT.json] [-O0|-O1|-O2] [--passes LIST]
+                          [--target T] [--print-ir-after-all] [--dump-dir D] [--time-passes]
+    qcompile verify MODEL.qtf [--inputs N] [--backend qiskit,cirq] [--shots S] [--seed K]
+                          [--tolerance T] [-O…] [--json OUT] [--noise SPEC] [--mitigate M]
+    qcompile run MODEL.qtf (--bind X.npy | --text SEQ) [--backend B] [--shots S] [-O…]
+    qcompile ir MODEL.qtf [--quantum] [--print-ir-after-all] [--print-ir-after NAME]
+                          [--dump-dir D] [--time-passes] [--source]
     qcompile reference MODEL.qtf (--input X.npy | --text SEQ) [--output Y.npy]
                           [--mode exact|surrogate]
     qcompile check MODEL.qtf
     qcompile passes
 
-Exit status: 0 success, 2 user error (one message, no traceback) or bad flags, 3 internal
-error.  ``--debug`` (anywhere) shows tracebacks.
+Exit status: 0 success, 1 a failed check (``verify``), 2 user error (one message, no
+traceback) or bad flags, 3 internal error.  ``--debug`` (anywhere) shows tracebacks.
 """
 
 from __future__ import annotations
@@ -20,9 +25,38 @@ import argparse
 import sys
 import traceback
 
-from qcompile.errors import BindError, NotImplementedYetError, QcompileError
+from qcompile.errors import BindError, QcompileError
 
-COMMANDS = ("compile", "ir", "reference", "check", "passes")
+COMMANDS = ("compile", "verify", "run", "ir", "reference", "check", "passes", "resources")
+
+OPT_HELP = ("circuit optimisation level (default 1). -O0: no circuit passes; -O1: cancel "
+            "inverse pairs and merge rotations (cheap, keeps multi-controlled gates, so "
+            "simulation stays fast); -O2: also lowers multi-controlled gates to CX + 1-qubit "
+            "gates, consolidates 2-qubit blocks, fuses 1-qubit runs and reuses ancillas - "
+            "fewer gates on hardware but slower to compile and to simulate")
+
+
+def _add_compile_options(p: argparse.ArgumentParser, token: bool = True) -> None:
+    """The options every compiling command shares: tolerance, token, -O, passes, target."""
+    p.add_argument("--tolerance", type=float, default=1e-3, metavar="T",
+                   help="polynomial approximation tolerance vs the exact model (default 1e-3)")
+    if token:
+        p.add_argument("--token", default="model", metavar="last|K",
+                       help="output token to compile (default: the model's output line)")
+    p.add_argument("-O", dest="optimization", type=int, choices=(0, 1, 2), default=1,
+                   metavar="0|1|2", help=OPT_HELP)
+    p.add_argument("--passes", metavar="LIST",
+                   help="replace the -O pipeline by an explicit pass list, e.g. "
+                        "'cancel-inverses,merge-rotations{atol=1e-12}' (--target then appends route)")
+    p.add_argument("--target", metavar="T",
+                   help="route onto a coupling map: line:N, grid:RxC or heavy-hex:D")
+
+
+def _add_input_options(p: argparse.ArgumentParser, required: bool) -> None:
+    src = p.add_mutually_exclusive_group(required=required)
+    src.add_argument("--bind", metavar="X.npy",
+                     help="bind this input: float [seq, d_model] or int token ids [seq]")
+    src.add_argument("--text", metavar="SEQ", help="bind this text (text models), e.g. MKTA")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -33,13 +67,69 @@ def _parser() -> argparse.ArgumentParser:
                "Add --debug anywhere to see tracebacks.")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
-    c = sub.add_parser("compile", help="compile a model to a circuit (default command)")
+    c = sub.add_parser(
+        "compile", help="compile a model to OpenQASM (default command)",
+        description="Compile a model into one input-parametric circuit per stage. Writes "
+                    "OUT.qasm (stage 0), OUT.s1.qasm, ... and OUT.program.json (stages, glue, "
+                    "loaders, output and post-selected qubits, alpha, error bound). The default "
+                    "-O1 keeps multi-controlled gates: -O2 lowers them, which is slower to "
+                    "simulate.")
     c.add_argument("model", metavar="MODEL.qtf")
-    c.add_argument("-o", "--output", metavar="OUT.qasm", help="where to write the circuit")
+    c.add_argument("-o", "--output", metavar="OUT.qasm", required=True,
+                   help="where to write the circuit (stage k > 0: OUT.sK.qasm)")
+    c.add_argument("--qasm", type=int, choices=(2, 3), default=3,
+                   help="OpenQASM version (default 3, with 'input' parameters; 2 needs --bind/--text)")
+    _add_input_options(c, required=False)
+    _add_compile_options(c)
+    c.add_argument("--stats", metavar="OUT.json", help="write circuit figures as JSON")
+    c.add_argument("--print-ir-after-all", action="store_true",
+                   help="print every stage circuit after every circuit pass")
+    c.add_argument("--dump-dir", metavar="DIR",
+                   help="write one numbered IR file and JSON stats file per circuit pass into DIR")
+    c.add_argument("--time-passes", action="store_true",
+                   help="print a table of circuit-pass timings (to stderr)")
     c.set_defaults(func=cmd_compile)
 
-    i = sub.add_parser("ir", help="print the tensor IR after the front-end passes")
+    v = sub.add_parser(
+        "verify", help="compile once and check random inputs against the references",
+        description="Compile once, bind N random admissible inputs into that program, simulate "
+                    "on each backend and check: max|compiled - surrogate| <= 1e-8, "
+                    "max|compiled - exact| <= the error bound <= --tolerance. Exit 1 if a check "
+                    "fails.")
+    v.add_argument("model", metavar="MODEL.qtf")
+    v.add_argument("--inputs", type=int, default=20, metavar="N", help="random inputs (default 20)")
+    v.add_argument("--backend", default="qiskit,cirq", metavar="B[,B]",
+                   help="simulators, comma-separated (default qiskit,cirq)")
+    v.add_argument("--shots", type=int, metavar="S",
+                   help="also sample S shots of the last stage and check 4 standard errors")
+    v.add_argument("--seed", type=int, default=0, metavar="K", help="input and sampling seed")
+    _add_compile_options(v)
+    v.add_argument("--json", metavar="OUT.json", help="write the report as JSON")
+    v.add_argument("--noise", metavar="SPEC",
+                   help="also run the last stage under noise, e.g. 'depolarizing:1e-4,1e-3,readout:1e-2' "
+                        "(earlier stages run ideally); print TVD vs the ideal distribution")
+    v.add_argument("--mitigate", metavar="METHODS",
+                   help="with --noise: mitigation methods (comma-separated: zne, twirl, dd, readout) "
+                        "or 'auto'")
+    v.set_defaults(func=cmd_verify)
+
+    r = sub.add_parser("run", help="run a compiled model on one input and compare to the references")
+    r.add_argument("model", metavar="MODEL.qtf")
+    _add_input_options(r, required=True)
+    r.add_argument("--backend", default="qiskit", choices=("qiskit", "cirq"))
+    r.add_argument("--shots", type=int, metavar="S", help="also estimate |y|^2/||y||^2 from S shots")
+    r.add_argument("--seed", type=int, metavar="K", help="sampling seed")
+    _add_compile_options(r)
+    r.set_defaults(func=cmd_run)
+
+    i = sub.add_parser("ir", help="print the tensor IR (or, with --quantum, the quantum IR)")
     i.add_argument("model", metavar="MODEL.qtf")
+    i.add_argument("--quantum", action="store_true",
+                   help="print the quantum IR the lowering produces (stages, blocks, alpha, "
+                        "polynomials, glue) instead of the tensor IR")
+    i.add_argument("--tolerance", type=float, default=1e-3, metavar="T",
+                   help="with --quantum: the tolerance the polynomials are chosen for")
+    i.add_argument("--token", default="model", metavar="last|K", help="with --quantum: output token")
     i.add_argument("--print-ir-after-all", action="store_true",
                    help="print the IR after every pass")
     i.add_argument("--print-ir-after", action="append", default=[], metavar="NAME",
@@ -57,9 +147,12 @@ def _parser() -> argparse.ArgumentParser:
     src = r.add_mutually_exclusive_group(required=True)
     src.add_argument("--input", metavar="X.npy",
                      help="input array: float [seq, d_model] or int token ids [seq]")
-    src.add_argument("--text", metavar="SEQ", help="input text for a text model, e.g. MKTAYIAK")
+    src.add_argument("--text", metavar="SEQ", help="input text for a text model, e.g. MKTA")
     r.add_argument("--output", metavar="Y.npy", help="save every token's output here")
-    r.add_argument("--mode", choices=("exact", "surrogate"), default="exact")
+    r.add_argument("--mode", choices=("exact", "surrogate"), default="exact",
+                   help="surrogate: the polynomials the compiler picks for --tolerance")
+    r.add_argument("--tolerance", type=float, default=1e-3, metavar="T",
+                   help="with --mode surrogate: the compile tolerance")
     r.set_defaults(func=cmd_reference)
 
     k = sub.add_parser("check", help="parse, build and verify a model; print a summary")
@@ -68,6 +161,10 @@ def _parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("passes", help="list the available passes")
     s.set_defaults(func=cmd_passes)
+
+    e = sub.add_parser("resources", help="estimate qubits, gates and depth at any size (not implemented yet)")
+    e.add_argument("model", help="the .qtf model")
+    e.set_defaults(func=cmd_resources)
     return p
 
 
@@ -112,22 +209,187 @@ def main(argv: list[str] | None = None) -> int:
 
 
 # --------------------------------------------------------------------------- commands
+def _compile(args, model=None, callbacks=()):
+    """Compile ``args.model`` with the shared options (-O, --passes, --target, --token)."""
+    from qcompile.program import compile as qcompile_compile
+
+    passes = args.passes
+    if passes and args.target:                   # an explicit pipeline still routes
+        passes = f'{passes},route{{target="{args.target}"}}'
+    return qcompile_compile(model if model is not None else args.model,
+                            token=getattr(args, "token", "model"), tolerance=args.tolerance,
+                            optimization=args.optimization, target=args.target,
+                            passes=passes, callbacks=callbacks)
+
+
+def _stage_paths(output: str, stages: int) -> tuple[list[str], str]:
+    """``OUT.qasm`` -> ([OUT.qasm, OUT.s1.qasm, ...], OUT.program.json)."""
+    from pathlib import Path
+
+    out = Path(output)
+    stem, suffix = (out.with_suffix(""), out.suffix) if out.suffix else (out, ".qasm")
+    files = [str(out)] + [f"{stem}.s{k}{suffix}" for k in range(1, stages)]
+    return files, f"{stem}.program.json"
+
+
+GLUE_TEXT = {
+    "normalize": "divide the read-out vector by its 2-norm (layer norm)",
+    "normalize_rows": "divide each of the {rows} read-out rows by its own 2-norm (layer norm of every token)",
+    "block_sum": "divide each of the {blocks} read-out blocks by its entry sum (softmax normalisation per head)",
+}
+
+
+def program_description(program, files=None, bound_input=None, qasm_version=None) -> dict:
+    """The JSON description of a compiled program (``OUT.program.json``): per stage its
+    file, alpha, output/post-selected qubits and clbits, glue, and the parameter vectors
+    (loaders) it reads and where they come from."""
+    stages = program.lowered.stages
+    producer = {st.glue.produces: k for k, st in enumerate(stages) if st.glue is not None}
+    input_names = {s.name for s in program.model.inputs}
+    out = {
+        "format": "qcompile-program/1",
+        "model": program.model.name,
+        "token": program.token,
+        "tolerance": program.tolerance,
+        "alpha": program.alpha,
+        "error_bound": program.info.get("calibrated_error_bound"),
+        "error_bound_note": "largest propagated bound on ||output - exact model||_2 over the "
+                            "calibration inputs; 'qcompile run' reports it per input",
+        "qasm_version": qasm_version,
+        "bound_input": bound_input,
+        "output": "alpha of the last stage * amplitudes of its output qubits (little-endian) "
+                  "when every post-selected qubit and clbit reads 0",
+        "stages": [],
+    }
+    for k, (sc, st) in enumerate(zip(program.stages, stages)):
+        loaders = []
+        for pname, length in sorted(sc.circuit.parameters.items()):
+            kind, source, _ = program.loaders[pname]
+            if source in producer:
+                origin = f"glue of stage {producer[source]}"
+            elif source in input_names:
+                origin = f"model input '{source}'"
+            else:
+                origin = "input preparation (embedding lookup + positional encoding)"
+            loaders.append({"parameter": pname, "length": int(length), "kind": kind,
+                            "reads": source, "from": origin})
+        glue = None
+        if st.glue is not None:
+            glue = {"kind": st.glue.kind, "produces": st.glue.produces, "blocks": st.glue.blocks,
+                    "rows": st.glue.rows,
+                    "does": GLUE_TEXT.get(st.glue.kind, st.glue.kind).format(rows=st.glue.rows,
+                                                                            blocks=st.glue.blocks)}
+        entry = {"index": k, "name": sc.name, "qubits": sc.circuit.num_qubits, "alpha": sc.alpha,
+                 "output_qubits": list(sc.output), "output_length": int(sc.info.get("dim", 2 ** len(sc.output))),
+                 "postselect_qubits": list(sc.postselect),
+                 "postselect_clbits": list(sc.postselect_clbits),
+                 "glue": glue, "loaders": loaders}
+        if files is not None:
+            entry["file"] = files[k]
+        if bound_input is not None:
+            entry["bound_by"] = ("the input" if k == 0 else
+                                 "the input and earlier stages' outputs, computed by ideal "
+                                 "statevector simulation")
+        out["stages"].append(entry)
+    return out
+
+
+def _stats(program, run=None) -> dict:
+    """``program.stats()`` with the calibrated error bound (and, after a run, the measured
+    success probability)."""
+    stats = program.stats()
+    stats["error_bound"] = program.info.get("calibrated_error_bound")
+    if run is not None:
+        stats["success_probability"] = run.success_probability
+        stats["error_bound_for_input"] = run.error_bound
+    return stats
+
+
+def _write_json(path: str, data) -> None:
+    import json
+
+    try:
+        with open(path, "w", encoding="utf-8") as fh:
+            json.dump(_jsonable(data), fh, indent=2)
+            fh.write("\n")
+    except OSError as exc:
+        raise QcompileError(f"cannot write '{path}' ({exc.strerror})") from None
+
+
+def _jsonable(obj):
+    import numpy as np
+
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, np.generic):
+        return obj.item()
+    return obj
+
+
+def _write_text(path: str, text: str) -> None:
+    try:
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as exc:
+        raise QcompileError(f"cannot write '{path}' ({exc.strerror})") from None
+
+
 def cmd_compile(args) -> int:
-    """``qcompile MODEL.qtf -o OUT.qasm``: checks the model, then reports that lowering
-    to circuits is not implemented yet (exit 2)."""
-    from qcompile.model import load
-
-    load(args.model)
-    raise NotImplementedYetError(
-        "lowering to quantum circuits is not implemented yet; for now use 'qcompile ir', "
-        "'qcompile reference' or 'qcompile check' on this model")
-
-
-def cmd_ir(args) -> int:
-    """``qcompile ir``: run the front-end passes with the requested callbacks, print IR."""
+    """``qcompile MODEL.qtf -o OUT.qasm``: compile, write one QASM file per stage, the
+    program JSON and (``--stats``) the figures."""
     from qcompile.model import load
     from qcompile.passes.manager import DumpDir, PrintIRAfter, TimePasses
 
+    bound = args.bind is not None or args.text is not None
+    if args.qasm == 2 and not bound:
+        raise BindError("OpenQASM 2 has no input parameters: bind an input with --bind X.npy or "
+                        "--text SEQ, or write OpenQASM 3 (--qasm 3, the default)")
+    model = load(args.model)
+    x = _load_input(model, args.bind, args.text, "--bind") if bound else None
+    callbacks = []
+    if args.print_ir_after_all:
+        callbacks.append(PrintIRAfter("all", sys.stdout))
+    if args.dump_dir:
+        callbacks.append(DumpDir(args.dump_dir))
+    timer = TimePasses() if args.time_passes else None
+    if timer is not None:
+        callbacks.append(timer)
+    program = _compile(args, model, callbacks)
+    if timer is not None:
+        from rich.console import Console
+
+        Console(file=sys.stderr).print(timer.table())
+    files, json_path = _stage_paths(args.output, len(program.stages))
+    run = program.run(x) if bound and args.stats else None
+    for k, path in enumerate(files):
+        _write_text(path, program.qasm(args.qasm, x=x, stage=k))
+    bound_input = None
+    if bound:
+        bound_input = {"text": args.text} if args.text is not None else {"file": args.bind}
+    _write_json(json_path, program_description(program, files, bound_input, args.qasm))
+    if args.stats:
+        _write_json(args.stats, _stats(program, run))
+    s = program.stats()
+    what = ", ".join(files) if len(files) <= 3 else f"{files[0]} ... {files[-1]}"
+    print(f"wrote {what} and {json_path}: {len(files)} stage(s), {s['qubits']} qubits, "
+          f"{s['cx']} CX, alpha {program.alpha:.6g}, error bound "
+          f"{program.info.get('calibrated_error_bound', float('nan')):.3g}")
+    return 0
+
+
+def cmd_ir(args) -> int:
+    """``qcompile ir``: run the front-end passes with the requested callbacks, print IR;
+    with ``--quantum`` print the quantum IR of the lowering instead."""
+    from qcompile.model import load
+    from qcompile.passes.manager import DumpDir, PrintIRAfter, TimePasses
+
+    if args.quantum:
+        sys.stdout.write(_lowered(args).to_text())
+        return 0
     callbacks = []
     if args.print_ir_after_all:
         callbacks.append(PrintIRAfter("all", sys.stdout))
@@ -149,6 +411,246 @@ def cmd_ir(args) -> int:
     return 0
 
 
+def _lowered(args):
+    """The quantum IR for ``args.model`` (lowering and degree calibration, no circuits)."""
+    from qcompile import program as P
+    from qcompile.model import load
+
+    if not 0 < args.tolerance < 1:
+        raise QcompileError(f"tolerance must be a number in (0, 1), got {args.tolerance!r}")
+    model = load(args.model)
+    P._check_size(model)
+    tok = P._resolve_token(model, args.token)
+    if tok != model.output.token:
+        model = P._with_token(model, tok)
+    lowered, _ = P.calibrate(model, tok, float(args.tolerance))
+    return lowered
+
+
+def _backends(text: str) -> tuple[str, ...]:
+    names = tuple(b.strip() for b in text.split(",") if b.strip())
+    bad = [b for b in names if b not in ("qiskit", "cirq")]
+    if bad or not names:
+        raise QcompileError(f"unknown backend '{(bad or [text])[0]}'; use qiskit, cirq or qiskit,cirq")
+    return names
+
+
+class _LazyProgress:
+    """A rich progress bar that appears only once the work has taken over a second."""
+
+    def __init__(self, description: str, delay: float = 1.0):
+        import time
+
+        self.description, self.delay, self.start = description, delay, time.monotonic()
+        self.bar = self.task = None
+
+    def __call__(self, done: int, total: int) -> None:
+        import time
+
+        if self.bar is None:
+            if time.monotonic() - self.start < self.delay or done >= total:
+                return
+            from rich.console import Console
+            from rich.progress import Progress
+
+            self.bar = Progress(console=Console(file=sys.stderr), transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task(self.description, total=total)
+        self.bar.update(self.task, completed=done)
+
+    def close(self) -> None:
+        """Remove the bar."""
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def cmd_verify(args) -> int:
+    """``qcompile verify``: compile once, check random inputs on each backend, print a table
+    and a summary; exit 1 if any check fails.  ``--noise``: TVD of the last stage's
+    post-selected distribution, unmitigated (and ``--mitigate``d), vs the ideal one."""
+    from rich.console import Console
+
+    from qcompile.program import verify
+
+    if args.inputs < 1:
+        raise QcompileError(f"--inputs must be at least 1, got {args.inputs}")
+    if args.shots is not None and args.shots < 1:
+        raise QcompileError(f"--shots must be at least 1, got {args.shots}")
+    if args.mitigate and not args.noise:
+        raise QcompileError("--mitigate needs a noise model: add --noise SPEC")
+    backends = _backends(args.backend)
+    noise = None
+    if args.noise:
+        from qcompile.mitigation import parse_noise
+
+        noise = parse_noise(args.noise)          # a bad spec fails before compiling
+        if args.mitigate:
+            from qcompile.mitigation.plan import parse_methods
+
+            parse_methods(args.mitigate)
+    program = _compile(args)
+    progress = _LazyProgress(f"verifying {program.model.name}")
+    try:
+        report = verify(program, inputs=args.inputs, backends=backends, shots=args.shots,
+                        seed=args.seed, progress=progress)
+    finally:
+        progress.close()
+    console = Console(width=max(120, Console().width))
+    console.print(_verify_table(program, report, args.shots))
+    data = report.to_json()
+    data["stats"] = _stats(program)
+    if noise is not None:
+        rows = _noise_rows(program, args, noise)
+        console.print(_noise_table(program, rows, args))
+        data["noise"] = {"spec": args.noise, "mitigate": args.mitigate, "shots": args.shots, "rows": rows}
+    r = report.rows
+    failed = sum(not row.ok for row in r)
+    console.print(
+        f"{'ok' if report.ok else 'FAILED'}: {program.model.name} token {program.token}, "
+        f"{len(r) - failed}/{len(r)} runs pass ({args.inputs} inputs x {', '.join(backends)}); "
+        f"max surrogate error {max(x.surrogate_error for x in r):.2e} (limit "
+        f"{data['surrogate_tolerance']:.0e}), max exact error {max(x.exact_error for x in r):.2e}, "
+        f"max bound {max(x.error_bound for x in r):.2e} (tolerance {program.tolerance:g})",
+        highlight=False)
+    if args.json:
+        _write_json(args.json, data)
+    return 0 if report.ok else 1
+
+
+def _verify_table(program, report, shots):
+    from rich.table import Table
+
+    s = program.stats()
+    table = Table(title=f"verify {program.model.name} (token {program.token}): {s['stages']} stage(s), "
+                        f"{s['qubits']} qubits, {s['cx']} CX")
+    for col in ("input", "backend", "surrogate err", "exact err", "bound", "success p"):
+        table.add_column(col, justify="right")
+    if shots:
+        table.add_column(f"shots ({shots})", justify="center")
+    table.add_column("ok", justify="center")
+    for row in report.rows:
+        cells = [str(row.input), row.backend, f"{row.surrogate_error:.2e}", f"{row.exact_error:.2e}",
+                 f"{row.error_bound:.2e}", f"{row.success_probability:.4f}"]
+        if shots:
+            cells.append("ok" if row.shots_ok else "FAIL")
+        cells.append("ok" if row.ok else "[red]FAIL[/red]")
+        table.add_row(*cells)
+    return table
+
+
+def last_stage_values(program, x) -> dict:
+    """Parameter values of the last stage for input ``x``: earlier stages are run ideally
+    (statevector) and their glued outputs loaded, as :meth:`Program.run` does."""
+    mats = program.matrices(x)
+    vectors = {}
+    res = program.run(x)
+    for st, sr in zip(program.lowered.stages[:-1], res.stages[:-1]):
+        if st.glue.kind == "normalize_rows":
+            mats[st.glue.produces] = sr.handed_on
+        else:
+            vectors[st.glue.produces] = sr.handed_on
+    return program.parameter_values(len(program.stages) - 1, mats, vectors)
+
+
+def _noise_rows(program, args, noise) -> list[dict]:
+    """Per input: TVD of the noisy (and mitigated) last-stage distribution vs the ideal."""
+    import numpy as np
+
+    from qcompile.mitigation import build_plan, ideal_distribution, run_mitigated, run_noisy, tvd
+    from qcompile.program import random_input
+
+    stage = program.stages[-1]
+    plan = build_plan(stage, args.mitigate, noise, seed=args.seed) if args.mitigate else None
+    rng = np.random.default_rng(args.seed)          # the same inputs verify() drew
+    rows = []
+    backend = _backends(args.backend)[0]
+    for i in range(args.inputs):
+        x = random_input(program.model, rng)
+        values = last_stage_values(program, x)
+        ideal = ideal_distribution(stage, values)
+        noisy = run_noisy(stage, args.shots, backend, noise, args.seed + i, values)
+        row = {"input": i, "backend": backend, "tvd_unmitigated": tvd(noisy.distribution, ideal.distribution),
+               "postselection_rate": noisy.postselection_rate}
+        if plan is not None:
+            mit = run_mitigated(stage, plan, args.shots, backend, noise, args.seed + i, values)
+            row["tvd_mitigated"] = tvd(mit.distribution, ideal.distribution)
+            row["methods"] = list(plan.methods)
+        rows.append(row)
+    return rows
+
+
+def _noise_table(program, rows, args):
+    from rich.table import Table
+
+    shots = "exact" if args.shots is None else f"{args.shots} shots"
+    table = Table(title=f"noisy last stage ({args.noise}, {shots}): TVD vs ideal post-selected distribution")
+    cols = ["input", "backend", "post-select rate", "TVD unmitigated"]
+    if args.mitigate:
+        cols += ["TVD mitigated", "methods"]
+    for col in cols:
+        table.add_column(col, justify="right")
+    for r in rows:
+        cells = [str(r["input"]), r["backend"], f"{r['postselection_rate']:.4f}", f"{r['tvd_unmitigated']:.4f}"]
+        if args.mitigate:
+            cells += [f"{r['tvd_mitigated']:.4f}", ",".join(r["methods"]) or "none"]
+        table.add_row(*cells)
+    return table
+
+
+def output_references(program, x):
+    """(exact, surrogate) outputs of the program's model for the compiled token."""
+    import numpy as np
+
+    from qcompile.reference.interpreter import bind_inputs, evaluate
+
+    model = program.model
+    inputs = bind_inputs(model, x)
+    out = model.ir.output
+    exact = evaluate(model.ir, model.weights, inputs, "exact")[out]
+    sur = evaluate(model.ir, model.weights, inputs, "surrogate", program.polynomials())[out]
+    return np.ravel(exact), np.ravel(sur)
+
+
+def cmd_run(args) -> int:
+    """``qcompile run``: compile, run on one input, print the output beside the exact and
+    surrogate references (and, with shots, the estimated probabilities)."""
+    import numpy as np
+    from rich.console import Console
+    from rich.table import Table
+
+    from qcompile.model import load
+
+    if args.shots is not None and args.shots < 1:
+        raise QcompileError(f"--shots must be at least 1, got {args.shots}")
+    model = load(args.model)
+    x = _load_input(model, args.bind, args.text, "--bind")
+    program = _compile(args, model)
+    res = program.run(x, backend=args.backend, shots=args.shots, seed=args.seed)
+    exact, sur = output_references(program, x)
+    y = np.ravel(res.output)
+    table = Table(title=f"{program.model.name}: output of token {program.token} on {args.backend}")
+    for col in ("k", "compiled", "surrogate", "exact", "|c - exact|"):
+        table.add_column(col, justify="right", no_wrap=True)
+    if args.shots:
+        table.add_column("p estimated ± se", justify="right", no_wrap=True)
+        table.add_column("|y_k|²/‖y‖²", justify="right", no_wrap=True)
+        target = y ** 2 / np.sum(y ** 2)
+    for k in range(len(y)):
+        cells = [str(k), f"{y[k]:.8f}", f"{sur[k]:.8f}", f"{exact[k]:.8f}", f"{abs(y[k] - exact[k]):.2e}"]
+        if args.shots:
+            cells += [f"{res.probabilities[k]:.5f} ± {res.standard_errors[k]:.5f}", f"{target[k]:.5f}"]
+        table.add_row(*cells)
+    console = Console(width=max(120, Console().width))
+    console.print(table)
+    if args.shots:
+        console.print(f"{res.kept_shots} of {args.shots} shots passed post-selection", highlight=False)
+    console.print(f"max |compiled - surrogate| = {np.max(np.abs(y - sur)):.2e}; "
+                  f"max |compiled - exact| = {np.max(np.abs(y - exact)):.2e}; error bound "
+                  f"{res.error_bound:.3e}; success probability {res.success_probability:.4f}; "
+                  f"alpha {program.alpha:.6g}", highlight=False)
+    return 0
+
+
 def _check_pass_names(names) -> None:
     from qcompile.model import default_pipeline
     from qcompile.passes.manager import get_pass
@@ -161,21 +663,25 @@ def _check_pass_names(names) -> None:
                                 f"({', '.join(sorted(known))})")
 
 
-def _load_input(model, args):
+def _load_input(model, path, text, flag: str = "--input"):
+    """The user's input: ``text`` for a text model, else the .npy array at ``path``."""
     import numpy as np
 
-    if args.text is not None:
+    if text is not None:
         if not any(s.kind == "text" for s in model.inputs):
             raise BindError(f"--text needs a model with a text input; model '{model.name}' "
-                            "takes an array (use --input X.npy)")
-        return args.text
+                            f"takes an array (use {flag} X.npy)")
+        return text
     try:
-        return np.load(args.input, allow_pickle=False)
+        x = np.load(path, allow_pickle=False)
     except FileNotFoundError:
-        raise BindError(f"input file '{args.input}' does not exist") from None
+        raise BindError(f"input file '{path}' does not exist") from None
     except (OSError, ValueError, EOFError) as exc:
-        raise BindError(f"input file '{args.input}' is not a readable .npy array ({exc})") \
+        raise BindError(f"input file '{path}' is not a readable .npy array ({exc})") \
             from None
+    if len(model.inputs) > 1:
+        raise BindError("the model has several inputs; the CLI supports one")
+    return x
 
 
 def cmd_reference(args) -> int:
@@ -186,15 +692,12 @@ def cmd_reference(args) -> int:
     from qcompile.reference import reference
 
     model = load(args.model)
+    x = _load_input(model, args.input, args.text)
+    polys = None
     if args.mode == "surrogate":
-        raise NotImplementedYetError(
-            "surrogate mode needs the polynomials the compiler chooses for each nonlinear "
-            "op, and lowering is not implemented yet; from Python, pass them as "
-            "qcompile.reference(model, x, mode='surrogate', polynomials={node: f})")
-    x = _load_input(model, args)
-    if isinstance(x, np.ndarray) and len(model.inputs) > 1:
-        raise BindError("the model has several inputs; the CLI supports one")
-    y = reference(model, x, mode=args.mode)
+        args.token = "model"
+        polys = {nl.node: nl.polynomial for nl in _lowered(args).nonlinear}
+    y = reference(model, x, mode=args.mode, polynomials=polys)
     if args.output:
         try:
             np.save(args.output, y, allow_pickle=False)
@@ -250,6 +753,14 @@ def _describe_input(spec) -> str:
     if spec.kind == "tokens":
         return f"{spec.name} int{shape} vocab {spec.vocab}"
     return f"{spec.name} text{shape} alphabet \"{spec.alphabet}\""
+
+
+def cmd_resources(args) -> int:
+    """Resource estimation from the quantum IR alone: not implemented yet (says so, exit 2)."""
+    from qcompile.errors import NotImplementedYetError
+
+    raise NotImplementedYetError("resource estimation (qcompile resources) is not implemented yet; "
+                                 "`qcompile ir MODEL --quantum` prints the quantum IR it will read")
 
 
 def cmd_passes(args) -> int:

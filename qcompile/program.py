@@ -271,24 +271,26 @@ def _readout(sc: StageCircuit, values: dict, backend: str, seed) -> tuple[np.nda
 
 def _sample_output(sc: StageCircuit, values: dict, backend: str, shots: int, seed):
     """Estimate ``|y_k|²/‖y‖²`` from ``shots`` measurements of every qubit, keeping the
-    shots where every post-selected qubit read 0.  Returns (probabilities, standard
-    errors, kept shots)."""
+    shots where every post-selected qubit and every mid-circuit measurement read 0.
+    The final measurements write fresh classical bits after the circuit's own.  Returns
+    (probabilities, standard errors ``√(p(1−p)/kept)``, kept shots)."""
     from qcompile.circuit.ir import Circuit
     from qcompile.simulate import sample_counts
 
-    n = sc.circuit.num_qubits
-    c = Circuit(n, list(sc.circuit.gates), sc.circuit.global_phase, n, {}, dict(sc.circuit.parameters))
+    n, m0 = sc.circuit.num_qubits, sc.circuit.num_clbits
+    m = m0 + n
+    c = Circuit(n, list(sc.circuit.gates), sc.circuit.global_phase, m, {}, dict(sc.circuit.parameters))
     for q in range(n):
-        c.append("measure", (q,), clbits=(q,))
+        c.append("measure", (q,), clbits=(m0 + q,))
     counts = sample_counts(c, shots, backend, values=values, seed=seed)
     dim = sc.info.get("dim", 2 ** len(sc.output))
     hist = np.zeros(2 ** len(sc.output))
     for bits, cnt in counts.items():
         b = bits.replace(" ", "")
-        val = [int(b[n - 1 - q]) for q in range(n)]       # clbit q is character n-1-q
-        if any(val[q] for q in sc.postselect):
+        bit = [int(b[m - 1 - j]) for j in range(m)]       # clbit j is character m-1-j
+        if any(bit[j] for j in sc.postselect_clbits) or any(bit[m0 + q] for q in sc.postselect):
             continue
-        k = sum(val[q] << i for i, q in enumerate(sc.output))
+        k = sum(bit[m0 + q] << i for i, q in enumerate(sc.output))
         hist[k] += cnt
     kept = int(hist.sum())
     if kept == 0:
@@ -553,9 +555,11 @@ def verify(program_or_model, inputs: int = 20, backends=("qiskit", "cirq"), shot
                   and r.error_bound <= program.tolerance)
             shots_ok = None
             if shots:
+                # 4 standard errors of the binomial estimate, computed from the target
+                # (the estimate's own error is 0 for an unseen outcome)
                 target = sur ** 2 / np.sum(sur ** 2)
-                se = np.maximum(r.standard_errors, 1.0 / shots)
-                shots_ok = bool(np.all(np.abs(r.probabilities - target) <= 4 * se))
+                se = np.sqrt(target * (1 - target) / r.kept_shots)
+                shots_ok = bool(np.all(np.abs(r.probabilities - target) <= 4 * se + 1e-12))
                 ok = ok and shots_ok
             rows.append(VerifyRow(i, backend, es, ee, float(r.error_bound), r.success_probability, bool(ok),
                                   shots_ok))

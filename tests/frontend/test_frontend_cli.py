@@ -87,18 +87,23 @@ def test_reference_bound_violation_is_user_error(tmp_path, capsys):
     assert code == 2 and "bound" in err and "Traceback" not in err
 
 
-def test_reference_surrogate_is_not_implemented_yet(tmp_path, capsys):
-    np.save(tmp_path / "x.npy", np.zeros((4, 4)))
-    code, _, err = run(["reference", ENC, "--input", str(tmp_path / "x.npy"),
-                        "--mode", "surrogate"], capsys)
-    assert code == 2 and "not implemented yet" in err
+def test_reference_surrogate_uses_the_compilers_polynomials(tmp_path, capsys):
+    model = qcompile.load(EXAMPLES / "mlp.qtf")
+    x = np.full((4, 4), 0.2)
+    np.save(tmp_path / "x.npy", x)
+    code, _, err = run(["reference", str(EXAMPLES / "mlp.qtf"), "--input", str(tmp_path / "x.npy"),
+                        "--mode", "surrogate", "--output", str(tmp_path / "y.npy")], capsys)
+    assert code == 0, err
+    got = np.load(tmp_path / "y.npy")
+    exact = qcompile.reference(model, x)
+    # a polynomial GELU: close to the exact model, but not equal to it
+    assert np.abs(got - exact).max() < 1e-2 and not np.array_equal(got, exact)
 
 
-def test_compile_without_command_is_not_implemented_yet(tmp_path, capsys):
-    code, _, err = run([ENC, "-o", str(tmp_path / "c.qasm")], capsys)
-    assert code == 2
-    assert "lowering to quantum circuits is not implemented yet" in err
-    assert not (tmp_path / "c.qasm").exists()
+def test_compile_without_command_writes_the_circuit(tmp_path, capsys):
+    code, _, err = run([str(EXAMPLES / "linear.qtf"), "-o", str(tmp_path / "c.qasm")], capsys)
+    assert code == 0, err
+    assert (tmp_path / "c.qasm").read_text().startswith("OPENQASM 3.0;")
 
 
 def test_syntax_error_exit_2_with_caret_no_traceback(tmp_path, capsys):

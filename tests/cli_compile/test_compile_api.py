@@ -1,0 +1,97 @@
+"""qcompile.compile: one program per model, bound to several inputs, equals the references."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import qcompile
+from qcompile.reference.interpreter import bind_inputs, evaluate
+
+from cli_support import program_for, random_float_input
+
+CASES = [("linear", ("qiskit", "cirq")), ("mlp", ("qiskit", "cirq")), ("attention_head", ("qiskit",))]
+
+
+def _references(program, x):
+    model = program.model
+    inputs = bind_inputs(model, x)
+    out = model.ir.output
+    exact = evaluate(model.ir, model.weights, inputs, "exact")[out]
+    sur = evaluate(model.ir, model.weights, inputs, "surrogate", program.polynomials())[out]
+    return np.ravel(exact), np.ravel(sur)
+
+
+@pytest.mark.parametrize("name,backends", CASES, ids=[c[0] for c in CASES])
+def test_one_program_many_inputs(name, backends):
+    program = program_for(name)
+    circuits = [sc.circuit for sc in program.stages]
+    assert all(c.is_parametric for c in circuits), "stage circuits must be input-parametric"
+    for seed in range(3):
+        x = random_float_input(program.model, 100 + seed)
+        exact, sur = _references(program, x)
+        for backend in backends:
+            res = program.run(x, backend=backend)
+            y = np.ravel(res.output)
+            assert y.shape == sur.shape
+            assert np.max(np.abs(y - sur)) <= 1e-8, (name, backend, seed)
+            assert np.linalg.norm(y - exact) <= res.error_bound + 1e-8
+            assert res.error_bound <= program.tolerance
+            assert 0 < res.success_probability <= 1
+    # binding never rewrote the compiled circuits: the same program served every input
+    assert [sc.circuit for sc in program.stages] == circuits
+    assert all(a is b for a, b in zip((sc.circuit for sc in program.stages), circuits))
+
+
+def test_linear_equals_independent_numpy():
+    """The linear example against x Wᵀ + b computed here from the weights."""
+    program = program_for("linear")
+    w, b = program.model.weights["fc1.weight"], program.model.weights["fc1.bias"]
+    for seed in range(3):
+        x = random_float_input(program.model, seed)
+        y = program.run(x).output
+        assert np.max(np.abs(y - (x[program.token] @ w.T + b))) <= 1e-8
+
+
+def test_multi_stage_program_structure():
+    program = program_for("attention_head")
+    assert len(program.stages) == 2
+    glue = program.glue()
+    assert glue[0].kind == "block_sum" and glue[-1] is None
+    # stage 1 loads the vector stage 0's glue produces
+    sources = {program.loaders[p][1] for p in program.stages[1].circuit.parameters}
+    assert glue[0].produces in sources
+
+
+def test_verify_api_reports_failure(monkeypatch):
+    program = program_for("linear")
+    report = qcompile.verify(program, inputs=1, backends=("qiskit",))
+    assert report.ok and len(report.rows) == 1
+    monkeypatch.setattr("qcompile.program.SURROGATE_TOLERANCE", 0.0)
+    report = qcompile.verify(program, inputs=1, backends=("qiskit",))
+    assert not report.ok        # rounding (~1e-15) is above a zero tolerance
+
+
+def test_shots_within_four_standard_errors():
+    program = program_for("linear")
+    x = random_float_input(program.model, 7)
+    res = program.run(x, shots=100_000, seed=11)
+    exact, _ = _references(program, x)
+    target = exact ** 2 / np.sum(exact ** 2)
+    assert res.kept_shots > 1000
+    # binomial standard error of each target probability over the kept shots
+    se = np.sqrt(target * (1 - target) / res.kept_shots)
+    assert np.all(np.abs(res.probabilities - target) <= 4 * se)
+    # the program's own standard errors (from the estimates) agree with these to ~10%
+    assert np.allclose(res.standard_errors, se, rtol=0.2)
+    assert abs(res.probabilities.sum() - 1) < 1e-12
+
+
+def test_shots_with_ancilla_reuse_O2():
+    program = qcompile.compile(program_for("linear").model, tolerance=1e-3, optimization=2)
+    assert program.stages[0].postselect_clbits            # -O2 reused an ancilla
+    x = random_float_input(program.model, 7)
+    res = program.run(x, shots=20_000, seed=11)
+    y = np.ravel(res.output)
+    target = y ** 2 / np.sum(y ** 2)
+    assert np.all(np.abs(res.probabilities - target) <= 4 * np.sqrt(target * (1 - target) / res.kept_shots))
