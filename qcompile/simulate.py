@@ -53,10 +53,10 @@ def statevector(circuit: Circuit, backend: str = "qiskit", values: Values | None
         return statevector_cirq(circuit, values if circuit.is_parametric else None, seed=seed)
     from qcompile.backends.qiskit import to_qiskit
 
+    sim = _aer_statevector_simulator()
     qc = to_qiskit(_bound(circuit, values), aer_native=True)
     qc.remove_final_measurements(inplace=True)
     qc.save_statevector()
-    sim = _aer_statevector_simulator()
     result = sim.run(qc, shots=1, seed_simulator=seed).result()
     return np.asarray(result.get_statevector(), dtype=np.complex128)
 
@@ -130,6 +130,8 @@ AER_PARALLEL_THRESHOLD = 18
 
 
 def _aer_statevector_simulator():
+    """Aer's double-precision statevector simulator.  Importing qiskit_aer also gives
+    ``QuantumCircuit.save_statevector``, so callers build the simulator first."""
     from qiskit_aer import AerSimulator
 
     return AerSimulator(method="statevector", precision="double",
@@ -196,6 +198,7 @@ def _evolve(circuit: Circuit, state: np.ndarray, backend: str) -> np.ndarray:
 
     from qcompile.backends.qiskit import to_qiskit
 
+    sim = _aer_statevector_simulator()
     body = to_qiskit(circuit, aer_native=True)
     phase = body.global_phase
     body.global_phase = 0.0      # Aer drops a circuit's global phase after set_statevector
@@ -203,6 +206,5 @@ def _evolve(circuit: Circuit, state: np.ndarray, backend: str) -> np.ndarray:
     qc.set_statevector(state)
     qc.compose(body, inplace=True)
     qc.save_statevector()
-    sim = _aer_statevector_simulator()
     out = np.asarray(sim.run(qc, shots=1).result().get_statevector(), dtype=np.complex128)
     return out * np.exp(1j * float(phase))
