@@ -207,7 +207,11 @@ class Program:
 
     # ---- figures ------------------------------------------------------------------------
     def stats(self) -> dict:
-        """Figures of the whole program: per stage and totals (qubits = the widest stage)."""
+        """Figures of the whole program: per stage and totals (qubits = the widest stage).
+
+        ``success_probability_bound`` is None: no input-independent lower bound exists
+        (an input of norm 0 is admissible and is post-selected with probability 0);
+        :meth:`run` and :func:`verify` report the probability each input had."""
         per = [s.stats() for s in self.stages]
         gates: dict[str, int] = {}
         for p in per:
