@@ -213,9 +213,7 @@ def _compile(args, model=None, callbacks=()):
     """Compile ``args.model`` with the shared options (-O, --passes, --target, --token)."""
     from qcompile.program import compile as qcompile_compile
 
-    passes = args.passes
-    if passes and args.target:                   # an explicit pipeline still routes
-        passes = f'{passes},route{{target="{args.target}"}}'
+    passes = args.passes                         # with --target, compile() appends route
     return qcompile_compile(model if model is not None else args.model,
                             token=getattr(args, "token", "model"), tolerance=args.tolerance,
                             optimization=args.optimization, target=args.target,

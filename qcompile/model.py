@@ -46,6 +46,19 @@ class Model:
         """Every weight name -> its shape (without materialising the weights)."""
         return self.ir.weight_shapes()
 
+    # the pass-manager protocol, so a model is the input IR of ``lower-to-quantum``
+    def to_text(self) -> str:
+        """The tensor IR's text."""
+        return self.ir.to_text()
+
+    def stats(self) -> dict:
+        """The tensor IR's figures."""
+        return self.ir.stats()
+
+    def verify(self) -> None:
+        """Verify the tensor IR."""
+        self.ir.verify()
+
 
 class LazyRandomWeights(Mapping):
     """Seeded random weights generated on first access of each name.

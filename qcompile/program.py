@@ -359,12 +359,10 @@ def compile(model_or_path, token="model", tolerance: float = 1e-3, backend: str 
     (:func:`qcompile.passes.pipelines.optimization_pipeline`), ``target`` routes onto a
     coupling map (``line:N``, ``grid:RxC``, ``heavy-hex:D``), ``passes`` replaces the
     pipeline by an explicit list (``"cancel-inverses,merge-rotations{atol=1e-12}"``);
-    ``callbacks`` are pass-manager callbacks (IR printing, dumps, timing), run on every
-    stage circuit.
+    ``callbacks`` are pass-manager callbacks (IR printing, dumps, timing).  One pass
+    manager runs the whole pipeline: ``lower-to-quantum`` (tensor IR → quantum IR),
+    ``build-circuits`` (→ circuit IR), then each circuit pass on every stage.
     """
-    from qcompile.lowering.circuits import StageBuilder, parameter_name
-    from qcompile.lowering.polynomials import tolerance_policy
-    from qcompile.lowering.symbolic import lower
     from qcompile.model import Model, load
 
     if not (isinstance(tolerance, (int, float)) and 0 < tolerance < 1):
@@ -376,29 +374,33 @@ def compile(model_or_path, token="model", tolerance: float = 1e-3, backend: str 
     tok = _resolve_token(model, token)
     if tok != model.output.token:
         model = _with_token(model, tok)
-    lowered, bound = calibrate(model, tok, float(tolerance))
-    builder = StageBuilder(lowered, method=method)
-    stages = [builder.stage(s) for s in lowered.stages]
-    stages = optimize_stages(stages, optimization, target, passes, callbacks)
-    loaders = {}
-    for key, ld in builder._loaders.items():
-        kind, source = key[0], key[1]
-        loaders[parameter_name(source)] = ("vector" if kind == "vector" else "matrix", source, ld)
+    from qcompile.passes.build_circuits import BuildCircuits
+    from qcompile.passes.for_each_stage import ForEachStage
+    from qcompile.passes.lower_to_quantum import LowerToQuantum
+    from qcompile.passes.manager import PassManager
+
+    pipeline = [LowerToQuantum(token=tok, tolerance=float(tolerance)), BuildCircuits(method=method)]
+    pipeline += [ForEachStage(p) for p in circuit_pipeline(optimization, target, passes)]
+    built = PassManager(pipeline, callbacks=callbacks).run(model)
     del backend
-    return Program(model, lowered, stages, loaders, float(tolerance), tok,
-                   info={"calibrated_error_bound": bound})
+    return Program(model, built.lowered, built.stages, built.loaders, float(tolerance), tok,
+                   info={"calibrated_error_bound": built.lowered.info["calibrated_error_bound"]})
 
 
-def optimize_stages(stages, optimization: int = 1, target: str | None = None, passes: str | None = None,
-                    callbacks=()):
-    """Run the circuit-level pass pipeline on every stage circuit."""
-    from qcompile.passes.manager import PassManager, parse_pipeline
+def circuit_pipeline(optimization: int = 1, target: str | None = None, passes: str | None = None):
+    """The circuit-level passes: an explicit ``passes`` list, or the ``optimization``
+    level's pipeline (:func:`qcompile.passes.pipelines.optimization_pipeline`)."""
+    from qcompile.passes.manager import parse_pipeline
     from qcompile.passes.pipelines import optimization_pipeline
 
-    pipeline = parse_pipeline(passes) if passes else optimization_pipeline(optimization, target=target)
-    if not pipeline and not callbacks:
-        return stages
-    return [PassManager(list(pipeline), callbacks=callbacks).run(sc) for sc in stages]
+    if passes:
+        out = list(parse_pipeline(passes))
+        if target:
+            from qcompile.passes.manager import get_pass
+
+            out.append(get_pass("route", target=str(target)))
+        return out
+    return optimization_pipeline(optimization, target=target)
 
 
 #: random admissible inputs the degree calibration evaluates the bound on

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -122,9 +123,14 @@ class StageBuilder:
                                                    name=parameter_name(src.name))
         return self._loaders[key]
 
-    def loaders(self) -> dict:
-        """Every loader built so far, by parameter-vector name."""
-        return {ld.name: ld for ld in self._loaders.values()}
+    def loader_table(self) -> dict:
+        """Every loader built so far: parameter-vector name -> (``"matrix"`` or
+        ``"vector"``, the matrix input or stage input it reads, the loader block)."""
+        table = {}
+        for key, ld in self._loaders.items():
+            kind, source = key[0], key[1]
+            table[parameter_name(source)] = ("vector" if kind == "vector" else "matrix", source, ld)
+        return table
 
     def input_row(self, src: F.InputRow, token: int) -> QuantumBlock:
         """Row ``token`` of a matrix input (token register post-selected), or every row
@@ -284,3 +290,38 @@ def _pad_system(block: QuantumBlock, n: int) -> QuantumBlock:
     extra = tuple(range(block.circuit.num_qubits, num))
     return QuantumBlock(c, block.alpha, tuple(block.system_qubits) + extra, block.ancilla_qubits,
                         block.kind, (2**n,) if block.kind == "state" else (2**n, 2**n), dict(block.info))
+
+
+@dataclass
+class StageProgram:
+    """The circuit IR of a whole program: the quantum IR it came from, one
+    :class:`StageCircuit` per stage, and the loaders (parameter vector -> what it reads).
+    Circuit-level passes run on it stage by stage (:class:`ForEachStage`)."""
+
+    lowered: Lowered
+    stages: list
+    loaders: dict
+
+    def with_stages(self, stages) -> "StageProgram":
+        """A copy with new stage circuits."""
+        return StageProgram(self.lowered, list(stages), self.loaders)
+
+    def to_text(self) -> str:
+        """Every stage circuit's text, in order."""
+        return "".join(sc.to_text() for sc in self.stages)
+
+    def stats(self) -> dict:
+        """Widest stage, total CX, gates by name, summed depth."""
+        per = [sc.stats() for sc in self.stages]
+        gates: dict = {}
+        for p in per:
+            for name, n in p["gates"].items():
+                gates[name] = gates.get(name, 0) + n
+        return {"stages": len(per), "qubits": max(p["qubits"] for p in per),
+                "cx": sum(p["cx"] for p in per), "depth": sum(p["depth"] for p in per),
+                "gates": dict(sorted(gates.items()))}
+
+    def verify(self) -> None:
+        """Verify every stage circuit."""
+        for sc in self.stages:
+            sc.verify()

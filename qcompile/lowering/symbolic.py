@@ -130,6 +130,7 @@ class Lowered:
     matrix_inputs: dict[str, MatrixInput]
     nonlinear: list[F.Nonlinear] = field(default_factory=list)
     output_dim: int = 0
+    info: dict = field(default_factory=dict)
 
     def to_text(self) -> str:
         """Deterministic text (quantum-IR dump)."""
