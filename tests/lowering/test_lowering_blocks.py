@@ -64,3 +64,14 @@ def test_stage_alpha_matches_the_quantum_ir():
 def test_gpt2_small_is_refused_before_building():
     with pytest.raises(qcompile.SizeError, match="qcompile resources"):
         qcompile.compile(ROOT / "examples" / "gpt2_small.qtf")
+
+
+def test_one_pass_manager_dumps_every_level(tmp_path):
+    from qcompile.passes.manager import DumpDir
+
+    qcompile.compile(ROOT / "examples" / "linear.qtf", callbacks=[DumpDir(tmp_path)])
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert "01-lower-to-quantum.ir" in names and "02-build-circuits.ir" in names
+    assert (tmp_path / "01-lower-to-quantum.ir").read_text().startswith("quantum-ir linear")
+    assert "stage-circuit stage0" in (tmp_path / "02-build-circuits.ir").read_text()
+    assert any(n.endswith("cancel-inverses.ir") for n in names)   # -O1 circuit passes follow
