@@ -267,12 +267,12 @@ class _Lowerer:
     def run(self) -> Lowered:
         out_dim = 0
         for node, op in self.graph.nodes():
-            handler = getattr(self, "op_" + op.opname, None)
-            if handler is None:
-                self.fail(op, f"lowering of '{op.opname}' to circuits is not implemented yet")
             if node in self.prep_nodes:
                 self.vals[node] = self.prep(node, op)
                 continue
+            handler = getattr(self, "op_" + op.opname, None)
+            if handler is None:
+                self.fail(op, f"lowering of '{op.opname}' to circuits is not implemented yet")
             result = handler(node, op)
             if result is not None:
                 self.vals[node] = result
@@ -522,12 +522,6 @@ class _Lowerer:
     def check_mask(self, op, *vals):
         if any(v.masked for v in vals):
             self.fail(op, "arithmetic on masked scores is not supported")
-
-    # unused sugar-free ops that only prep handles
-    def op_input(self, node, op):
-        raise NotImplementedYetError("unreachable", op.loc)  # pragma: no cover
-
-    op_embed = op_posenc = op_input
 
 
 def _apply_operator(op_factors, form: Form) -> Form:
