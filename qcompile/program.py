@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from qcompile.circuit.ir import register_indices
 from qcompile.circuit.stage import StageCircuit
 from qcompile.errors import BindError, NotImplementedYetError, QcompileError, SizeError
 
@@ -126,7 +127,7 @@ class Program:
     def run(self, x, backend: str = "qiskit", shots: int | None = None, seed: int | None = None
             ) -> RunResult:
         """Simulate every stage on input ``x`` (see the module docstring)."""
-        from qcompile.lowering.numeric import apply_glue
+        from qcompile.lowering.numeric import hand_on
 
         mats = self.matrices(x)
         vectors: dict[str, np.ndarray] = {}
@@ -136,14 +137,7 @@ class Program:
         for k, (sc, st) in enumerate(zip(self.stages, self.lowered.stages)):
             values = self.parameter_values(k, mats, vectors)
             out, p = _readout(sc, values, backend, seed)
-            handed = None
-            if st.glue is not None:
-                handed = apply_glue(st.glue, out)
-                if st.glue.kind == "normalize_rows":
-                    mats[st.glue.produces] = handed
-                else:
-                    vectors[st.glue.produces] = handed
-            results.append(StageResult(out, p, handed))
+            results.append(StageResult(out, p, hand_on(st.glue, out, mats, vectors)))
             if k == last and shots:
                 probs, errs, kept = _sample_output(sc, values, backend, shots, seed)
         from qcompile.lowering.bounds import program_error_bound
@@ -243,15 +237,6 @@ class Program:
         }
 
 
-def _output_indices(sc: StageCircuit) -> np.ndarray:
-    n = len(sc.output)
-    vals = np.arange(2**n)
-    idx = np.zeros(2**n, dtype=np.int64)
-    for k, q in enumerate(sc.output):
-        idx |= ((vals >> k) & 1) << q
-    return idx
-
-
 def _readout(sc: StageCircuit, values: dict, backend: str, seed) -> tuple[np.ndarray, float]:
     """alpha × the post-selected output amplitudes (real, unpadded) and the success probability."""
     from qcompile.simulate import postselected_statevector, statevector
@@ -263,7 +248,7 @@ def _readout(sc: StageCircuit, values: dict, backend: str, seed) -> tuple[np.nda
         sv = postselected_statevector(sc.circuit, backend, values=values)
     else:
         sv = statevector(sc.circuit, backend, values=values, seed=seed)
-    amps = sv[_output_indices(sc)]
+    amps = sv[register_indices(sc.output)]
     dim = sc.info.get("dim", len(amps))
     out = sc.alpha * amps
     imag = float(np.max(np.abs(out.imag))) if out.size else 0.0

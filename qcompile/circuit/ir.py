@@ -106,6 +106,17 @@ class ParamExpr:
 Angle = Union[float, ParamExpr]
 
 
+def register_indices(qubits: Sequence[int]) -> np.ndarray:
+    """Full-state index (little-endian over the circuit's qubits) of each value of the
+    register ``qubits`` with every other qubit at 0: value ``k`` of ``(q0, q1, …)`` sits
+    at ``Σ_i bit_i(k)·2^{q_i}``."""
+    vals = np.arange(2 ** len(qubits))
+    idx = np.zeros(2 ** len(qubits), dtype=np.int64)
+    for k, q in enumerate(qubits):
+        idx |= ((vals >> k) & 1) << q
+    return idx
+
+
 def _neg(a: Angle) -> Angle:
     return -a
 

@@ -110,10 +110,16 @@ def run_numeric(lowered: Lowered, matrices: Mapping[str, np.ndarray],
     for st in lowered.stages:
         out = evaluate_stage(st, mats, vecs, nonlinear)
         outs.append(out)
-        if st.glue is not None:
-            g = apply_glue(st.glue, out)
-            if st.glue.kind == "normalize_rows":
-                mats[st.glue.produces] = g
-            else:
-                vecs[st.glue.produces] = g
+        hand_on(st.glue, out, mats, vecs)
     return outs
+
+
+def hand_on(glue: Glue | None, out: np.ndarray, matrices: dict, vectors: dict) -> np.ndarray | None:
+    """Apply a stage's glue to its read-out vector and store the result where later
+    stages' loaders look for it: a matrix input (every row normalised) or a vector
+    input.  Returns the glued value (None after the last stage)."""
+    if glue is None:
+        return None
+    value = apply_glue(glue, out)
+    (matrices if glue.kind == "normalize_rows" else vectors)[glue.produces] = value
+    return value

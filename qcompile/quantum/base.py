@@ -16,7 +16,7 @@ from typing import Literal
 
 import numpy as np
 
-from qcompile.circuit.ir import Circuit
+from qcompile.circuit.ir import Circuit, register_indices
 
 #: unitaries are only taken up to this many qubits (2^14 x 2^14 complex = 4 GiB)
 MAX_UNITARY_QUBITS = 12
@@ -75,15 +75,6 @@ class QuantumBlock:
 
         return unitary(self.circuit)
 
-    def _system_indices(self) -> np.ndarray:
-        """Full-register index of each system value with all ancillas at 0."""
-        n = len(self.system_qubits)
-        vals = np.arange(2**n)
-        idx = np.zeros(2**n, dtype=np.int64)
-        for k, q in enumerate(self.system_qubits):
-            idx |= ((vals >> k) & 1) << q
-        return idx
-
     def placed(self, system, ancillas, num_qubits: int) -> Circuit:
         """This block's circuit on a ``num_qubits`` circuit: its ``i``-th system qubit on
         ``system[i]`` and its ``i``-th ancilla on ``ancillas[i]`` (extra ancillas allowed)."""
@@ -102,7 +93,7 @@ class QuantumBlock:
         little-endian); by default it is computed with Qiskit.
         """
         u = self.unitary() if unitary is None else unitary
-        idx = self._system_indices()
+        idx = register_indices(self.system_qubits)
         if self.kind == "state":
             return self.alpha * u[idx, 0]
         return self.alpha * u[np.ix_(idx, idx)]

@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 
+from qcompile.circuit.ir import register_indices
 from qcompile.backends.cirq import unitary_cirq
 from qcompile.quantum import block_encoding
 from qcompile.quantum.block_encoding import dilation_unitary
@@ -21,7 +22,7 @@ def block_by_columns(be):
     qc = be.to_qiskit()
     n = len(be.system_qubits)
     out = np.zeros((2**n, 2**n), dtype=complex)
-    idx = be._system_indices()
+    idx = register_indices(be.system_qubits)
     for j in range(2**n):
         sv = Statevector.from_int(int(idx[j]), 2**qc.num_qubits).evolve(qc).data
         out[:, j] = sv[idx]
