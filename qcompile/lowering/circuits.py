@@ -60,9 +60,10 @@ def rank_one_block(u: QuantumBlock, w: np.ndarray) -> QuantumBlock:
 
     Circuit on system S (n qubits), a fresh register R (n qubits) and ``u``'s ancillas:
     ``W†`` (the fixed preparation of ``ŵ``, inverted) on S, then ``CX(S→R)·CX(R→S)``
-    (moves S into R, which starts at 0, and leaves S at 0), then ``U_u`` on S.  With R and
-    ``u``'s ancillas post-selected on 0: ``⟨i|A|j⟩ = (U_u)_{i0} · conj(W†)_{0j}...`` i.e.
-    ``u_i/α_u · w_j/‖w‖``.  ``alpha = α_u·‖w‖``; ancillas ``n + a_u``.
+    (moves S into R, which starts at 0, and leaves S at 0), then ``U_u`` on S.  Post-selecting
+    R on 0 keeps the component ``⟨0|W†|j⟩ = w_j/‖w‖``, and ``U_u`` turns the cleared S into
+    ``u/α_u`` (its ancillas post-selected too): ``⟨i|A|j⟩ = (u_i/α_u)(w_j/‖w‖)``.
+    ``alpha = α_u·‖w‖``; ancillas ``n + a_u``.
     """
     from qcompile.quantum.state_preparation import state_preparation
 
