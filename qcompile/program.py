@@ -389,9 +389,11 @@ def circuit_pipeline(optimization: int = 1, target: str | None = None, passes: s
 
 
 #: random admissible inputs the degree calibration evaluates the bound on
-CALIBRATION_INPUTS = 16
-#: the calibrated bound must stay below this fraction of the tolerance
-CALIBRATION_MARGIN = 0.5
+CALIBRATION_INPUTS = 64
+#: the calibrated bound must stay below this fraction of the tolerance: the bound depends
+#: on the input through the norms the layer-norm glue divides by, so a sample's maximum
+#: is not every input's (encoder_block: 16 samples at 1/2 let 1 input in 20 exceed it)
+CALIBRATION_MARGIN = 0.25
 
 
 def calibrate(model, token: int, tolerance: float, max_rounds: int = 6):
