@@ -595,20 +595,6 @@ def _noise_table(program, rows, args):
     return table
 
 
-def output_references(program, x):
-    """(exact, surrogate) outputs of the program's model for the compiled token."""
-    import numpy as np
-
-    from qcompile.reference.interpreter import bind_inputs, evaluate
-
-    model = program.model
-    inputs = bind_inputs(model, x)
-    out = model.ir.output
-    exact = evaluate(model.ir, model.weights, inputs, "exact")[out]
-    sur = evaluate(model.ir, model.weights, inputs, "surrogate", program.polynomials())[out]
-    return np.ravel(exact), np.ravel(sur)
-
-
 def cmd_run(args) -> int:
     """``qcompile run``: compile, run on one input, print the output beside the exact and
     surrogate references (and, with shots, the estimated probabilities)."""
@@ -624,7 +610,7 @@ def cmd_run(args) -> int:
     x = _load_input(model, args.bind, args.text, "--bind")
     program = _compile(args, model)
     res = program.run(x, backend=args.backend, shots=args.shots, seed=args.seed)
-    exact, sur = output_references(program, x)
+    exact, sur = program.references(x)
     y = np.ravel(res.output)
     table = Table(title=f"{program.model.name}: output of token {program.token} on {args.backend}")
     for col in ("k", "compiled", "surrogate", "exact", "|c - exact|"):

@@ -94,6 +94,18 @@ class Program:
         """``{node: scalar function}`` for ``qcompile.reference(mode="surrogate")``."""
         return {nl.node: nl.polynomial for nl in self.lowered.nonlinear}
 
+    def references(self, x) -> tuple[np.ndarray, np.ndarray]:
+        """``(exact, surrogate)`` outputs of the model for the compiled token on input
+        ``x`` (the NumPy reference, and the same with this program's polynomials)."""
+        from qcompile.reference.interpreter import bind_inputs, evaluate
+
+        model = self.model
+        inputs = bind_inputs(model, x)
+        out = model.ir.output
+        exact = evaluate(model.ir, model.weights, inputs, "exact")[out]
+        sur = evaluate(model.ir, model.weights, inputs, "surrogate", self.polynomials())[out]
+        return np.ravel(exact), np.ravel(sur)
+
     def glue(self) -> list:
         """The glue after each stage (None after the last)."""
         return [st.glue for st in self.lowered.stages]
@@ -523,22 +535,16 @@ def verify(program_or_model, inputs: int = 20, backends=("qiskit", "cirq"), shot
     ``bound ≤ tolerance``; with ``shots``, the sampled output distribution is within 4
     standard errors of ``|y|²/‖y‖²``.  ``progress(done, total)`` is called after each run.
     """
-    from qcompile.reference.interpreter import bind_inputs, evaluate
-
     program = program_or_model if isinstance(program_or_model, Program) else \
         compile(program_or_model, tolerance=tolerance)
     model = program.model
     rng = np.random.default_rng(seed)
-    polys = program.polynomials()
     rows = []
     total = inputs * len(backends)
     done = 0
     for i in range(inputs):
         x = random_input(model, rng)
-        bound_inputs = bind_inputs(model, x)
-        out_node = model.ir.output
-        sur = evaluate(model.ir, model.weights, bound_inputs, "surrogate", polys)[out_node]
-        exact = evaluate(model.ir, model.weights, bound_inputs, "exact")[out_node]
+        exact, sur = program.references(x)
         for backend in backends:
             r = program.run(x, backend=backend, shots=shots, seed=seed + i)
             es = float(np.max(np.abs(r.output - sur)))

@@ -6,20 +6,10 @@ import numpy as np
 import pytest
 
 import qcompile
-from qcompile.reference.interpreter import bind_inputs, evaluate
 
 from cli_support import program_for, random_float_input
 
 CASES = [("linear", ("qiskit", "cirq")), ("mlp", ("qiskit", "cirq")), ("attention_head", ("qiskit",))]
-
-
-def _references(program, x):
-    model = program.model
-    inputs = bind_inputs(model, x)
-    out = model.ir.output
-    exact = evaluate(model.ir, model.weights, inputs, "exact")[out]
-    sur = evaluate(model.ir, model.weights, inputs, "surrogate", program.polynomials())[out]
-    return np.ravel(exact), np.ravel(sur)
 
 
 @pytest.mark.parametrize("name,backends", CASES, ids=[c[0] for c in CASES])
@@ -29,7 +19,7 @@ def test_one_program_many_inputs(name, backends):
     assert all(c.is_parametric for c in circuits), "stage circuits must be input-parametric"
     for seed in range(3):
         x = random_float_input(program.model, 100 + seed)
-        exact, sur = _references(program, x)
+        exact, sur = program.references(x)
         for backend in backends:
             res = program.run(x, backend=backend)
             y = np.ravel(res.output)
@@ -76,7 +66,7 @@ def test_shots_within_four_standard_errors():
     program = program_for("linear")
     x = random_float_input(program.model, 7)
     res = program.run(x, shots=100_000, seed=11)
-    exact, _ = _references(program, x)
+    exact, _ = program.references(x)
     target = exact ** 2 / np.sum(exact ** 2)
     assert res.kept_shots > 1000
     # binomial standard error of each target probability over the kept shots
