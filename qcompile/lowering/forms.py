@@ -40,27 +40,55 @@ Sources (vectors a circuit can prepare):
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 from dataclasses import dataclass, field
 from typing import Union
 
 import numpy as np
+
+from qcompile.lowering.linalg import (AbstractMatrix, fingerprint, is_abstract, is_identity, is_zero,
+                                      spectral_norm, vector_norm)
 
 #: the generic row index of a row-wise form (instantiated to the selected token)
 ROW = -1
 
 
 def _frozen_array(a) -> np.ndarray:
+    if is_abstract(a):
+        return a
     arr = np.array(a, dtype=np.float64)
     arr.setflags(write=False)
     return arr
 
 
+#: the block encoding dense factors get (``"dilation"`` or ``"fable"``): it fixes their
+#: alpha, which the lowering needs before any circuit exists (set by :func:`dense_method`)
+_DENSE_METHOD: contextvars.ContextVar[str] = contextvars.ContextVar("dense_method", default="dilation")
+
+
+@contextlib.contextmanager
+def dense_method(method: str):
+    """Within this context, new :class:`Dense` factors are block-encoded with ``method``
+    (``"dilation"``: alpha = ‖W‖₂; ``"fable"``: alpha = 2^n·max|Wᵢⱼ|)."""
+    if method not in ("dilation", "fable"):
+        raise ValueError(f"unknown block-encoding method {method!r} (use 'dilation' or 'fable')")
+    token = _DENSE_METHOD.set(method)
+    try:
+        yield
+    finally:
+        _DENSE_METHOD.reset(token)
+
+
 @dataclass(frozen=True, eq=False)
 class Dense:
-    """A fixed real matrix factor (``out_dim × in_dim``); ``label`` says where it came from."""
+    """A fixed real matrix factor (``out_dim × in_dim``); ``label`` says where it came from;
+    ``method`` is the block encoding it will get (the :func:`dense_method` in force when
+    it was created)."""
 
     matrix: np.ndarray
     label: str = ""
+    method: str = field(default_factory=_DENSE_METHOD.get)
 
     def __post_init__(self):
         object.__setattr__(self, "matrix", _frozen_array(self.matrix))
@@ -72,8 +100,15 @@ class Dense:
 
     @property
     def alpha(self) -> float:
-        """Subnormalisation of its dilation block encoding: the spectral norm."""
-        return float(np.linalg.norm(self.matrix, 2)) if self.matrix.size else 0.0
+        """Subnormalisation of its block encoding: the spectral norm (dilation) or
+        ``2^n · max|Wᵢⱼ|`` with ``n = max(1, ⌈log2 max(rows, cols)⌉)`` (FABLE; for an
+        abstract matrix ``max|Wᵢⱼ| ≤ ‖W‖₂`` bounds it)."""
+        if self.method == "fable":
+            n = max(1, (max(self.shape) - 1).bit_length())
+            m = self.matrix
+            peak = spectral_norm(m) if is_abstract(m) else (float(np.max(np.abs(m))) if m.size else 0.0)
+            return float(2**n * peak)
+        return spectral_norm(self.matrix)
 
     def key(self):
         return ("dense",)
@@ -135,10 +170,10 @@ class RankOne:
     @property
     def alpha(self) -> float:
         """``alpha(u) · ‖w‖``."""
-        return self.source.alpha * float(np.linalg.norm(self.right))
+        return self.source.alpha * vector_norm(self.right)
 
     def key(self):
-        return ("rank1", self.source.key(), self.right.tobytes())
+        return ("rank1", self.source.key(), fingerprint(self.right))
 
     def __str__(self) -> str:
         return f"({self.source})·w[{self.right.shape[0]}]ᵀ"
@@ -198,7 +233,7 @@ class Const:
     @property
     def alpha(self) -> float:
         """Its 2-norm."""
-        return float(np.linalg.norm(self.vector))
+        return vector_norm(self.vector)
 
     def key(self):
         return ("const",)
@@ -339,8 +374,8 @@ def source_form(source: Source, coeff: float = 1.0) -> Form:
 
 def const_form(vector) -> Form:
     """A fixed vector as a form (empty if it is zero)."""
-    v = np.asarray(vector, dtype=np.float64)
-    if not np.any(v):
+    v = vector if is_abstract(vector) else np.asarray(vector, dtype=np.float64)
+    if is_zero(v):
         return Form(v.shape[0], ())
     return source_form(Const(v))
 
@@ -373,7 +408,8 @@ def apply_factor(factor: Factor, form: Form) -> Form:
 
 def apply_dense(matrix, form: Form, label: str = "") -> Form:
     """``matrix · form`` for a fixed matrix."""
-    return apply_factor(Dense(np.asarray(matrix, dtype=np.float64), label), form)
+    m = matrix if is_abstract(matrix) else np.asarray(matrix, dtype=np.float64)
+    return apply_factor(Dense(m, label), form)
 
 
 def add(*forms: Form) -> Form:
@@ -390,11 +426,12 @@ def scale(form: Form, k: float) -> Form:
     return Form(form.dim, tuple(Term(t.coeff * k, t.factors, t.source) for t in form.terms))
 
 
-def _leading_matrix(t: Term) -> np.ndarray:
-    """The term's coefficient times its leading dense matrix (identity if none)."""
+def _leading_matrix(t: Term, abstract: bool = False) -> np.ndarray:
+    """The term's coefficient times its leading dense matrix (identity if none; an
+    abstract identity when the other matrices it is added to are abstract)."""
     if t.factors and isinstance(t.factors[0], Dense):
         return t.coeff * t.factors[0].matrix
-    return t.coeff * np.eye(t.dim)
+    return t.coeff * (AbstractMatrix.identity(t.dim) if abstract else np.eye(t.dim))
 
 
 def simplify(form: Form) -> Form:
@@ -421,16 +458,18 @@ def simplify(form: Form) -> Form:
         if len(ts) == 1 and not (ts[0].factors and isinstance(ts[0].factors[0], Dense)):
             terms.append(ts[0])
             continue
-        m = sum(_leading_matrix(t) for t in ts)
-        if not np.any(m):
+        abstract = any(t.factors and isinstance(t.factors[0], Dense) and is_abstract(t.factors[0].matrix)
+                       for t in ts)
+        m = sum(_leading_matrix(t, abstract) for t in ts)
+        if is_zero(m):
             continue
         t0 = ts[0]
         rest = t0.factors[1:] if t0.factors and isinstance(t0.factors[0], Dense) else t0.factors
-        if m.shape[0] == m.shape[1] and np.array_equal(m, np.eye(m.shape[0])):
+        if is_identity(m):
             terms.append(Term(1.0, rest, t0.source))
         else:
             terms.append(Term(1.0, (Dense(m),) + rest, t0.source))
-    if const is not None and np.any(const):
+    if const is not None and not is_zero(const):
         terms.append(Term(1.0, (), Const(const)))
     return Form(form.dim, tuple(terms))
 

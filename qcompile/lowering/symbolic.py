@@ -42,6 +42,7 @@ import numpy as np
 from qcompile.errors import NotImplementedYetError, QcompileError
 from qcompile.lowering import forms as F
 from qcompile.lowering.forms import ROW, Form
+from qcompile.lowering.linalg import LinearAlgebra, is_abstract
 
 #: op names that are classical input preparation when all their operands are
 PREP_OPS = ("input", "embed", "posenc", "add", "scale")
@@ -216,10 +217,12 @@ PolicyFn = Callable[[str, Form, int], object]
 
 
 class _Lowerer:
-    def __init__(self, model, token: int, policy: PolicyFn, eliminable: set[int]):
+    def __init__(self, model, token: int, policy: PolicyFn, eliminable: set[int],
+                 la: LinearAlgebra | None = None, weights=None):
         self.model = model
         self.graph = model.ir
-        self.weights = model.weights
+        self.weights = model.weights if weights is None else weights
+        self.la = la or LinearAlgebra()
         self.token = token
         self.policy = policy
         self.eliminable = eliminable
@@ -234,7 +237,9 @@ class _Lowerer:
         raise NotImplementedYetError(message, op.loc)
 
     def weight(self, name, rows=None):
-        w = np.asarray(self.weights[name], dtype=np.float64)
+        w = self.weights[name]
+        if not is_abstract(w):
+            w = np.asarray(w, dtype=np.float64)
         return w if rows is None else w[rows]
 
     def row_form(self, node: int, op) -> _Val:
@@ -295,7 +300,7 @@ class _Lowerer:
         if op.opname == "embed":
             e = self.weight(op.weight)
             seq = legs[0].dim
-            return _Val(legs, "t", prep=True, bound=float(np.sqrt(seq) * np.linalg.norm(e, axis=1).max()))
+            return _Val(legs, "t", prep=True, bound=float(np.sqrt(seq) * max_row_norm(e)))
         if op.opname == "add":
             a, b = (self.vals[i] for i in op.inputs)
             return _Val(legs, "t", prep=True, bound=a.bound + b.bound)
@@ -310,11 +315,11 @@ class _Lowerer:
         rows = slice(op.row_start, op.row_start + op.out_features)
         w = self.weight(op.weight, rows)
         batch = _prod(v.other[:-1])
-        m = np.kron(np.eye(batch), w) if batch > 1 else w
+        m = self.la.kron_eye(batch, w)
         form = F.apply_dense(m, v.form, label=op.weight)
         if op.bias is not None:
             b = self.weight(op.bias, rows)
-            form = F.add(form, F.const_form(np.tile(b, batch)))
+            form = F.add(form, F.const_form(self.la.tile(b, batch)))
         pending = None
         if v.pending is not None:
             pending = replace(v.pending, over=F.apply_dense(m, v.pending.over, label=op.weight))
@@ -363,9 +368,7 @@ class _Lowerer:
             dims = [leg.dim for leg in v.other]
             size = _prod(v.other)
             idx = np.arange(size).reshape(dims).transpose(perm).reshape(-1)
-            p = np.zeros((size, size))
-            p[np.arange(size), idx] = 1.0
-            form = F.apply_dense(p, form, label="transpose")
+            form = F.apply_dense(self.la.permutation(idx), form, label="transpose")
             if v.pending is not None:
                 self.fail(op, "transposing a softmax result is not supported yet")
         return _Val(new_legs, row, form, v.pending, v.masked)
@@ -411,11 +414,10 @@ class _Lowerer:
         out = []
         for t in b.form.terms:
             if isinstance(t.source, F.Const) and not t.factors:
-                c = t.coeff * t.source.vector.reshape(batch, inner)
                 seq = b.legs[[leg.name for leg in b.legs].index(b.row)].dim
-                blocks = [np.outer(np.ones(seq), c[beta]) if contract == "features"
-                          else np.outer(c[beta], np.ones(seq)) for beta in range(batch)]
-                out.append((1.0, (F.Dense(_block_diag(blocks), "bias"),)))
+                blocks = self.la.bias_blocks(t.source.vector, t.coeff, batch, inner, seq,
+                                             features=contract == "features")
+                out.append((1.0, (F.Dense(self.la.block_diag(blocks), "bias"),)))
                 continue
             ok = isinstance(t.source, F.InputRow) and t.source.token == ROW and \
                 all(isinstance(f, F.Dense) for f in t.factors) and len(t.factors) <= 1
@@ -423,14 +425,14 @@ class _Lowerer:
                 self.fail(op, "attention over keys/values that are not linear in a loaded "
                               "matrix (e.g. a second stacked layer) is not implemented yet")
             mi = self.inputs[t.source.name]
-            m = t.factors[0].matrix if t.factors else np.eye(t.source.dim)
+            m = t.factors[0].matrix if t.factors else self.la.eye(t.source.dim)
             d = m.shape[1]
-            blocks = [m[beta * inner:(beta + 1) * inner, :] for beta in range(batch)]
+            blocks = self.la.head_blocks(m, batch, inner)
             if contract == "features":
-                g = _block_diag([blk.T for blk in blocks])          # (B·d) × (B·n)
+                g = self.la.block_diag([blk.T for blk in blocks])   # (B·d) × (B·n)
                 out.append((t.coeff, (mi.matrix(False, batch), F.Dense(g, "keys"))))
             else:
-                h = _block_diag(blocks)                              # (B·k) × (B·d)
+                h = self.la.block_diag(blocks)                       # (B·k) × (B·d)
                 out.append((t.coeff, (F.Dense(h, "values"), mi.matrix(True, batch))))
             assert d == mi.features
         return out
@@ -446,7 +448,7 @@ class _Lowerer:
         e = F.source_form(nl)
         if v.masked:
             mask = (np.arange(size) <= self.token).astype(float)
-            e = F.apply_dense(np.kron(np.eye(batch), np.diag(mask)), e, label="causal")
+            e = F.apply_dense(self.la.kron_eye(batch, self.la.diag(mask)), e, label="causal")
         if node in self.eliminable and batch == 1:
             return _Val(op.type.legs, v.row, F.Form(e.dim, ()), _Pending(e, e, node))
         name = f"softmax%{node}"
@@ -462,16 +464,14 @@ class _Lowerer:
         d = v.other[0].dim
         u = v.form
         if v.pending is not None:
-            u = F.add(_times_sum(v.form, v.pending.e), v.pending.over)
-        centered = F.apply_dense(np.eye(d) - np.ones((d, d)) / d, u, label="center")
+            u = F.add(_times_sum(v.form, v.pending.e, self.la), v.pending.over)
+        centered = F.apply_dense(self.la.centering(d), u, label="center")
         scaled = v.pending is not None
         if scaled:  # read Z out beside Z·c so the glue can apply eps exactly
-            top = np.vstack([np.eye(d), np.zeros((1, d))])
-            last = np.zeros((d + 1, 1))
-            last[d, 0] = 1.0
-            centered = F.add(F.apply_dense(top, centered, label="embed"),
-                             F.apply_dense(last, _sum_form(v.pending.e), label="Z"))
-        gamma = np.sqrt(d) * np.diag(self.weight(op.weight))
+            centered = F.add(F.apply_dense(self.la.embed_top(d), centered, label="embed"),
+                             F.apply_dense(self.la.unit_column(d + 1, d),
+                                           _sum_form(v.pending.e, self.la), label="Z"))
+        gamma = self.la.diag(self.weight(op.weight), np.sqrt(d))
         beta = self.weight(op.bias)
         if _row_generic(centered):
             name = f"ln%{node}"
@@ -534,24 +534,25 @@ def _apply_operator(op_factors, form: Form) -> Form:
     return F.add(*parts)
 
 
-def _block_diag(blocks) -> np.ndarray:
-    from scipy.linalg import block_diag
+def max_row_norm(e) -> float:
+    """The largest row norm of an embedding table (for an abstract table its declared
+    value, or its spectral norm, which bounds every row norm)."""
+    if is_abstract(e):
+        return float(getattr(e, "max_row_norm", None) or e.spectral)
+    return float(np.linalg.norm(e, axis=1).max())
 
-    return block_diag(*blocks)
 
-
-def _times_sum(form: Form, e: Form) -> Form:
+def _times_sum(form: Form, e: Form, la: LinearAlgebra) -> Form:
     """``form · (1ᵀ e)`` as a form in the sources of ``e``: each term ``C s`` becomes
     ``Σ_e C · (s wₑᵀ) · srcₑ`` with ``wₑ = coeffₑ · Dₑᵀ 1`` (``e = Σ coeffₑ Dₑ srcₑ``)."""
     terms = []
     for et in e.terms:
         if len(et.factors) > 1 or (et.factors and not isinstance(et.factors[0], F.Dense)):
             raise QcompileError("internal error: unexpected softmax numerator form")
-        ones = np.ones(et.dim)
-        w = et.coeff * (et.factors[0].matrix.T @ ones if et.factors else ones)
+        w = la.sum_of_columns_map(et.factors[0].matrix if et.factors else la.eye(et.dim), et.coeff)
         for t in form.terms:
             if isinstance(t.source, F.Const):
-                fac = F.Dense(np.outer(t.source.vector, w), "bias·1ᵀ")
+                fac = F.Dense(la.outer(t.source.vector, w), "bias·1ᵀ")
             else:
                 fac = F.RankOne(t.source, w)
             chain = t.factors + (fac,)
@@ -562,9 +563,9 @@ def _times_sum(form: Form, e: Form) -> Form:
     return F.add(*terms) if terms else F.Form(form.dim, ())
 
 
-def _sum_form(e: Form) -> Form:
+def _sum_form(e: Form, la: LinearAlgebra) -> Form:
     """The 1-entry form ``1ᵀ e``."""
-    return F.apply_dense(np.ones((1, e.dim)), e, label="sum")
+    return F.apply_dense(la.ones_row(e.dim), e, label="sum")
 
 
 def _row_generic(form: Form) -> bool:
@@ -625,9 +626,13 @@ def softmax_eliminable(graph) -> set[int]:
     return out
 
 
-def lower(model, token: int, policy: PolicyFn) -> Lowered:
+def lower(model, token: int, policy: PolicyFn, la: LinearAlgebra | None = None, weights=None) -> Lowered:
     """Lower ``model`` (desugared tensor IR) for the selected ``token`` into stages of
     linear forms; ``policy(function, argument_form, node)`` chooses each nonlinearity's
-    polynomial record (see :mod:`qcompile.lowering.polynomials`)."""
-    low = _Lowerer(model, token, policy, softmax_eliminable(model.ir))
+    polynomial record (see :mod:`qcompile.lowering.polynomials`).
+
+    ``la`` and ``weights``: by default concrete NumPy matrices from ``model.weights``; for
+    resource estimation an :class:`~qcompile.lowering.linalg.AbstractLinearAlgebra` and a
+    mapping of weight names to abstract matrices/vectors (shapes and norms only)."""
+    low = _Lowerer(model, token, policy, softmax_eliminable(model.ir), la, weights)
     return low.run()
