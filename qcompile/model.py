@@ -124,14 +124,15 @@ def _read_source(path_or_text, filename):
     return path_or_text, None, filename or "<string>"
 
 
-def load(path_or_text, *, filename: str | None = None, callbacks=(), verify: bool = False
-         ) -> Model:
+def load(path_or_text, *, filename: str | None = None, callbacks=(), verify: bool = False,
+         dims: dict[str, int] | None = None) -> Model:
     """Parse, build, shape-infer, desugar and verify a model; load or create its weights.
 
     ``path_or_text`` is a path to a .qtf file or the .qtf text itself; ``filename`` names
     the source in error messages (its basename is shown).  ``weights "f.npz"`` is resolved
     relative to the .qtf file's folder (the current folder for text).  ``callbacks`` are
     pass-manager callbacks (dumps, printing, timing); ``verify`` verifies after every pass.
+    ``dims`` overrides ``dim`` values by name (``qcompile resources --set d_model=4096``).
     Every user mistake raises a QcompileError subclass.
     """
     from qcompile.grammar.parser import parse
@@ -140,7 +141,7 @@ def load(path_or_text, *, filename: str | None = None, callbacks=(), verify: boo
     text, path, shown = _read_source(path_or_text, filename)
     try:
         ast_model = parse(text, shown)
-        built = build(ast_model)
+        built = build(ast_model, dims)
     except RecursionError:
         from qcompile.errors import QtfSyntaxError, SourceLocation
 

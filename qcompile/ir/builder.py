@@ -21,7 +21,7 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
-from qcompile.errors import QtfSemanticError, SourceLocation
+from qcompile.errors import QcompileError, QtfSemanticError, SourceLocation
 from qcompile.grammar import ast
 from qcompile.ir import ops
 from qcompile.ir.graph import Graph
@@ -131,8 +131,9 @@ class _Scope:
 class Builder:
     """Builds a :class:`BuildResult` from an :class:`ast.Model` (use :func:`build`)."""
 
-    def __init__(self, model: ast.Model):
+    def __init__(self, model: ast.Model, overrides: dict[str, int] | None = None):
         self.model = model
+        self.overrides = dict(overrides or {})
         self.dims: dict[str, int] = {}
         self.layer_defs: dict[str, ast.LayerDef] = {}
         self.graph = Graph(model.name)
@@ -176,6 +177,10 @@ class Builder:
         if output is None:
             raise _err(f"model '{m.name}' has no output statement (e.g. 'output y[token = "
                        f"last]')", m.loc)
+        unknown = sorted(set(self.overrides) - set(self.dims))
+        if unknown:
+            raise QcompileError(f"model '{m.name}' has no dim named {', '.join(unknown)}; its dims are: "
+                                f"{', '.join(self.dims) or 'none'}")
         if weights is None and self.graph.weight_shapes():
             raise _err(f"model '{m.name}' uses weights but has no weights statement (e.g. "
                        f"'weights random(seed = 0)')", m.loc)
@@ -191,6 +196,8 @@ class Builder:
     def _define_dim(self, st: ast.DimDef, scope: _Scope) -> None:
         self._check_free(st.name, scope, st.loc)
         value = self._dim(st.value, scope, f"dim {st.name}")
+        if st.name in self.overrides:
+            value = self.overrides[st.name]
         self.dims[st.name] = value
 
     def _dim(self, expr: ast.Expr, scope: _Scope, what: str) -> int:
@@ -633,6 +640,12 @@ class Builder:
 _REQUIRED = object()
 
 
-def build(model: ast.Model) -> BuildResult:
-    """Build the source IR (sugar kept) and model facts from a parsed model."""
-    return Builder(model).build()
+def build(model: ast.Model, overrides: dict[str, int] | None = None) -> BuildResult:
+    """Build the source IR (sugar kept) and model facts from a parsed model.
+
+    ``overrides`` replaces the values of named ``dim`` statements (dims defined from them
+    follow, e.g. ``d_ff = 4 * d_model``); naming a dim the model lacks is an error."""
+    for name, value in (overrides or {}).items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise QcompileError(f"dim {name} must be a positive whole number, got {value!r}")
+    return Builder(model, overrides).build()
