@@ -367,7 +367,7 @@ def compile(model_or_path, token="model", tolerance: float = 1e-3, backend: str 
     model = model_or_path if isinstance(model_or_path, Model) else load(model_or_path)
     if len(model.inputs) != 1:
         raise NotImplementedYetError("compiling models with several inputs is not implemented yet")
-    _check_size(model)
+    check_size(model)
     tok = _resolve_token(model, token)
     if tok != model.output.token:
         model = _with_token(model, tok)
@@ -376,7 +376,7 @@ def compile(model_or_path, token="model", tolerance: float = 1e-3, backend: str 
     from qcompile.passes.lower_to_quantum import LowerToQuantum
     from qcompile.passes.manager import PassManager
 
-    pipeline = [LowerToQuantum(token=tok, tolerance=float(tolerance)), BuildCircuits(method=method)]
+    pipeline = [LowerToQuantum(token=tok, tolerance=float(tolerance), method=method), BuildCircuits(method=method)]
     pipeline += [ForEachStage(p) for p in circuit_pipeline(optimization, target, passes)]
     built = PassManager(pipeline, callbacks=callbacks).run(model)
     del backend
@@ -408,15 +408,17 @@ CALIBRATION_INPUTS = 64
 CALIBRATION_MARGIN = 0.25
 
 
-def calibrate(model, token: int, tolerance: float, max_rounds: int = 6):
+def calibrate(model, token: int, tolerance: float, max_rounds: int = 6, method: str = "dilation"):
     """Lower with polynomial tolerances small enough that the propagated error bound
     (:mod:`qcompile.lowering.bounds`) stays within ``CALIBRATION_MARGIN × tolerance`` on
     ``CALIBRATION_INPUTS`` random admissible inputs (a fixed seed, so compiling is
     deterministic).  The bound is linear in the per-op polynomial errors, so each round
     rescales the per-op tolerance by the ratio it missed by.  The samples are evaluated
     with the NumPy evaluator of the quantum IR (no circuits).  Returns the lowered
-    program and the largest bound seen."""
+    program and the largest bound seen.  ``method`` is the dense block encoding the
+    circuits will use (it fixes the dense factors' alphas)."""
     from qcompile.lowering.bounds import program_error_bound
+    from qcompile.lowering.forms import dense_method
     from qcompile.lowering.inputs import prepare_matrices
     from qcompile.lowering.numeric import run_numeric
     from qcompile.lowering.polynomials import tolerance_policy
@@ -429,7 +431,8 @@ def calibrate(model, token: int, tolerance: float, max_rounds: int = 6):
     worst = float("inf")
     for _ in range(max_rounds):
         try:
-            lowered = lower(model, token, tolerance_policy(per_op))
+            with dense_method(method):
+                lowered = lower(model, token, tolerance_policy(per_op))
         except PolynomialError as exc:
             raise QcompileError(f"tolerance {tolerance:g} needs polynomials beyond the degree limit "
                                 f"({exc.message}); ask for a looser --tolerance") from None
@@ -451,7 +454,7 @@ def calibrate(model, token: int, tolerance: float, max_rounds: int = 6):
                         f"{worst:.3g}; ask for a looser --tolerance")
 
 
-def _check_size(model) -> None:
+def check_size(model) -> None:
     """Refuse, before lowering or building any gate, models whose tensors need registers
     too wide to simulate: a stage holds an input loader, block encodings and a copy
     register for every nonlinearity, roughly three times its widest tensor."""

@@ -73,7 +73,11 @@ def _dilation(W: np.ndarray, n: int, shape: tuple[int, int], alpha: float | None
                          "orthogonality_error": orth})
 
 
-def _fable(W: np.ndarray, n: int, shape: tuple[int, int], threshold: float) -> QuantumBlock:
+def fable_angles(W: np.ndarray, n: int) -> tuple[np.ndarray, float]:
+    """FABLE's multiplexed-RY angles ``φ̂`` (Gray-code order, ``4^n`` of them) for the
+    padded ``2^n × 2^n`` matrix ``W``, and the scale ``max|Wᵢⱼ|`` (see
+    :func:`block_encoding`).  Rotations with ``|φ̂_k| ≤ threshold`` are left out of the
+    circuit, so the exactly-zero angles of a structured matrix cost nothing."""
     N = 2**n
     amax = float(np.max(np.abs(W)))
     scale = amax if amax > 0 else 1.0
@@ -84,7 +88,12 @@ def _fable(W: np.ndarray, n: int, shape: tuple[int, int], threshold: float) -> Q
     theta_k = theta[lp ^ r, r].reshape(-1)  # row-major over (r, ℓ'): index r·N + ℓ'
     top = np.arange(theta_k.size) >= theta_k.size // 2  # absorb the closing CX (ancilla starts at |0>)
     theta_k = np.where(top, math.pi - theta_k, theta_k)
-    phi = multiplexor_angles(theta_k)
+    return multiplexor_angles(theta_k), scale
+
+
+def _fable(W: np.ndarray, n: int, shape: tuple[int, int], threshold: float) -> QuantumBlock:
+    N = 2**n
+    phi, scale = fable_angles(W, n)
     skip = np.abs(phi) <= threshold
     dropped = float(np.sum(np.abs(phi[skip])))
     alpha = N * scale
