@@ -1,0 +1,250 @@
+"""``qcompile.resources.estimate``: the resources of a model, from its quantum IR alone.
+
+Two ways to get the quantum IR (:class:`~qcompile.lowering.symbolic.Lowered`):
+
+* **compiled** (models small enough to build, :func:`qcompile.program.check_size`): the
+  very lowering :func:`qcompile.compile` runs (weights, calibrated polynomial degrees).
+  At ``-O0`` the counts are then those of the compiled circuits: exact with
+  ``method="fable"``; with the default dilation every count is exact except the dense
+  blocks' Qiskit synthesis, whose generic count is an upper bound (it saves a few CX on
+  special matrices).
+* **abstract** (larger models, or ``mode="abstract"``): the same lowering over
+  :class:`~qcompile.lowering.linalg.AbstractMatrix` weights (shapes and norms,
+  :mod:`qcompile.resources.norms`), each nonlinearity's degree from
+  :mod:`qcompile.resources.degrees` at the tolerance (no calibration: that needs the
+  circuits' inputs).  α's are then bounds from the norms, degrees upper bounds.
+
+Stacks of layers: a model whose layer count is a ``dim layers`` is lowered with one layer.
+Only the last layer's selected token is needed; every earlier layer must produce every
+token's row for the next one's keys and values, and the compiler builds one token per run,
+so a stack costs ``runs = seq·(layers − 1) + 1`` runs of the one-layer circuits (a
+statement about today's staging, not a lower bound for the model).
+
+Figures per stage: qubits (output, ancillas), gates by name (IR and CX + 1q basis), CX,
+rotations and a T-count estimate (rotation synthesis by Ross–Selinger, leading term
+``3·log2(1/ε_r)`` T gates per rotation, ``ε_r`` = a tenth of the tolerance split evenly over
+the rotations; ``ccx`` = 7 T), a depth bound (the basis gate count), ``log10 α``, the
+success probability for a unit-norm output ``1/α²`` (``‖y‖²/α²`` for an output ``y``) and
+the amplitude-amplification rounds ``⌈π α/4⌉`` it implies, each nonlinearity's degree, and
+the calls to every loader and weight block encoding.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+from qcompile.errors import QcompileError
+
+#: share of the tolerance given to rotation synthesis in the T-count estimate
+SYNTHESIS_SHARE = 0.1
+
+
+@dataclass
+class StageResources:
+    """The estimated circuit of one stage (see the module docstring for each figure)."""
+
+    index: int
+    qubits: int
+    output_qubits: int
+    ancillas: int
+    gates: dict
+    basis_gates: dict
+    cx: int
+    rotations: int
+    t_count: int
+    depth_bound: int
+    log10_alpha: float
+    degrees: dict
+    calls: dict
+
+    @property
+    def success_probability(self) -> float:
+        """``1/α²``: the post-selection probability of a unit-norm output (which needs
+        ``α ≥ 1``; 0.0 when it underflows — ``log10_alpha`` keeps the exact figure)."""
+        return min(1.0, 10.0 ** (-2.0 * max(self.log10_alpha, 0.0)))
+
+    @property
+    def amplification_rounds(self) -> float:
+        """``⌈π α / 4⌉`` amplitude-amplification rounds for a unit-norm output."""
+        if self.log10_alpha > 300:
+            return math.inf
+        return float(math.ceil(math.pi * 10.0 ** self.log10_alpha / 4.0))
+
+    def to_dict(self) -> dict:
+        """JSON-ready figures."""
+        return {"stage": self.index, "qubits": self.qubits, "output_qubits": self.output_qubits,
+                "ancillas": self.ancillas, "cx": self.cx, "gates": self.gates,
+                "basis_gates": self.basis_gates, "rotations": self.rotations, "t_count": self.t_count,
+                "depth_bound": self.depth_bound, "log10_alpha": self.log10_alpha,
+                "success_probability_unit_output": self.success_probability,
+                "amplification_rounds_unit_output": self.amplification_rounds,
+                "degrees": self.degrees, "calls": self.calls}
+
+
+@dataclass
+class ResourceReport:
+    """Resources of one model (module docstring); ``exactness`` says, per figure,
+    ``"exact"``, ``"upper bound"`` or ``"estimate"``."""
+
+    model: str
+    dims: dict
+    mode: str
+    method: str
+    optimization: int
+    tolerance: float
+    token: int
+    layers: int
+    runs: int
+    stages: list = field(default_factory=list)
+    exactness: dict = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def qubits(self) -> int:
+        """The widest stage."""
+        return max(s.qubits for s in self.stages)
+
+    @property
+    def cx(self) -> int:
+        """CX of one run (all stages)."""
+        return sum(s.cx for s in self.stages)
+
+    def totals(self) -> dict:
+        """Sums over the stages of one run and over all ``runs``."""
+        gates: Counter = Counter()
+        for s in self.stages:
+            gates.update(s.gates)
+        one = {"cx": self.cx, "rotations": sum(s.rotations for s in self.stages),
+               "t_count": sum(s.t_count for s in self.stages),
+               "depth_bound": sum(s.depth_bound for s in self.stages)}
+        return {"per_run": {**one, "gates": dict(sorted(gates.items()))},
+                "all_runs": {k: v * self.runs for k, v in one.items()}}
+
+    def to_dict(self) -> dict:
+        """JSON-ready report (``qubits`` and ``cx`` at the top level, as in ``--stats``)."""
+        return {"model": self.model, "dims": self.dims, "mode": self.mode, "method": self.method,
+                "optimization": self.optimization, "tolerance": self.tolerance, "token": self.token,
+                "qubits": self.qubits, "cx": self.cx, "layers": self.layers, "runs": self.runs,
+                "log10_alpha": [s.log10_alpha for s in self.stages],
+                "success_probability_unit_output": [s.success_probability for s in self.stages],
+                "degrees": {k: v for s in self.stages for k, v in s.degrees.items()},
+                "totals": self.totals(), "stages": [s.to_dict() for s in self.stages],
+                "exactness": self.exactness, "seconds": self.seconds}
+
+
+def _t_count(basis: dict, rotations: int, tolerance: float) -> int:
+    t = basis.get("t", 0) + basis.get("tdg", 0) + 7 * basis.get("ccx", 0)
+    if rotations:
+        eps_r = SYNTHESIS_SHARE * tolerance / rotations
+        t += rotations * math.ceil(3.0 * math.log2(1.0 / eps_r))
+    return t
+
+
+def stage_resources(estimator, stage, tolerance: float) -> StageResources:
+    """The :class:`StageResources` of one stage of ``estimator``'s program."""
+    from qcompile.lowering import forms as F
+    from qcompile.resources.estimate import ROTATIONS, basis_counts
+
+    node = estimator.stage(stage)
+    cost = node.cost
+    basis = basis_counts(cost.counts)
+    rotations = sum(basis.get(r, 0) for r in ROTATIONS)
+    degrees = {}
+    for src in stage.form.sources():
+        if isinstance(src, F.Nonlinear):
+            degrees[f"%{src.node} {src.function}"] = int(src.polynomial.degree)
+    return StageResources(stage.index, cost.num_qubits, cost.system, cost.ancillas,
+                          cost.counts.by_name(), basis, cost.counts.cx(), rotations,
+                          _t_count(basis, rotations, tolerance), sum(basis.values()),
+                          node.log_alpha / math.log(10.0), degrees, dict(sorted(node.calls.items())))
+
+
+def _lowered(model, token: int, tolerance: float, mode: str, norms, method: str):
+    if mode == "compiled":
+        from qcompile.passes.lower_to_quantum import LowerToQuantum
+
+        return LowerToQuantum(token=token, tolerance=tolerance, method=method).run(model, {})
+    from qcompile.lowering.forms import dense_method
+    from qcompile.lowering.linalg import AbstractLinearAlgebra
+    from qcompile.lowering.symbolic import lower
+    from qcompile.resources.degrees import estimate_policy
+    from qcompile.resources.norms import abstract_weights
+
+    weights = abstract_weights(model.ir.weight_shapes(), norms)
+    with dense_method(method):
+        return lower(model, token, estimate_policy(tolerance), la=AbstractLinearAlgebra(), weights=weights)
+
+
+def estimate(model_or_path, *, dims: dict | None = None, optimization: int = 0, tolerance: float = 1e-3,
+             norms: dict | None = None, token="model", method: str = "dilation", mode: str = "auto"
+             ) -> ResourceReport:
+    """The :class:`ResourceReport` of a model (a path or .qtf text; module docstring).
+
+    ``dims`` overrides ``dim`` values (``{"d_model": 4096}``); ``norms`` is a norms JSON
+    object (:mod:`qcompile.resources.norms`); ``mode``: ``"auto"`` (compiled quantum IR
+    when the model can be built, else abstract), ``"compiled"`` or ``"abstract"``.
+    ``optimization`` only labels the figures: passes at ``-O1``/``-O2`` only remove gates and
+    reuse ancillas, so the ``-O0`` counts are upper bounds there.
+    """
+    from qcompile.model import load
+    from qcompile.program import _resolve_token, _with_token, check_size
+
+    t0 = time.perf_counter()
+    if optimization not in (0, 1, 2):
+        raise QcompileError(f"unknown optimisation level {optimization!r}; use 0, 1 or 2")
+    if not (isinstance(tolerance, (int, float)) and 0 < tolerance < 1):
+        raise QcompileError(f"tolerance must be a number in (0, 1), got {tolerance!r}")
+    if method not in ("dilation", "fable"):
+        raise QcompileError(f"unknown block-encoding method {method!r}; use dilation or fable")
+    if mode not in ("auto", "compiled", "abstract"):
+        raise QcompileError(f"unknown mode {mode!r}; use auto, compiled or abstract")
+    dims = dict(dims or {})
+    if isinstance(model_or_path, str):
+        probe = load(model_or_path, dims=dims) if dims else load(model_or_path)
+        layers = int(probe.dims.get("layers", 1))
+        model = load(model_or_path, dims={**dims, "layers": 1}) if layers > 1 else probe
+    else:
+        model, layers = model_or_path, 1
+    if len(model.inputs) != 1:
+        raise QcompileError("resource estimation of models with several inputs is not implemented yet")
+    if mode == "auto":
+        try:
+            check_size(model)
+            mode = "compiled"
+        except QcompileError:
+            mode = "abstract"
+    if mode == "compiled":
+        check_size(model)
+    tok = _resolve_token(model, token)
+    if tok != model.output.token:
+        model = _with_token(model, tok)
+    lowered = _lowered(model, tok, float(tolerance), mode, norms, method)
+    from qcompile.resources.estimate import Estimator
+
+    est = Estimator(lowered, method)
+    stages = [stage_resources(est, st, float(tolerance)) for st in lowered.stages]
+    seq = _sequence_length(model)
+    runs = seq * (layers - 1) + 1
+    exact_counts = mode == "compiled" and optimization == 0
+    exactness = {
+        "qubits": "exact" if exact_counts else "upper bound",
+        "cx": ("exact" if method == "fable" else "upper bound (dense synthesis)") if exact_counts else "upper bound",
+        "gates": ("exact" if method == "fable" else "upper bound (dense synthesis)") if exact_counts else "upper bound",
+        "degrees": "exact (calibrated)" if mode == "compiled" else "upper bound at the tolerance (not calibrated)",
+        "alpha": "exact" if mode == "compiled" else "bound from the weight norms",
+        "t_count": "estimate (leading-order synthesis cost)",
+        "depth": "upper bound (gate count)",
+    }
+    return ResourceReport(model.name, dict(model.dims, layers=layers) if layers > 1 else dict(model.dims),
+                          mode, method, optimization, float(tolerance), tok, layers, runs, stages, exactness,
+                          time.perf_counter() - t0)
+
+
+def _sequence_length(model) -> int:
+    for _, op in model.ir.nodes():
+        if op.opname == "select_token":
+            return model.ir.op(op.inputs[0]).type.legs[0].dim
+    return 1

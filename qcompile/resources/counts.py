@@ -1,0 +1,654 @@
+"""Exact gate counts of the quantum library's constructions, from sizes alone.
+
+Every function ``<construction>_cost`` mirrors the structure of the circuit the library
+builds (:mod:`qcompile.quantum` and the small steps of :mod:`qcompile.lowering.circuits`)
+and returns a :class:`BlockCost`: a :class:`GateCounts` multiset plus the register sizes.
+Composite constructions are costed from their children's ``BlockCost`` with the same
+operations the builders apply to circuits (``+`` for composition, ``*`` for repetition,
+:meth:`GateCounts.controlled`, :meth:`GateCounts.inverse`), never by fitting numbers;
+the only fitted formula is the Qiskit-synthesised dilation (see :func:`dilation_cost`),
+which is flagged ``exact=False``.
+
+Nothing here builds a gate list, so the functions run in time polynomial in the number of
+qubits (not in the dimension) except where the construction's own count is what is asked
+(e.g. a FABLE compression mask of ``4^n`` flags, given explicitly).
+
+Global phase.  :meth:`qcompile.circuit.ir.Circuit.controlled` turns a nonzero global phase
+into one ``p``/``mcp`` gate on the controls, so a block's phase changes the count of an LCU
+term.  :class:`BlockCost` therefore carries the circuit's global ``phase`` (a float, summed
+exactly as the builders sum it) or ``None`` when it is not known from sizes (the dilation's
+phase depends on the matrix): an unknown phase is costed as one phase gate, an upper bound.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Iterable, Mapping, Sequence
+
+from qcompile.circuit.ir import DAGGER, MC_ROTATION, NON_UNITARY
+
+Key = tuple[str, int, bool]
+
+#: phases closer than this to 0 (mod 2π) add no gate when controlled (as in Circuit.controlled)
+_PHASE_EPS = 1e-15
+
+
+# ---- the multiset of gates ------------------------------------------------------------------
+class GateCounts:
+    """An immutable multiset of gates keyed by ``(name, width, free)``.
+
+    ``name`` and ``width`` are those of :class:`qcompile.circuit.ir.Gate` (``width =
+    len(gate.qubits)``), ``free`` is ``Gate.free``.  Zero counts are dropped, so two
+    multisets are equal exactly when they hold the same gates.
+    """
+
+    __slots__ = ("_counts",)
+
+    def __init__(self, counts: Mapping[Key, int] | Iterable[tuple[Key, int]] | None = None):
+        acc: dict[Key, int] = {}
+        items = counts.items() if isinstance(counts, Mapping) else (counts or ())
+        for (name, width, free), n in items:
+            n = int(n)
+            if n < 0:
+                raise ValueError(f"negative count {n} for gate {name}")
+            key = (str(name), int(width), bool(free))
+            acc[key] = acc.get(key, 0) + n
+        self._counts = tuple(sorted((k, v) for k, v in acc.items() if v))
+
+    # ---- construction ------------------------------------------------------------------
+    @classmethod
+    def gate(cls, name: str, width: int = 1, free: bool = False, count: int = 1) -> "GateCounts":
+        """``count`` copies of one gate."""
+        return cls({(name, width, free): count})
+
+    @classmethod
+    def of(cls, circuit) -> "GateCounts":
+        """The counts of an actual :class:`~qcompile.circuit.ir.Circuit` (barriers included
+        in the multiset, excluded from :meth:`by_name` and :meth:`total`)."""
+        acc: dict[Key, int] = {}
+        for g in circuit.gates:
+            key = (g.name, len(g.qubits), bool(g.free))
+            acc[key] = acc.get(key, 0) + 1
+        return cls(acc)
+
+    # ---- algebra -----------------------------------------------------------------------
+    def items(self) -> tuple[tuple[Key, int], ...]:
+        """``((name, width, free), count)`` pairs, sorted."""
+        return self._counts
+
+    def __add__(self, other: "GateCounts") -> "GateCounts":
+        if not isinstance(other, GateCounts):
+            return NotImplemented
+        return GateCounts(self._counts + other._counts)
+
+    def __mul__(self, k: int) -> "GateCounts":
+        """``k`` repetitions (``k >= 0``)."""
+        if int(k) != k or k < 0:
+            raise ValueError(f"repetitions must be a non-negative integer, got {k}")
+        return GateCounts({key: n * int(k) for key, n in self._counts})
+
+    __rmul__ = __mul__
+
+    def controlled(self, k: int = 1) -> "GateCounts":
+        """What :meth:`Circuit.controlled` with ``k`` controls does to these gates
+        (:func:`qcompile.circuit.ir.controlled_gates`): free gates stay as they are;
+        x/cx/ccx/mcx → mcx, z/cz/mcz → mcz, p/mcp/s/sdg/t/tdg → mcp, rotations → mcr*, each
+        ``k`` qubits wider; y → free sdg, mcx, free s; h → free ry, mcz, free ry; swap → free
+        cx, mcx, free cx.  (The global phase's extra gate is :meth:`BlockCost.controlled`.)"""
+        if k < 1:
+            raise ValueError(f"controlled needs at least one control, got {k}")
+        acc: dict[Key, int] = {}
+
+        def put(key: Key, n: int) -> None:
+            acc[key] = acc.get(key, 0) + n
+
+        for (name, w, free), n in self._counts:
+            if free:
+                put((name, w, True), n)
+            elif name in MC_ROTATION:
+                put((MC_ROTATION[name], w + k, False), n)
+            elif name == "barrier":
+                put(("barrier", w + k, False), n)
+            elif name in NON_UNITARY:
+                raise ValueError(f"cannot control {name}")
+            elif name in ("x", "cx", "ccx", "mcx"):
+                put(("mcx", w + k, False), n)
+            elif name in ("z", "cz", "mcz"):
+                put(("mcz", w + k, False), n)
+            elif name in ("p", "mcp", "s", "sdg", "t", "tdg"):
+                put(("mcp", w + k, False), n)
+            elif name == "y":
+                put(("sdg", 1, True), n)
+                put(("s", 1, True), n)
+                put(("mcx", 1 + k, False), n)
+            elif name == "h":
+                put(("ry", 1, True), 2 * n)
+                put(("mcz", 1 + k, False), n)
+            elif name == "swap":
+                put(("cx", 2, True), 2 * n)
+                put(("mcx", 2 + k, False), n)
+            else:  # pragma: no cover - every IR gate is covered above
+                raise ValueError(f"no controlled rule for {name}")
+        return GateCounts(acc)
+
+    def inverse(self) -> "GateCounts":
+        """What :meth:`Circuit.inverse` does to the names: s↔sdg, t↔tdg, the rest unchanged."""
+        for (name, _, _), _n in self._counts:
+            if name in NON_UNITARY:
+                raise ValueError(f"{name} has no inverse")
+        return GateCounts({(DAGGER.get(name, name), w, f): n for (name, w, f), n in self._counts})
+
+    def as_free(self, free: bool = True) -> "GateCounts":
+        """Every gate marked free (or not), as :func:`qcompile.quantum.qsvt._all_free` does."""
+        return GateCounts([((name, w, free), n) for (name, w, _), n in self._counts])
+
+    # ---- figures -----------------------------------------------------------------------
+    def by_name(self) -> dict[str, int]:
+        """Counts by gate name, barriers excluded, sorted: equals ``Circuit.count_ops()``."""
+        out: dict[str, int] = {}
+        for (name, _, _), n in self._counts:
+            if name != "barrier":
+                out[name] = out.get(name, 0) + n
+        return dict(sorted(out.items()))
+
+    def cx(self) -> int:
+        """CX count in the CX + 1q basis, as :func:`qcompile.circuit.metrics.cx_count`:
+        cx, cz = 1, swap = 3, ccx = 6, multi-controlled gates as lowered by
+        :func:`qcompile.circuit.decompose.lower_multicontrolled` (taken from ``cx_count`` of
+        a one-gate circuit, cached per name and width)."""
+        return sum(n * _gate_cx(name, w) for (name, w, _), n in self._counts)
+
+    def total(self) -> int:
+        """Number of gates (barriers excluded)."""
+        return sum(n for (name, _, _), n in self._counts if name != "barrier")
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, GateCounts) and self._counts == other._counts
+
+    def __hash__(self) -> int:
+        return hash(self._counts)
+
+    def __repr__(self) -> str:
+        body = ", ".join(f"{'~' if f else ''}{name}/{w}: {n}" for (name, w, f), n in self._counts)
+        return f"GateCounts({{{body}}})"
+
+
+@lru_cache(maxsize=None)
+def _gate_cx(name: str, width: int) -> int:
+    """CX cost of one gate: :func:`qcompile.resources.estimate.gate_cx` (equal to
+    :func:`qcompile.circuit.metrics.cx_count` on a one-gate circuit; disk-cached)."""
+    from qcompile.resources.estimate import gate_cx
+
+    return gate_cx(name, width)
+
+
+EMPTY = GateCounts()
+
+
+# ---- the block record -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class BlockCost:
+    """The cost of a :class:`~qcompile.quantum.base.QuantumBlock` without its gates.
+
+    ``counts``: the gates; ``system``/``ancillas``: register sizes (``num_qubits`` is their
+    sum); ``exact``: False when ``counts`` is an upper bound rather than the exact count
+    (Qiskit-synthesised dilations, or an unknown phase controlled); ``phase``: the
+    circuit's global phase, or ``None`` when it is not determined by sizes.
+    """
+
+    counts: GateCounts
+    system: int
+    ancillas: int
+    exact: bool = True
+    phase: float | None = 0.0
+
+    @property
+    def num_qubits(self) -> int:
+        """System plus ancilla qubits."""
+        return self.system + self.ancillas
+
+    @classmethod
+    def of(cls, block) -> "BlockCost":
+        """The cost of an actual block (its circuit's counts and global phase)."""
+        return cls(GateCounts.of(block.circuit), len(block.system_qubits), len(block.ancilla_qubits),
+                   True, float(block.circuit.global_phase))
+
+    def controlled(self, k: int = 1) -> GateCounts:
+        """Gates of ``circuit.controlled(k controls)``: :meth:`GateCounts.controlled` plus
+        the global phase as one ``p`` (k = 1) or ``mcp`` (k controls) gate when it is
+        nonzero mod 2π (always counted when the phase is unknown)."""
+        return self.counts.controlled(k) + _phase_gate(self.phase, k)
+
+
+def _phase_gate(phase: float | None, k: int) -> GateCounts:
+    """The gate Circuit.controlled adds for a global ``phase`` on ``k`` controls."""
+    if phase is not None:
+        p = phase % (2 * math.pi)
+        if not (abs(p) > _PHASE_EPS and abs(p - 2 * math.pi) > _PHASE_EPS):
+            return EMPTY
+    return GateCounts.gate("p", 1) if k == 1 else GateCounts.gate("mcp", k)
+
+
+def _add_phase(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None else a + b
+
+
+def _all_exact(*blocks: BlockCost) -> bool:
+    return all(b.exact for b in blocks)
+
+
+def _qubits(dim: int) -> int:
+    """``⌈log2 dim⌉`` (the library's ``axis_qubits``)."""
+    if dim < 1:
+        raise ValueError(f"dimension must be >= 1, got {dim}")
+    return (int(dim) - 1).bit_length()
+
+
+def _dims(dims) -> tuple[int, ...]:
+    return (int(dims),) if isinstance(dims, (int,)) or not hasattr(dims, "__len__") else tuple(int(d) for d in dims)
+
+
+# ---- multiplexors and the state-preparation tree --------------------------------------------
+def multiplexor_cost(num_controls: int, closing_cx: bool = True, skip: Sequence[bool] | None = None) -> GateCounts:
+    """Gray-code multiplexed RY with ``k = num_controls`` controls
+    (:func:`qcompile.quantum.state_preparation.append_multiplexed_ry`).
+
+    Without ``skip``: ``2^k`` RY and ``2^k − 1`` CX (+1 closing CX when ``closing_cx`` and
+    ``k > 0``).  With a ``skip`` mask (``2^k`` flags, FABLE compression) the count is the
+    builder's: skipped RYs are left out and the pending CXs between kept RYs are merged
+    by control parity (only controls hit an odd number of times are emitted).  This walks
+    the mask once, O(2^k · k), without building gates.
+    """
+    k = int(num_controls)
+    size = 2**k
+    if skip is None:
+        cx = size - 1 + (1 if closing_cx and k > 0 else 0)
+        return GateCounts({("ry", 1, False): size, ("cx", 2, False): cx})
+    if len(skip) != size:
+        raise ValueError(f"a multiplexor with {k} controls needs {size} skip flags, got {len(skip)}")
+    ry = cx = 0
+    odd: set[int] = set()
+    for i in range(size):
+        if not skip[i]:
+            cx += len(odd)
+            odd.clear()
+            ry += 1
+        if i < size - 1:
+            odd ^= {(i + 1 & -(i + 1)).bit_length() - 1}
+        elif closing_cx and k > 0:
+            odd ^= {k - 1}
+    cx += len(odd)
+    return GateCounts({("ry", 1, False): ry, ("cx", 2, False): cx})
+
+
+def tree_cost(num_qubits: int, levels: range | None = None) -> GateCounts:
+    """The state-preparation tree (:func:`append_tree`) on ``n`` qubits, levels ``levels``
+    (default all): level ``k`` is a multiplexor with ``k`` controls and no closing CX,
+    ``2^k`` RY and ``2^k − 1`` CX.  All levels: ``2^n − 1`` RY and ``2^n − n − 1`` CX
+    (Gray-code multiplexors).  Zero angles are not skipped, so the count does not depend
+    on the vector."""
+    levels = range(num_qubits) if levels is None else levels
+    ry = sum(2**k for k in levels)
+    cx = sum(2**k - 1 for k in levels)
+    return GateCounts({("ry", 1, False): ry, ("cx", 2, False): cx})
+
+
+def state_preparation_cost(dims, parametric: bool) -> BlockCost:
+    """:func:`qcompile.quantum.state_preparation.state_preparation` of an array of shape
+    ``dims`` (an int for a vector).
+
+    ``n = max(1, Σ_axes ⌈log2 d⌉)`` system qubits (per-axis zero padding).  Tree:
+    ``2^n − 1`` RY, ``2^n − n − 1`` CX.  Parametric loader: one more RY on the flag qubit
+    (1 ancilla).  A fixed vector emits every RY even when its angle is 0, so its count
+    depends only on the padded size, never on the entries.
+    """
+    shape = _dims(dims)
+    n = max(1, sum(_qubits(d) for d in shape))
+    counts = tree_cost(n)
+    if parametric:
+        return BlockCost(counts + GateCounts.gate("ry"), n, 1)
+    return BlockCost(counts, n, 0)
+
+
+# ---- block encodings ------------------------------------------------------------------------
+def input_block_encoding_cost(shape, transpose: bool = False) -> BlockCost:
+    """:func:`qcompile.quantum.input_block_encoding.input_block_encoding` of a
+    ``rows × cols`` input (``transpose``: its inverse, as ``StageBuilder.input_matrix``
+    uses for ``Xᵀ``; same names since RY and CX are their own kind's inverse).
+
+    ``n_r = ⌈log2 rows⌉``, ``n_c = ⌈log2 cols⌉`` (``n_c = 1`` for a 1×1 input),
+    ``m = n_r + n_c``, ``n = max(n_r, n_c, 1)``: the flag RY, the loader's tree on ``m``
+    qubits split in a forward part (levels ``< n_r``) and an inverted part (the rest), and
+    the 2n CX of the half SWAP.  Total ``2^m`` RY and ``2^m − m − 1 + 2n`` CX; system ``n``,
+    ancillas ``n + 1``.
+    """
+    rows, cols = (int(d) for d in shape)
+    n_r, n_c = _qubits(rows), _qubits(cols)
+    if n_r + n_c == 0:
+        n_c = 1
+    n = max(n_r, n_c, 1)
+    m = n_r + n_c
+    counts = (GateCounts.gate("ry") + tree_cost(m, range(n_r)) + tree_cost(m, range(n_r, m)).inverse()
+              + GateCounts.gate("cx", 2, count=2 * n))
+    if transpose:
+        counts = counts.inverse()
+    return BlockCost(counts, n, n + 1)
+
+
+def input_matrix_cost(seq: int, features: int, batch: int = 1, transpose: bool = False) -> BlockCost:
+    """``StageBuilder.input_matrix``: the input block encoding (inverted for ``Xᵀ``),
+    tensored with the identity on a ``⌈log2 batch⌉``-qubit batch register when ``batch > 1``
+    (no gates, more system qubits)."""
+    be = input_block_encoding_cost((seq, features), transpose)
+    if batch > 1:
+        be = tensor_cost(identity_block_cost(math.ceil(math.log2(batch))), be)
+    return be
+
+
+def fable_cost(n: int, skip: Sequence[bool] | None = None) -> BlockCost:
+    """FABLE block encoding on ``n`` system qubits (``block_encoding(..., method="fable")``).
+
+    ``H^{⊗n}`` on the index register, a multiplexed RY with ``2n`` controls and no
+    closing CX (``4^n`` RY, ``4^n − 1`` CX), ``n`` CX (L→R), ``H^{⊗n}``: ``2n`` H,
+    ``4^n`` RY, ``4^n + n − 1`` CX; system ``n``, ancillas ``n + 1``.
+
+    The builder drops every rotation whose Walsh angle is ``≤ threshold`` in size, and at
+    threshold 0 that still drops the angles that are exactly 0 (structured matrices:
+    identity, padding, repeated entries).  Without ``skip`` the count assumes none is
+    dropped (generic dense weights) and is otherwise an upper bound (merging pending
+    CXs never adds one); pass the mask (``4^n`` flags, index as in ``_fable``) for the
+    exact count of a particular matrix.
+    """
+    counts = (GateCounts.gate("h", count=2 * n) + multiplexor_cost(2 * n, closing_cx=False, skip=skip)
+              + GateCounts.gate("cx", 2, count=n))
+    return BlockCost(counts, n, n + 1)
+
+
+def dilation_cx(num_qubits: int) -> int:
+    """CX count of Qiskit's ``qs_decomposition`` + ``transpile(O1)`` of a generic real
+    orthogonal ``m``-qubit unitary (the dilation, ``m = n + 1``).
+
+    ``m = 1``: 0; ``m = 2``: 2 (a real orthogonal 2-qubit dilation needs 2 CX);
+    ``m ≥ 3``: ``23/48·4^m − 3/2·2^m + 4/3 − (4^{m−2} − 1)/3 = (11·4^m − 36·2^m + 40)/24``,
+    i.e. the optimised QSD count minus one CX for each of the ``4^{m−2}`` two-qubit leaves
+    but one.  Fitted to and checked against the built circuits (m = 3…6: 19, 95, 423,
+    1783, 7319); structured matrices (identity, diagonal) come out lower, some random
+    2-qubit-system ones by one CX lower, none higher in the measurements: an upper bound.
+    """
+    m = int(num_qubits)
+    if m <= 1:
+        return 0
+    if m == 2:
+        return 2
+    return (11 * 4**m - 36 * 2**m + 40) // 24
+
+
+def dilation_one_qubit(num_qubits: int) -> dict[str, int]:
+    """Single-qubit gates of a generic dilation on ``m = n + 1`` qubits, by name.
+
+    Fitted to random dense matrices (m = 3…6, exact for most seeds): ``h = 2(4^{m−2} − 1)/3``,
+    ``ry = 6·4^{m−2} + 1``, ``rz = 17/16·4^m − 3/2·2^m + 2``, ``rx = 1``; Qiskit's
+    1q resynthesis trades ``rz`` for ``rx`` between seeds (``rx + rz`` stayed within the
+    sum of these figures), and structured matrices can have many more ``rx`` with fewer
+    ``rz`` in total.  These are therefore *typical* by-name figures; the guaranteed bound
+    is on the total, :func:`dilation_one_qubit_bound`.  ``m = 2``: the largest figures
+    measured (rx 2, ry 6, rz 7).
+    """
+    m = int(num_qubits)
+    if m <= 1:
+        return {"rz": 1} if m == 1 else {}
+    if m == 2:
+        return {"rx": 2, "ry": 6, "rz": 7}
+    return {"h": 2 * (4 ** (m - 2) - 1) // 3, "rx": 1, "ry": 3 * 4**m // 8 + 1,
+            "rz": 17 * 4**m // 16 - 3 * 2**m // 2 + 2}
+
+
+def dilation_one_qubit_bound(num_qubits: int) -> int:
+    """Upper bound on all single-qubit gates of a dilation on ``m`` qubits:
+    ``3·(2·CX + m)``.  Every qubit's gate sequence is cut by its CXs into at most
+    ``c_q + 1`` single-qubit runs (``Σ_q c_q = 2·CX``), and O1's 1q optimisation leaves
+    each run at most 3 gates (an Euler triple, or a shorter original run)."""
+    m = int(num_qubits)
+    return 3 * (2 * dilation_cx(m) + m)
+
+
+def dilation_cost(n: int) -> BlockCost:
+    """Unitary-dilation block encoding on ``n`` system qubits + 1 ancilla
+    (``block_encoding(W, method="dilation")``), ``exact=False``, phase unknown.
+
+    ``cx`` is :func:`dilation_cx` (an upper bound), the single-qubit figures are the
+    typical ones of :func:`dilation_one_qubit` (their total is below
+    :func:`dilation_one_qubit_bound`).  Both depend on the matrix, which this function
+    never sees.
+    """
+    m = n + 1
+    one = dilation_one_qubit(m)
+    counts = GateCounts({("cx", 2, False): dilation_cx(m), **{(k, 1, False): v for k, v in one.items()}})
+    return BlockCost(counts, n, 1, exact=False, phase=None)
+
+
+def block_encoding_cost(shape, method: str = "dilation", skip: Sequence[bool] | None = None) -> BlockCost:
+    """:func:`qcompile.quantum.block_encoding.block_encoding` of a ``rows × cols`` matrix:
+    zero-padded to ``n = max(1, ⌈log2 max(rows, cols)⌉)`` qubits, then
+    :func:`dilation_cost` (an upper bound) or :func:`fable_cost` (exact for generic
+    weights, or with the ``skip`` mask)."""
+    rows, cols = (int(d) for d in shape)
+    n = max(1, _qubits(max(rows, cols)))
+    if method == "dilation":
+        if skip is not None:
+            raise ValueError("skip is a FABLE mask")
+        return dilation_cost(n)
+    if method == "fable":
+        return fable_cost(n, skip)
+    raise ValueError(f"unknown block-encoding method {method!r} (use 'dilation' or 'fable')")
+
+
+# ---- combining blocks -------------------------------------------------------------------------
+def _sequential_cost(first: BlockCost, second: BlockCost) -> BlockCost:
+    """``second`` after ``first`` on a shared system register, ancillas side by side."""
+    return BlockCost(first.counts + second.counts, max(first.system, second.system),
+                     first.ancillas + second.ancillas, _all_exact(first, second),
+                     _add_phase(first.phase, second.phase))
+
+
+def product_cost(a: BlockCost, b: BlockCost) -> BlockCost:
+    """:func:`qcompile.quantum.combine.product` ``A·B``: both circuits, system
+    ``max(n_a, n_b)``, ancillas ``a_a + a_b``."""
+    return _sequential_cost(b, a)
+
+
+def apply_cost(factor: BlockCost, state: BlockCost) -> BlockCost:
+    """:func:`qcompile.quantum.combine.apply`: the state's gates then the factor's; system
+    ``max`` of both, ancillas summed, phases added."""
+    return _sequential_cost(state, factor)
+
+
+def tensor_cost(a: BlockCost, b: BlockCost) -> BlockCost:
+    """:func:`qcompile.quantum.combine.tensor` ``A ⊗ B``: both circuits side by side,
+    systems and ancillas summed."""
+    return BlockCost(b.counts + a.counts, a.system + b.system, a.ancillas + b.ancillas,
+                     _all_exact(a, b), _add_phase(b.phase, a.phase))
+
+
+def relabel_cost(block: BlockCost) -> BlockCost:
+    """:func:`qcompile.quantum.combine.relabel`: the same circuit."""
+    return block
+
+
+def lcu_cost(terms: Sequence[BlockCost], signs: Sequence[int] | None = None) -> BlockCost:
+    """:func:`qcompile.quantum.lcu.lcu` of ``K`` terms on the same system size.
+
+    ``signs[k]`` is the sign of coefficient ``c_k`` (+1, −1, or 0 for a term with zero
+    weight ``|c_k|·α_k``, which the builder leaves out); default all +1.
+
+    ``K = 1``: the term itself (a negative sign adds π to the global phase, no gate).
+    ``K ≥ 2``, ``m = ⌈log2 K⌉`` index qubits: PREP and PREP† are fixed state
+    preparations on ``m`` qubits marked free (``2·(2^m − 1)`` free RY,
+    ``2·(2^m − m − 1)`` free CX); each kept term ``k`` adds ``2·(m − popcount(k))`` free X
+    (0-controls) and its circuit controlled on the ``m`` index qubits
+    (:meth:`BlockCost.controlled`; the term's phase, plus π when ``c_k < 0``, becomes a
+    ``p``/``mcp`` gate unless it is 0 mod 2π).  System ``n``, ancillas
+    ``max_k a_k + m``; the LCU's own global phase is 0.
+    """
+    terms = list(terms)
+    if not terms:
+        raise ValueError("lcu needs at least one term")
+    signs = [1] * len(terms) if signs is None else [int(s) for s in signs]
+    if len(signs) != len(terms) or any(s not in (-1, 0, 1) for s in signs):
+        raise ValueError("signs must hold one of -1, 0, +1 per term")
+    n = terms[0].system
+    if any(t.system != n for t in terms):
+        raise ValueError("lcu terms must act on the same system size")
+    K = len(terms)
+    m = (K - 1).bit_length()
+    a_max = max(t.ancillas for t in terms)
+    exact = all(t.exact for t in terms)
+    if m == 0:
+        t = terms[0]
+        phase = t.phase if signs[0] >= 0 else _add_phase(t.phase, math.pi)
+        return BlockCost(t.counts, n, a_max, exact, None if phase is None else 0.0 + phase)
+    prep = tree_cost(m).as_free()
+    counts = prep + prep.inverse()
+    for k, (t, s) in enumerate(zip(terms, signs)):
+        if s == 0:
+            continue
+        phase = t.phase if s > 0 else _add_phase(t.phase, math.pi)
+        exact = exact and phase is not None
+        zeros = m - bin(k).count("1")
+        counts = counts + GateCounts.gate("x", 1, True, 2 * zeros)
+        counts = counts + BlockCost(t.counts, t.system, t.ancillas, t.exact, phase).controlled(m)
+    return BlockCost(counts, n, a_max + m, exact, 0.0)
+
+
+def diagonal_cost(state: BlockCost) -> BlockCost:
+    """:func:`qcompile.quantum.diagonal.diagonal_from_state` (COPY): the state's circuit and
+    ``n`` CX onto a fresh ``n``-qubit system register; ancillas ``n + a``."""
+    return BlockCost(state.counts + GateCounts.gate("cx", 2, count=state.system), state.system,
+                     state.system + state.ancillas, state.exact, state.phase)
+
+
+# ---- QSVT and elementwise functions -------------------------------------------------------------
+def qsvt_definite_cost(block: BlockCost, degree: int) -> BlockCost:
+    """:func:`qcompile.quantum.qsvt.qsvt_definite` of degree ``d`` on a block with ``a``
+    ancillas (:func:`real_qsvt_circuit`).
+
+    Two free H on the phase qubit, one RZ for the folded first/last phase, ``d − 1``
+    projector phases (each one RZ between two free flips; a flip is ``2a`` free X around a
+    free ``mcx`` on ``a + 1`` qubits, or one free X when ``a = 0``), and ``d`` calls:
+    ``⌈d/2⌉`` U and ``⌊d/2⌋`` U†, all free except the last U of an odd degree.  Every
+    RZ is emitted whatever its phase (a zero phase is not skipped), so the count does not
+    depend on the phases.  Global phase: ``(d mod 2)·φ_U``.  Ancillas ``a + 1``.
+    """
+    d = int(degree)
+    if d < 0:
+        raise ValueError(f"degree must be >= 0, got {d}")
+    a = block.ancillas
+    if a:
+        flip = GateCounts.gate("x", 1, True, 2 * a) + GateCounts.gate("mcx", a + 1, True)
+    else:
+        flip = GateCounts.gate("x", 1, True)
+    pc = flip * 2 + GateCounts.gate("rz")
+    u_free = block.counts.as_free()
+    u_dag = block.counts.inverse().as_free()
+    n_u, n_udag = (d + 1) // 2, d // 2
+    odd = d % 2
+    counts = (GateCounts.gate("h", 1, True, 2) + GateCounts.gate("rz") + pc * max(d - 1, 0)
+              + u_free * (n_u - odd) + u_dag * n_udag + block.counts * odd)
+    phase = block.phase if odd else 0.0  # U and U† phases cancel exactly in pairs
+    return BlockCost(counts, block.system, a + 1, block.exact, phase)
+
+
+def qsvt_cost(block: BlockCost, degree: int, parity: str | None = None, other_degree: int | None = None) -> BlockCost:
+    """:func:`qcompile.quantum.qsvt.qsvt` of a polynomial of degree ``d``.
+
+    ``parity`` "even"/"odd": :func:`qsvt_definite_cost`.  ``parity=None`` (mixed): the
+    even and odd parts get their own QSVT and are added by a 2-term LCU with positive
+    coefficients (:func:`lcu_cost`): the part of ``d``'s parity has degree ``d``, the other
+    part degree ``other_degree`` (its last nonzero Chebyshev coefficient; default
+    ``d − 1``, the generic case).  Ancillas ``a + 2``.
+    """
+    d = int(degree)
+    if parity is not None:
+        if parity not in ("even", "odd") or d % 2 != (parity == "odd"):
+            raise ValueError(f"a degree-{d} polynomial cannot have parity {parity!r}")
+        return qsvt_definite_cost(block, d)
+    other = d - 1 if other_degree is None else int(other_degree)
+    if other < 0 or other >= d or (d - other) % 2 == 0:
+        raise ValueError(f"the other-parity part of a degree-{d} polynomial cannot have degree {other}")
+    d_even, d_odd = (d, other) if d % 2 == 0 else (other, d)
+    return lcu_cost([qsvt_definite_cost(block, d_even), qsvt_definite_cost(block, d_odd)])
+
+
+def elementwise_cost(argument: BlockCost, degree: int, parity: str | None = None,
+                     other_degree: int | None = None) -> BlockCost:
+    """:func:`qcompile.quantum.elementwise.elementwise` of a state ``argument`` with a
+    polynomial of degree ``d`` (``parity``/``other_degree`` as in :func:`qsvt_cost`).
+
+    ``diagonal_from_state`` (:func:`diagonal_cost`), the QSVT (:func:`qsvt_cost`), and ``n``
+    H on the system register (``|+⟩^n``).  System ``n``; ancillas ``n + a + 1`` (+1 mixed).
+    The count depends on the polynomial only through its degree(s), not its phases.
+    """
+    be = qsvt_cost(diagonal_cost(argument), degree, parity, other_degree)
+    return BlockCost(GateCounts.gate("h", count=be.system) + be.counts, be.system, be.ancillas,
+                     be.exact, be.phase)
+
+
+def rank_one_cost(u: BlockCost, w_len: int) -> BlockCost:
+    """:func:`qcompile.lowering.circuits.rank_one_block` of a state ``u`` and a fixed vector
+    of length ``w_len``: the fixed preparation of ``w`` inverted (``n_w = max(1, ⌈log2
+    w_len⌉)`` qubits, :func:`state_preparation_cost`), ``2n`` CX with
+    ``n = max(n_u, n_w)``, and ``u``'s circuit.  System ``n``, ancillas ``n + a_u``."""
+    w = state_preparation_cost(w_len, parametric=False)
+    n = max(u.system, w.system)
+    counts = w.counts.inverse() + GateCounts.gate("cx", 2, count=2 * n) + u.counts
+    return BlockCost(counts, n, n + u.ancillas, u.exact, u.phase)
+
+
+# ---- the StageBuilder's small steps (qcompile.lowering.circuits) --------------------------------
+def identity_block_cost(num_qubits: int) -> BlockCost:
+    """``identity_block``: no gates, ``num_qubits`` system qubits."""
+    return BlockCost(EMPTY, int(num_qubits), 0)
+
+
+def input_row_cost(seq: int, features: int, token: int | None = None) -> BlockCost:
+    """``StageBuilder.input_row``: the parametric loader of the ``seq × features`` input
+    (:func:`state_preparation_cost`), plus one X per set bit of ``token`` (the token
+    register post-selected on the row; system = the column register, ancillas = the row
+    register and the flag).  ``token=None`` (or ``ROW = -1``): every row, no X, system =
+    columns and rows, ancillas = the flag."""
+    loader = state_preparation_cost((seq, features), parametric=True)
+    if token is None or token < 0:
+        return loader
+    n_rows, n_cols = _qubits(seq), _qubits(features)
+    pops = bin(int(token)).count("1")
+    if token >= 2**n_rows:
+        raise ValueError(f"token {token} does not fit a {n_rows}-qubit row register")
+    return BlockCost(loader.counts + GateCounts.gate("x", count=pops), n_cols, n_rows + loader.ancillas)
+
+
+def const_cost(dims, seq: int | None = None) -> BlockCost:
+    """``StageBuilder.const``: a fixed state preparation of a vector of shape ``dims``
+    (:func:`state_preparation_cost`), and with ``seq`` (a power of two) ``max(1, log2
+    seq)`` H on the token register above it (all-row spreading)."""
+    prep = state_preparation_cost(dims, parametric=False)
+    if seq is None:
+        return prep
+    nt = max(1, math.ceil(math.log2(seq)))
+    if 2**nt != seq:
+        raise ValueError(f"all-row stages need a power-of-two sequence length, got {seq}")
+    return BlockCost(prep.counts + GateCounts.gate("h", count=nt), prep.system + nt, 0)
+
+
+def pad_system_cost(block: BlockCost, n: int) -> BlockCost:
+    """``_pad_system``: the same gates on ``n ≥ system`` system qubits."""
+    if n < block.system:
+        raise ValueError(f"cannot pad {block.system} system qubits down to {n}")
+    return BlockCost(block.counts, int(n), block.ancillas, block.exact, block.phase)
+
+
+def negate_cost(block: BlockCost) -> BlockCost:
+    """``_negate``: the same gates, global phase + π (which costs a gate only when the
+    block is later controlled)."""
+    return BlockCost(block.counts, block.system, block.ancillas, block.exact, _add_phase(block.phase, math.pi))

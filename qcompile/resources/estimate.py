@@ -1,0 +1,302 @@
+"""Resource estimates of a lowered program, from the quantum IR alone.
+
+:class:`Estimator` walks a :class:`~qcompile.lowering.symbolic.Lowered` program exactly as
+:class:`~qcompile.lowering.circuits.StageBuilder` builds its circuits — term by term,
+factor by factor, one LCU per form, one QSVT per nonlinear source — but combines gate
+*counts* (:mod:`qcompile.resources.counts`) instead of gates, so its cost does not grow with
+the circuit.  At compilable sizes the counts equal the built -O0 circuits' (the dense
+dilation's synthesis aside, whose count is a bound: see
+:func:`qcompile.resources.counts.block_encoding_cost`); the tests check this on every example.
+
+Per stage it reports qubits (system/output, ancillas), gates by name, CX, the CX + 1q
+lowering of multi-controlled gates (rotations, T gates), a depth bound, ``log10 α``, the
+calls made to each loader and weight block encoding, and each nonlinearity's degree.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from qcompile.errors import NotImplementedYetError
+from qcompile.lowering import forms as F
+from qcompile.lowering.circuits import parameter_name
+from qcompile.lowering.forms import ROW
+from qcompile.lowering.linalg import vector_norm
+from qcompile.lowering.polynomials import qubits_for
+from qcompile.resources import counts as C
+
+LOG10 = math.log(10.0)
+
+#: gates of the CX + 1q basis that are arbitrary-angle rotations (synthesised approximately
+#: in a fault-tolerant gate set)
+ROTATIONS = ("rz", "ry", "rx", "p")
+
+
+@dataclass
+class Node:
+    """An estimated block: its counts, ``ln α`` and the calls it makes to named blocks."""
+
+    cost: "C.BlockCost"
+    log_alpha: float
+    calls: Counter = field(default_factory=Counter)
+
+
+@lru_cache(maxsize=None)
+def lowered_gate(name: str, width: int) -> tuple[tuple[str, int], ...]:
+    """The CX + 1q gates one IR gate ``name`` on ``width`` qubits becomes when lowered
+    (:func:`qcompile.circuit.decompose.lower_multicontrolled`), as ``(name, count)``.
+
+    Wide multi-controlled X gates are synthesised by Qiskit (0.1–0.3 s each), so results
+    are also kept in a JSON file under ``$QCOMPILE_CACHE_DIR`` (default
+    ``~/.cache/qcompile``) keyed by the Qiskit version and a hash of the lowering's source:
+    the first estimate of a large model pays the synthesis once per width.
+    """
+    cache = _disk_cache()
+    key = f"{name}/{width}"
+    if key in cache:
+        return tuple((n, int(k)) for n, k in cache[key])
+    from qcompile.circuit.decompose import lower_multicontrolled
+    from qcompile.circuit.ir import Circuit, Gate
+
+    c = Circuit(width)
+    params = (0.3,) if name in ("mcp", "mcrx", "mcry", "mcrz", "rz", "ry", "rx", "p") else ()
+    c.add_gate(Gate(name, tuple(range(width)), params))
+    out = tuple(sorted(lower_multicontrolled(c).count_ops().items()))
+    cache[key] = [list(item) for item in out]
+    _save_disk_cache(cache)
+    return out
+
+
+_CACHE: dict | None = None
+
+
+def _cache_path() -> str:
+    import hashlib
+    import os
+
+    import qiskit
+
+    from qcompile.circuit import decompose
+
+    with open(decompose.__file__, "rb") as fh:
+        digest = hashlib.sha256(fh.read()).hexdigest()[:16]
+    root = os.environ.get("QCOMPILE_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "qcompile")
+    return os.path.join(root, f"lowered-gates-qiskit{qiskit.__version__}-{digest}.json")
+
+
+def _disk_cache() -> dict:
+    global _CACHE
+    if _CACHE is None:
+        import json
+
+        try:
+            with open(_cache_path(), encoding="utf-8") as fh:
+                _CACHE = json.load(fh)
+        except (OSError, ValueError):
+            _CACHE = {}
+    return _CACHE
+
+
+def _save_disk_cache(cache: dict) -> None:
+    import json
+    import os
+
+    path = _cache_path()
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(cache, fh)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only home: the in-process cache still holds
+
+
+#: CX cost of the fixed-size basis gates (as :func:`qcompile.circuit.metrics.cx_count`)
+_FIXED_CX = {"cx": 1, "cz": 1, "swap": 3, "ccx": 6}
+
+
+def gate_cx(name: str, width: int) -> int:
+    """CX count of one IR gate after lowering (equal to
+    :func:`qcompile.circuit.metrics.cx_count` of the one-gate circuit)."""
+    if name in _FIXED_CX:
+        return _FIXED_CX[name]
+    if name.startswith("mc") and width > 1:
+        return sum(_FIXED_CX.get(n, 0) * k for n, k in lowered_gate(name, width))
+    return 0
+
+
+def basis_counts(counts: "C.GateCounts") -> dict[str, int]:
+    """Gates by name after lowering every multi-controlled gate to CX + 1q."""
+    out: Counter = Counter()
+    for (name, width, _free), n in counts.items():
+        if name.startswith("mc") and width > 1:
+            for sub, k in lowered_gate(name, width):
+                out[sub] += n * k
+        else:
+            out[name] += n
+    return dict(sorted(out.items()))
+
+
+def _logsumexp(values) -> float:
+    values = [v for v in values if v != -math.inf]
+    if not values:
+        return -math.inf
+    m = max(values)
+    return m + math.log(sum(math.exp(v - m) for v in values))
+
+
+class Estimator:
+    """Estimates the stage circuits of one lowered program (see the module docstring).
+
+    ``method``: the dense block encoding (``"dilation"`` or ``"fable"``), as in
+    :func:`qcompile.compile`.  ``dense_cost(factor) -> BlockCost`` replaces the dense
+    blocks' cost formula (the tests pass the synthesised blocks' own counts to check the
+    rest of the walk exactly, since the dilation's synthesis count is data dependent).
+    """
+
+    def __init__(self, lowered, method: str = "dilation", dense_cost=None):
+        self.lowered = lowered
+        self.method = method
+        self.dense_cost = dense_cost
+
+    # ---- sources --------------------------------------------------------------------
+    def source(self, src, token: int, seq: int | None) -> Node:
+        """A source's state (``StageBuilder.source``)."""
+        if isinstance(src, F.InputRow):
+            tok = src.token if src.token != ROW else token
+            cost = C.input_row_cost(src.seq, src.features, None if tok == ROW else tok)
+            return Node(cost, _log(src.bound), Counter({f"load {parameter_name(src.name)}": 1}))
+        if isinstance(src, F.Const):
+            if token == ROW:
+                return Node(C.const_cost(src.dim, seq), _log(src.alpha) + 0.5 * math.log(seq))
+            return Node(C.const_cost(src.dim, None), _log(src.alpha))
+        if isinstance(src, F.StageInput):
+            if token == ROW:
+                raise NotImplementedYetError("all-row stages reading a stage vector are not implemented yet")
+            cost = C.state_preparation_cost(src.dim, parametric=True)
+            return Node(cost, _log(src.bound), Counter({f"load {parameter_name(src.name)}": 1}))
+        if isinstance(src, F.Nonlinear):
+            if token == ROW:
+                raise NotImplementedYetError("all-row stages with nonlinearities are not implemented yet")
+            arg = self.form(src.argument, token, seq)
+            poly = src.polynomial
+            degree, parity, other = _degrees(poly)
+            cost = C.elementwise_cost(arg.cost, degree, parity, other)
+            log_a = getattr(poly, "log_alpha", None)
+            if log_a is None:
+                log_a = math.log(poly.alpha)
+            calls = Counter({k: v * degree for k, v in arg.calls.items()})
+            calls[f"qsvt {src.function} %{src.node} (degree {degree})"] += 1
+            return Node(cost, log_a, calls)
+        raise TypeError(src)  # pragma: no cover
+
+    # ---- factors --------------------------------------------------------------------
+    def factor(self, f, token: int, seq: int | None) -> Node:
+        """A factor's block encoding (``StageBuilder.factor``)."""
+        if isinstance(f, F.Dense):
+            rows, cols = f.shape
+            if self.dense_cost is not None:
+                cost = self.dense_cost(f)
+            else:
+                cost = C.block_encoding_cost((rows, cols), method=self.method, skip=_fable_skip(f, self.method))
+            if self.method == "dilation":
+                alpha = f.alpha
+            else:  # FABLE: 2^n · max|W|
+                alpha = 2 ** qubits_for(max(rows, cols)) * _max_abs(f.matrix)
+            node = Node(cost, _log(alpha), Counter({f"dense {rows}x{cols} block encoding": 1}))
+        elif isinstance(f, F.InputMatrix):
+            cost = C.input_matrix_cost(f.seq, f.features, f.batch, f.transpose)
+            node = Node(cost, _log(f.bound), Counter({f"load {parameter_name(f.name)} (block encoding)": 1}))
+        elif isinstance(f, F.RankOne):
+            u = self.source(f.source, token, seq)
+            node = Node(C.rank_one_cost(u.cost, f.shape[1]), u.log_alpha + _log(vector_norm(f.right)), u.calls)
+        else:  # pragma: no cover
+            raise TypeError(f)
+        if token == ROW:
+            if f.shape[0] != f.shape[1]:
+                raise NotImplementedYetError("all-row stages with a change of width are not implemented yet")
+            nt = max(1, math.ceil(math.log2(seq)))
+            node = Node(C.tensor_cost(C.identity_block_cost(nt), node.cost), node.log_alpha, node.calls)
+        return node
+
+    # ---- terms and forms ------------------------------------------------------------
+    def term(self, t: F.Term, token: int, seq: int | None) -> Node:
+        """A term's state: its source, then each factor applied (``StageBuilder.term``)."""
+        state = self.source(t.source, token, seq)
+        for f in reversed(t.factors):
+            fac = self.factor(f, token, seq)
+            state = Node(C.apply_cost(fac.cost, state.cost), state.log_alpha + fac.log_alpha,
+                         state.calls + fac.calls)
+        return state
+
+    def form(self, form: F.Form, token: int, seq: int | None = None) -> Node:
+        """A form's state: one LCU of its terms (``StageBuilder.form``)."""
+        if not form.terms:
+            raise NotImplementedYetError("internal error: a stage computes the zero vector")
+        nodes = [self.term(t, token, seq) for t in form.terms]
+        n = max(nd.cost.system for nd in nodes)
+        costs = [C.pad_system_cost(nd.cost, n) for nd in nodes]
+        logs = [_log(abs(t.coeff)) + nd.log_alpha for t, nd in zip(form.terms, nodes)]
+        calls = sum((nd.calls for nd in nodes), Counter())
+        if len(nodes) == 1:
+            cost = C.negate_cost(costs[0]) if form.terms[0].coeff < 0 else costs[0]
+            return Node(cost, logs[0], calls)
+        signs = [1 if t.coeff > 0 else -1 for t in form.terms]
+        return Node(C.lcu_cost(costs, signs), _logsumexp(logs), calls)
+
+    def stage(self, stage) -> Node:
+        """The estimated circuit of one stage (``StageBuilder.stage``)."""
+        token = ROW if stage.rows == "all" else self.lowered.token
+        seq = stage.seq if stage.rows == "all" else None
+        return self.form(stage.form, token, seq)
+
+
+def _fable_skip(f, method: str):
+    """FABLE's skipped rotations (exactly-zero angles) of a concrete dense factor; None
+    (a generic matrix: every rotation kept) for the dilation or an abstract matrix."""
+    from qcompile.lowering.linalg import is_abstract
+
+    if method != "fable" or is_abstract(f.matrix):
+        return None
+    import numpy as np
+
+    from qcompile.quantum.block_encoding import _padded_matrix, fable_angles
+
+    W, n, _ = _padded_matrix(f.matrix)
+    phi, _ = fable_angles(W, n)
+    return [bool(v) for v in np.abs(phi) <= 0.0]
+
+
+def _log(x: float) -> float:
+    return math.log(x) if x > 0 else -math.inf
+
+
+def _degrees(poly) -> tuple[int, str | None, int | None]:
+    """(degree, parity or None, degree of the other-parity part) of a chosen polynomial
+    (a :class:`~qcompile.lowering.polynomials.PolynomialChoice`) or an estimate (generic:
+    the other part has degree ``d − 1``)."""
+    p_raw = getattr(poly, "p_raw", None)
+    d = int(poly.degree)
+    if p_raw is None:
+        return d, None, None
+    if p_raw.definite_parity is not None:
+        return d, p_raw.definite_parity, None
+    from qcompile.quantum.polynomials import parity_parts
+
+    even, odd = parity_parts(p_raw)
+    other = odd.degree if d % 2 == 0 else even.degree
+    return d, None, int(other)
+
+
+def _max_abs(m) -> float:
+    from qcompile.lowering.linalg import is_abstract
+
+    if is_abstract(m):
+        return float(m.spectral)
+    import numpy as np
+
+    return float(np.max(np.abs(m))) if m.size else 0.0

@@ -1,0 +1,212 @@
+"""Resource estimation vs the compiled circuits, degree bounds, abstract lowering, CLI.
+
+The estimator never builds gates; these tests build them (at -O0 and -O2) and compare.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import qcompile
+from qcompile.circuit.metrics import cx_count
+from qcompile.errors import QcompileError
+from qcompile.lowering import forms as F
+from qcompile.resources.api import estimate, stage_resources
+from qcompile.resources.counts import BlockCost
+from qcompile.resources.estimate import Estimator
+
+COMPILABLE = ["linear", "mlp", "attention_head", "attention", "encoder_block", "encoder_prenorm",
+              "protein_tiny"]
+LLM = ["gpt2_small", "gpt2_medium", "bert_base", "llama2_7b"]
+
+
+@pytest.fixture(scope="module")
+def programs():
+    """Every compilable example at -O0 (compiled once for the module)."""
+    return {ex: qcompile.compile(f"examples/{ex}.qtf", optimization=0) for ex in COMPILABLE}
+
+
+def _synthesised(f):
+    from qcompile.quantum.block_encoding import block_encoding
+
+    return BlockCost.of(block_encoding(f.matrix))
+
+
+@pytest.mark.parametrize("ex", COMPILABLE)
+def test_walk_is_exact_given_the_dense_blocks(programs, ex):
+    """With each dense block's own synthesised counts, every stage's qubits, CX and gates
+    by name equal the compiled -O0 circuit's exactly (the walk itself adds no error)."""
+    prog = programs[ex]
+    est = Estimator(prog.lowered, "dilation", dense_cost=_synthesised)
+    for st, sc in zip(prog.lowered.stages, prog.stages, strict=True):
+        r = stage_resources(est, st, prog.tolerance)
+        assert r.qubits == sc.circuit.num_qubits
+        assert r.output_qubits == len(sc.output)
+        assert r.gates == sc.circuit.count_ops()
+        assert r.cx == cx_count(sc.circuit)
+
+
+@pytest.mark.parametrize("ex", COMPILABLE)
+def test_estimate_bounds_the_compiled_circuit(programs, ex):
+    """With the dilation's synthesis formula (no gate built): qubits exact, CX an upper
+    bound of the compiled -O0 circuit; log10 alpha equals the program's."""
+    prog = programs[ex]
+    rep = estimate(f"examples/{ex}.qtf", mode="compiled")
+    assert len(rep.stages) == len(prog.stages)
+    for r, sc, st in zip(rep.stages, prog.stages, prog.lowered.stages):
+        assert r.qubits == sc.circuit.num_qubits
+        assert r.cx >= cx_count(sc.circuit)
+        assert r.log10_alpha == pytest.approx(math.log10(st.alpha), abs=1e-9)
+    assert rep.exactness["qubits"] == "exact"
+
+
+@pytest.mark.parametrize("ex", ["linear", "mlp"])
+def test_fable_counts_are_exact_end_to_end(ex):
+    """With FABLE every count is a formula of the quantum IR: qubits, CX and every gate
+    by name equal the compiled -O0 circuit's (the tolerance keeps degrees small)."""
+    prog = qcompile.compile(f"examples/{ex}.qtf", optimization=0, method="fable")
+    rep = estimate(f"examples/{ex}.qtf", method="fable", mode="compiled")
+    for r, sc in zip(rep.stages, prog.stages, strict=True):
+        assert r.qubits == sc.circuit.num_qubits
+        assert r.gates == sc.circuit.count_ops()
+        assert r.cx == cx_count(sc.circuit)
+    assert rep.exactness["cx"] == "exact"
+
+
+@pytest.mark.parametrize("ex", ["linear", "attention_head"])
+def test_O2_never_exceeds_the_estimate(ex):
+    """-O2 (fusion, KAK, ancilla reuse) only lowers CX and qubits below the estimate."""
+    prog = qcompile.compile(f"examples/{ex}.qtf", optimization=2)
+    rep = estimate(f"examples/{ex}.qtf", optimization=2, mode="compiled")
+    for r, sc in zip(rep.stages, prog.stages, strict=True):
+        assert sc.circuit.num_qubits <= r.qubits
+        assert cx_count(sc.circuit) <= r.cx
+    assert rep.exactness["cx"] == "upper bound"
+
+
+@pytest.mark.parametrize("function,a,tol", [("exp", 8.0, 1e-3), ("exp", 20.0, 1e-4), ("exp", 2.0, 1e-8),
+                                            ("gelu", 5.0, 1e-3), ("gelu", 30.0, 1e-4), ("relu", 1.5, 1e-2)])
+def test_degree_estimate_bounds_the_chosen_degree(function, a, tol):
+    """The coefficient-tail degree is never below the compiler's interpolant degree (up
+    to one parity step) and its QSVT scale agrees with the chosen polynomial's."""
+    from qcompile.lowering.polynomials import choose_polynomial
+    from qcompile.resources.degrees import estimate_polynomial
+
+    est = estimate_polynomial(function, a, 16, tol)
+    chosen = choose_polynomial(function, a, 16, tol, max_degree=4000)
+    assert est.degree + 1 >= chosen.degree
+    assert est.error <= tol
+    assert est.alpha == pytest.approx(chosen.alpha, rel=max(10 * tol, 1e-6))
+
+
+def test_exp_degree_at_llm_scale_is_finite_and_fast():
+    """exp(a t) with a = 10⁵ (e^a overflows) still gets a degree, in milliseconds."""
+    import time
+
+    from qcompile.resources.degrees import estimate_polynomial
+
+    t = time.perf_counter()
+    est = estimate_polynomial("exp", 1e5, 4096, 1e-3)
+    assert time.perf_counter() - t < 0.5
+    assert est.degree > 1e5 and math.isinf(est.alpha) and est.log_alpha > 1e5
+
+
+@pytest.mark.parametrize("ex", COMPILABLE)
+def test_abstract_lowering_has_the_compiled_structure(ex):
+    """Shapes-and-norms lowering: the same stages and the same qubits per stage as the
+    compiled quantum IR (qubits do not depend on weights or degrees)."""
+    abstract = estimate(f"examples/{ex}.qtf", mode="abstract")
+    compiled = estimate(f"examples/{ex}.qtf", mode="compiled")
+    assert [s.qubits for s in abstract.stages] == [s.qubits for s in compiled.stages]
+    assert [sorted(s.degrees) for s in abstract.stages] == [sorted(s.degrees) for s in compiled.stages]
+
+
+@pytest.mark.parametrize("ex", ["linear", "attention_head", "encoder_block"])
+def test_abstract_alpha_bounds_the_true_alpha_with_measured_norms(ex):
+    """With the weights' measured norms, every abstract alpha of a stage without a
+    nonlinearity is at least the compiled one (norms of products are bounded above)."""
+    from qcompile.model import load
+    from qcompile.resources.norms import measure_norms
+
+    model = load(f"examples/{ex}.qtf")
+    norms = measure_norms({k: model.weights[k] for k in model.ir.weight_shapes()})
+    abstract = estimate(f"examples/{ex}.qtf", mode="abstract", norms=norms)
+    compiled = qcompile.compile(f"examples/{ex}.qtf", optimization=0)
+    checked = 0
+    for r, st in zip(abstract.stages, compiled.lowered.stages):
+        if any(isinstance(s, F.Nonlinear) for s in st.form.sources()):
+            continue
+        assert r.log10_alpha >= math.log10(st.alpha) - 1e-9
+        checked += 1
+    assert checked >= 1
+
+
+def test_norms_enter_alpha_and_bad_norms_are_refused():
+    """Doubling a weight's spectral norm raises alpha; unknown names and bad values are
+    plain errors."""
+    base = estimate("examples/linear.qtf", mode="abstract")
+    name = "fc1.weight"
+    doubled = estimate("examples/linear.qtf", mode="abstract", norms={name: {"spectral": 10.0}})
+    assert doubled.stages[0].log10_alpha > base.stages[0].log10_alpha
+    with pytest.raises(QcompileError, match="does not have"):
+        estimate("examples/linear.qtf", mode="abstract", norms={"nope.weight": {"spectral": 1.0}})
+    with pytest.raises(QcompileError, match="finite number"):
+        estimate("examples/linear.qtf", mode="abstract", norms={name: {"spectral": -1}})
+
+
+@pytest.mark.parametrize("config", LLM)
+def test_llm_configurations_estimate(config):
+    """The shipped LLM configurations estimate in the abstract mode: one layer's stages,
+    runs = seq·(layers − 1) + 1, a softmax stage whose alpha is beyond floats."""
+    rep = estimate(f"examples/{config}.qtf")
+    d = rep.to_dict()
+    assert d["mode"] == "abstract" and d["qubits"] == max(s["qubits"] for s in d["stages"])
+    assert rep.runs == rep.dims["seq"] * (rep.dims["layers"] - 1) + 1
+    assert any("exp" in k for k in d["degrees"])
+    json.dumps(d)  # JSON-ready
+
+
+def test_dims_override_changes_the_size():
+    """--set seq=…: a smaller context needs fewer qubits; an unknown dim is refused."""
+    small = estimate("examples/gpt2_small.qtf", dims={"seq": 64})
+    full = estimate("examples/gpt2_small.qtf")
+    assert small.qubits < full.qubits
+    with pytest.raises(QcompileError, match="no dim named"):
+        estimate("examples/gpt2_small.qtf", dims={"d_modle": 64})
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "qcompile.cli", *args], capture_output=True, text=True)
+
+
+def test_cli_resources_json_and_errors(tmp_path):
+    """The CLI prints a table and writes JSON with qubits and cx at the top level; bad
+    flags are one plain sentence, exit 2, no traceback."""
+    out = tmp_path / "r.json"
+    res = _cli("resources", "examples/mlp.qtf", "--json", str(out))
+    assert res.returncode == 0, res.stderr
+    data = json.loads(out.read_text())
+    prog_cx = estimate("examples/mlp.qtf").cx
+    assert data["qubits"] == 15 and data["cx"] == prog_cx
+    assert "stage" in res.stdout
+    bad = _cli("resources", "examples/mlp.qtf", "--set", "d_model=four")
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr and "--set" in bad.stderr
+    missing = _cli("resources", "examples/mlp.qtf", "--norms", str(tmp_path / "none.json"))
+    assert missing.returncode == 2 and "Traceback" not in missing.stderr and "norms file" in missing.stderr
+
+
+def test_measure_norms_matches_numpy():
+    """measure_norms reports the spectral and Frobenius norms NumPy computes."""
+    from qcompile.resources.norms import measure_norms
+
+    w = np.random.default_rng(0).normal(size=(5, 3))
+    n = measure_norms({"a.weight": w, "a.bias": np.ones(5)})
+    assert n["a.weight"]["spectral"] == pytest.approx(np.linalg.norm(w, 2))
+    assert n["a.weight"]["frobenius"] == pytest.approx(np.linalg.norm(w))
+    assert n["a.bias"] == {"norm": pytest.approx(math.sqrt(5)), "max_abs": 1.0}
