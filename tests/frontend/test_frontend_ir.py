@@ -13,7 +13,7 @@ from qcompile.grammar.parser import parse
 from qcompile.model import default_pipeline
 from qcompile.passes.manager import PassManager
 
-from frontend_support import EXAMPLES, GOLDEN, SMALL_EXAMPLES, update_golden
+from frontend_support import EXAMPLES, GOLDEN, LARGE_EXAMPLES, SMALL_EXAMPLES, update_golden
 
 
 def _compare_golden(name: str, text: str) -> None:
@@ -36,14 +36,14 @@ def test_golden_source_ir_with_layer_bodies():
     _compare_golden("encoder_stack.source.ir", model.source_ir.to_text())
 
 
-@pytest.mark.parametrize("example", SMALL_EXAMPLES + ["gpt2_small"])
+@pytest.mark.parametrize("example", SMALL_EXAMPLES + LARGE_EXAMPLES)
 def test_printing_is_deterministic(example):
     a = qcompile.load(EXAMPLES / f"{example}.qtf").ir.to_text()
     b = qcompile.load(EXAMPLES / f"{example}.qtf").ir.to_text()
     assert a == b
 
 
-@pytest.mark.parametrize("example", SMALL_EXAMPLES + ["gpt2_small"])
+@pytest.mark.parametrize("example", SMALL_EXAMPLES + LARGE_EXAMPLES)
 def test_ir_verified_after_each_pass(example):
     path = EXAMPLES / f"{example}.qtf"
     built = build(parse(path.read_text(), str(path)))
