@@ -27,8 +27,8 @@ import math
 import re
 from typing import Sequence
 
-from qcompile.circuit.decompose import lower_multicontrolled
-from qcompile.circuit.ir import Circuit, ParamExpr
+from qcompile.circuit.decompose import gate_key, lower_gate
+from qcompile.circuit.ir import Circuit, Gate, ParamExpr
 from qcompile.errors import BindError
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -70,6 +70,10 @@ def to_qasm(circuit: Circuit, version: int = 3, header: Sequence[str] = ()) -> s
     ``header`` lines are written as ``//`` comments after the version line (a line with
     newlines becomes several comments).
     Raises :class:`BindError` for a parametric circuit with ``version=2``.
+
+    The text equals rendering ``lower_multicontrolled(circuit, keep_cp=True)`` gate by
+    gate; each distinct gate of ``circuit`` (:func:`~qcompile.circuit.decompose.gate_key`)
+    is lowered and rendered once, its repeats reuse that text.
     """
     if version not in (2, 3):
         raise ValueError(f"OpenQASM version must be 2 or 3, got {version!r}")
@@ -77,15 +81,14 @@ def to_qasm(circuit: Circuit, version: int = 3, header: Sequence[str] = ()) -> s
         names = ", ".join(sorted(circuit.parameters))
         raise BindError(f"OpenQASM 2 cannot express symbolic angles; bind the circuit's "
                         f"parameters ({names}) first or emit OpenQASM 3")
-    low = lower_multicontrolled(circuit, keep_cp=True)
+    body, phase, parameters = _lowered_body(circuit, version)
     lines = ["OPENQASM 2.0;" if version == 2 else "OPENQASM 3.0;"]
     lines += [f"// {part}".rstrip() for h in header for part in str(h).splitlines() or [""]]
     lines.append('include "qelib1.inc";' if version == 2 else 'include "stdgates.inc";')
-    phase = float(low.global_phase)
     if version == 3:
-        for name, size in sorted(low.parameters.items()):
+        for name, size in sorted(parameters.items()):
             lines += [f"input float[64] {input_name(name, i)};" for i in range(size)]
-    n, m = low.num_qubits, low.num_clbits
+    n, m = circuit.num_qubits, circuit.num_clbits
     if version == 2:
         lines.append(f"qreg q[{n}];")
         if m:
@@ -99,9 +102,59 @@ def to_qasm(circuit: Circuit, version: int = 3, header: Sequence[str] = ()) -> s
     if version == 2 and phase % (2 * math.pi):
         # u1(θ)·X·u1(θ)·X = e^{iθ} I on q[0]: the global phase, exactly, in qelib1 gates
         lines += [f"u1({_num(phase)}) q[0];", "x q[0];", f"u1({_num(phase)}) q[0];", "x q[0];"]
-    for g in low.gates:
-        lines += _gate_lines(g, version)
+    lines += body
     return "\n".join(lines) + "\n"
+
+
+def _lowered_body(circuit: Circuit, version: int) -> tuple[list[str], float, dict[str, int]]:
+    """The gate text of ``lower_multicontrolled(circuit, keep_cp=True)`` (one string per
+    original gate, several lines each; gates that write nothing are left out), its global
+    phase and its parameter sizes.
+
+    Distinct gates are lowered once (through a scratch circuit, which range-checks them and
+    records their parameters as :func:`lower_multicontrolled` does); the template phases
+    are added one by one in circuit order, so the float sum is the same as there.  The
+    ``mcx`` templates inside different gates are shared objects (``memo``), so each of
+    their lines is formatted once (``lines``, keyed by ``id`` and holding the gate, so a
+    recycled id can never hit).
+    """
+    scratch = Circuit(circuit.num_qubits, [], 0.0, circuit.num_clbits, {}, dict(circuit.parameters))
+    phase = circuit.global_phase
+    cache: dict = {}
+    memo: dict = {}
+    lines: dict[int, tuple[Gate, str]] = {}
+    body: list[str] = []
+    append = body.append
+    for g in circuit.gates:
+        key = gate_key(g)
+        try:
+            hit = cache.get(key)
+        except TypeError:  # an unhashable angle: render it without the cache
+            key, hit = None, None
+        if hit is None:
+            gates, phases = lower_gate(g, keep_cp=True, memo=memo)
+            for lg in gates:
+                scratch.add_gate(lg)
+            scratch.gates.clear()
+            hit = ("\n".join(filter(None, [_line(lg, version, lines) for lg in gates])), phases)
+            if key is not None:
+                cache[key] = hit
+        text, phases = hit
+        if text:
+            append(text)
+        for ph in phases:
+            phase += ph
+    return body, float(phase), scratch.parameters
+
+
+def _line(g: Gate, version: int, lines: dict[int, tuple[Gate, str]]) -> str:
+    """The text of one lowered gate (lines joined, "" for none), looked up in ``lines``."""
+    hit = lines.get(id(g))
+    if hit is not None and hit[0] is g:
+        return hit[1]
+    text = "\n".join(_gate_lines(g, version))
+    lines[id(g)] = (g, text)
+    return text
 
 
 def _gate_lines(g, version: int) -> list[str]:

@@ -34,6 +34,9 @@ from typing import Iterable, Mapping, Sequence, Union
 
 import numpy as np
 
+_new_object = object.__new__
+_set_attr = object.__setattr__  # how the frozen dataclass's own __init__ sets fields
+
 # name -> (number of qubits or None for variadic, number of angles)
 GATE_SPECS: dict[str, tuple[int | None, int]] = {
     "h": (1, 0), "x": (1, 0), "y": (1, 0), "z": (1, 0),
@@ -140,12 +143,14 @@ class Gate:
         if spec is None:
             raise ValueError(f"'{self.name}' is not a basis gate of the circuit IR")
         nq, npar = spec
-        if nq is not None and len(self.qubits) != nq:
-            raise ValueError(f"gate {self.name} acts on {nq} qubits, got {self.qubits}")
+        qs = self.qubits
+        n = len(qs)
+        if nq is not None and n != nq:
+            raise ValueError(f"gate {self.name} acts on {nq} qubits, got {qs}")
         if len(self.params) != npar:
             raise ValueError(f"gate {self.name} takes {npar} angles, got {self.params}")
-        if len(set(self.qubits)) != len(self.qubits):
-            raise ValueError(f"gate {self.name} repeats a qubit: {self.qubits}")
+        if n > 1 and len(set(qs)) != n:
+            raise ValueError(f"gate {self.name} repeats a qubit: {qs}")
 
     @property
     def is_parametric(self) -> bool:
@@ -171,7 +176,18 @@ class Gate:
 
     def relabel(self, mapping: Mapping[int, int] | Sequence[int]) -> "Gate":
         """This gate with qubit ``q`` moved to ``mapping[q]``."""
-        return Gate(self.name, tuple(mapping[q] for q in self.qubits), self.params, self.clbits, self.free)
+        qs = tuple([mapping[q] for q in self.qubits])
+        if len(qs) > 1 and len(set(qs)) != len(qs):
+            raise ValueError(f"gate {self.name} repeats a qubit: {qs}")
+        # name, arity and angles are unchanged, so only the repeat check above can fail:
+        # build the (frozen) gate without re-running __post_init__ (hot in compose/lowering)
+        g = _new_object(Gate)
+        _set_attr(g, "name", self.name)
+        _set_attr(g, "qubits", qs)
+        _set_attr(g, "params", self.params)
+        _set_attr(g, "clbits", self.clbits)
+        _set_attr(g, "free", self.free)
+        return g
 
     def as_free(self, free: bool = True) -> "Gate":
         """This gate marked free (or not): see the module docstring."""
@@ -253,16 +269,19 @@ class Circuit:
 
     def add_gate(self, gate: Gate) -> None:
         """Append an already-built :class:`Gate` (qubits are range-checked)."""
+        n = self.num_qubits
         for q in gate.qubits:
-            if not 0 <= q < self.num_qubits:
-                raise ValueError(f"qubit {q} out of range for a {self.num_qubits}-qubit circuit")
-        for c in gate.clbits:
-            if not 0 <= c < self.num_clbits:
-                raise ValueError(f"clbit {c} out of range ({self.num_clbits} clbits)")
-        for p in gate.params:
-            if isinstance(p, ParamExpr):
-                size = self.parameters.get(p.parameter.name, 0)
-                self.parameters[p.parameter.name] = max(size, p.parameter.index + 1)
+            if not 0 <= q < n:
+                raise ValueError(f"qubit {q} out of range for a {n}-qubit circuit")
+        if gate.clbits:
+            for c in gate.clbits:
+                if not 0 <= c < self.num_clbits:
+                    raise ValueError(f"clbit {c} out of range ({self.num_clbits} clbits)")
+        if gate.params:
+            for p in gate.params:
+                if isinstance(p, ParamExpr):
+                    size = self.parameters.get(p.parameter.name, 0)
+                    self.parameters[p.parameter.name] = max(size, p.parameter.index + 1)
         self.gates.append(gate)
 
     def add_register(self, name: str, qubits: Sequence[int]) -> tuple[int, ...]:
@@ -286,8 +305,20 @@ class Circuit:
             self.parameters[name] = max(self.parameters.get(name, 0), size)
         if other.num_clbits > self.num_clbits:
             self.num_clbits = other.num_clbits
+        n = self.num_qubits
+        # with every target in range a relabelled gate without clbits passes add_gate's
+        # range checks: append it directly, recording symbolic angles as add_gate does
+        in_range = all(0 <= q < n for q in mapping)
+        append, params = self.gates.append, self.parameters
         for g in other.gates:
-            self.add_gate(g.relabel(mapping))
+            h = g.relabel(mapping)
+            if not in_range or h.clbits:
+                self.add_gate(h)
+                continue
+            for p in h.params:
+                if isinstance(p, ParamExpr):
+                    params[p.parameter.name] = max(params.get(p.parameter.name, 0), p.parameter.index + 1)
+            append(h)
         self.global_phase += other.global_phase
         return self
 
