@@ -165,9 +165,10 @@ def _parser() -> argparse.ArgumentParser:
     e = sub.add_parser("resources", help="estimate qubits, CX, T, depth, degrees and alphas from the "
                        "quantum IR (any size, no gate list)")
     e.add_argument("model", metavar="MODEL.qtf")
-    e.add_argument("-O", dest="optimization", type=int, choices=(0, 1, 2), default=0,
-                   help="optimisation level the figures are for (-O0 counts are exact at compilable "
-                        "sizes; at -O1/-O2 they are upper bounds)")
+    e.add_argument("-O", dest="optimization", type=int, choices=(0, 1, 2), default=1,
+                   help="optimisation level the figures are for (default 1, as compile): -O0 is the "
+                        "unfolded quantum IR, whose counts are exact at compilable sizes; -O1/-O2 fold "
+                        "it, and their circuit passes keep the counts upper bounds")
     e.add_argument("--tolerance", type=float, default=1e-3, metavar="T",
                    help="polynomial tolerance of every nonlinearity (default 1e-3)")
     e.add_argument("--set", dest="dims", metavar="DIM=N,...",
@@ -427,9 +428,11 @@ def cmd_ir(args) -> int:
 
 
 def _lowered(args):
-    """The quantum IR for ``args.model`` (lowering and degree calibration, no circuits)."""
+    """The quantum IR for ``args.model`` as ``compile`` makes it at its default level
+    (lowering, IR-level fusion, degree calibration; no circuits)."""
     from qcompile import program as P
     from qcompile.model import load
+    from qcompile.passes.manager import PassManager
 
     if not 0 < args.tolerance < 1:
         raise QcompileError(f"tolerance must be a number in (0, 1), got {args.tolerance!r}")
@@ -438,8 +441,7 @@ def _lowered(args):
     tok = P._resolve_token(model, args.token)
     if tok != model.output.token:
         model = P._with_token(model, tok)
-    lowered, _ = P.calibrate(model, tok, float(args.tolerance))
-    return lowered
+    return PassManager(P.quantum_pipeline(tok, float(args.tolerance))).run(model)
 
 
 def _backends(text: str) -> tuple[str, ...]:

@@ -193,7 +193,15 @@ class Program:
         return to_qasm(circuit, version=version, header=header)
 
     def _vectors_until(self, x, stage: int) -> dict:
-        res = self.run(x) if stage > 0 else None
+        """The glue outputs of stages before ``stage`` for input ``x`` (the program is run
+        once per input: writing every stage's QASM reuses the run)."""
+        key = _input_key(x)
+        cached = getattr(self, "_last_run", None)
+        if cached is not None and cached[0] == key:
+            res = cached[1]
+        else:
+            res = self.run(x)
+            self._last_run = (key, res)
         vectors = {}
         for st, r in zip(self.lowered.stages[:stage], res.stages[:stage]):
             if st.glue is not None and st.glue.kind != "normalize_rows":
@@ -303,6 +311,14 @@ def _sample_output(sc: StageCircuit, values: dict, backend: str, shots: int, see
 # ---- compile ------------------------------------------------------------------------------
 
 
+def _input_key(x):
+    """A hashable identity of an input value (text, token ids or a float array)."""
+    if isinstance(x, str):
+        return ("text", x)
+    arr = np.asarray(x)
+    return (arr.dtype.str, arr.shape, arr.tobytes())
+
+
 def _resolve_token(model, token) -> int:
     n_tokens = None
     for _, op in model.ir.nodes():
@@ -373,15 +389,26 @@ def compile(model_or_path, token="model", tolerance: float = 1e-3, backend: str 
         model = _with_token(model, tok)
     from qcompile.passes.build_circuits import BuildCircuits
     from qcompile.passes.for_each_stage import ForEachStage
-    from qcompile.passes.lower_to_quantum import LowerToQuantum
     from qcompile.passes.manager import PassManager
 
-    pipeline = [LowerToQuantum(token=tok, tolerance=float(tolerance), method=method), BuildCircuits(method=method)]
+    pipeline = quantum_pipeline(tok, float(tolerance), method, optimization) + [BuildCircuits(method=method)]
     pipeline += [ForEachStage(p) for p in circuit_pipeline(optimization, target, passes)]
     built = PassManager(pipeline, callbacks=callbacks).run(model)
     del backend
     return Program(model, built.lowered, built.stages, built.loaders, float(tolerance), tok,
                    info={"calibrated_error_bound": built.lowered.info["calibrated_error_bound"]})
+
+
+def quantum_pipeline(token: int, tolerance: float, method: str = "dilation", optimization: int = 1) -> list:
+    """The passes from a model to the quantum IR with polynomials: ``lower-to-quantum``,
+    the IR-level fusion of the level (:func:`qcompile.passes.pipelines.ir_fusion_pipeline`:
+    none at -O0), ``select-polynomials``."""
+    from qcompile.passes.lower_to_quantum import LowerToQuantum
+    from qcompile.passes.pipelines import ir_fusion_pipeline
+    from qcompile.passes.select_polynomials import SelectPolynomials
+
+    return ([LowerToQuantum(token=token, method=method)] + ir_fusion_pipeline(optimization)
+            + [SelectPolynomials(tolerance=tolerance)])
 
 
 def circuit_pipeline(optimization: int = 1, target: str | None = None, passes: str | None = None):
@@ -408,45 +435,51 @@ CALIBRATION_INPUTS = 64
 CALIBRATION_MARGIN = 0.25
 
 
-def calibrate(model, token: int, tolerance: float, max_rounds: int = 6, method: str = "dilation"):
-    """Lower with polynomial tolerances small enough that the propagated error bound
+def lower_structure(model, token: int, method: str = "dilation", chains: bool = True,
+                    constants: bool = True):
+    """The quantum IR of ``model`` without polynomials: staged forms, folded as asked
+    (:func:`qcompile.lowering.forms.folding`), dense factors block-encoded with ``method``."""
+    from qcompile.lowering.forms import dense_method, folding
+    from qcompile.lowering.symbolic import lower
+
+    with dense_method(method), folding(chains=chains, constants=constants):
+        return lower(model, token, None)
+
+
+def calibrate(model, token: int, tolerance: float, max_rounds: int = 6, method: str = "dilation",
+              structure=None):
+    """Choose polynomial tolerances small enough that the propagated error bound
     (:mod:`qcompile.lowering.bounds`) stays within ``CALIBRATION_MARGIN × tolerance`` on
     ``CALIBRATION_INPUTS`` random admissible inputs (a fixed seed, so compiling is
     deterministic).  The bound is linear in the per-op polynomial errors, so each round
     rescales the per-op tolerance by the ratio it missed by.  The samples are evaluated
-    with the NumPy evaluator of the quantum IR (no circuits).  Returns the lowered
-    program and the largest bound seen.  ``method`` is the dense block encoding the
-    circuits will use (it fixes the dense factors' alphas)."""
+    with the NumPy evaluator of the quantum IR (no circuits).  ``structure``: the
+    polynomial-free quantum IR to calibrate (default: :func:`lower_structure`, fully
+    folded, with ``method``).  Returns the lowered program and the largest bound seen."""
     from qcompile.lowering.bounds import program_error_bound
-    from qcompile.lowering.forms import dense_method
     from qcompile.lowering.inputs import prepare_matrices
     from qcompile.lowering.numeric import run_numeric
     from qcompile.lowering.polynomials import tolerance_policy
-    from qcompile.lowering.symbolic import lower
+    from qcompile.lowering.rebuild import with_polynomials
     from qcompile.quantum.polynomials import PolynomialError
 
+    if structure is None:
+        structure = lower_structure(model, token, method)
     rng = np.random.default_rng(12345)
     samples = [random_input(model, rng) for _ in range(CALIBRATION_INPUTS)]
     per_op = tolerance
     worst = float("inf")
     for _ in range(max_rounds):
         try:
-            with dense_method(method):
-                lowered = lower(model, token, tolerance_policy(per_op))
+            lowered = with_polynomials(structure, tolerance_policy(per_op))
         except PolynomialError as exc:
             raise QcompileError(f"tolerance {tolerance:g} needs polynomials beyond the degree limit "
                                 f"({exc.message}); ask for a looser --tolerance") from None
-        if not lowered.nonlinear:
-            worst = 0.0
-            for x in samples[:1]:
-                outs = run_numeric(lowered, prepare_matrices(model, lowered, x), lambda nl, v: nl.polynomial(v))
-                worst = max(worst, program_error_bound(lowered, outs, model)[0])
-            return lowered, worst
         worst = 0.0
-        for x in samples:
+        for x in (samples if lowered.nonlinear else samples[:1]):
             outs = run_numeric(lowered, prepare_matrices(model, lowered, x), lambda nl, v: nl.polynomial(v))
             worst = max(worst, program_error_bound(lowered, outs, model)[0])
-        if worst <= CALIBRATION_MARGIN * tolerance:
+        if not lowered.nonlinear or worst <= CALIBRATION_MARGIN * tolerance:
             return lowered, worst
         # degrees are discrete: shrink by at least 3x per round so the degree moves
         per_op *= min(0.3, max(1e-3, CALIBRATION_MARGIN * tolerance / worst)) if np.isfinite(worst) else 1e-2

@@ -236,7 +236,7 @@ class Const:
         return vector_norm(self.vector)
 
     def key(self):
-        return ("const",)
+        return ("const", fingerprint(self.vector))  # terms merge only behind equal constants
 
     def __str__(self) -> str:
         return f"const[{self.dim}]"
@@ -380,27 +380,52 @@ def const_form(vector) -> Form:
     return source_form(Const(v))
 
 
-def _compose_dense(m: np.ndarray, factors: tuple) -> tuple:
-    """Prepend the fixed matrix ``m`` to ``factors``, multiplying into a leading dense."""
+#: which foldings the form algebra does (see :func:`folding`)
+_FOLD: contextvars.ContextVar[frozenset] = contextvars.ContextVar(
+    "fold", default=frozenset({"chains", "constants"}))
+
+
+def _folds(kind: str) -> bool:
+    return kind in _FOLD.get()
+
+
+@contextlib.contextmanager
+def folding(chains: bool = True, constants: bool = True):
+    """Within this context the algebra folds ``chains`` (a dense factor into the dense
+    factor after it, ``W₂·W₁ → (W₂W₁)``, and terms differing only in their leading dense
+    matrix, ``x + W x → (I + W) x``: linear chains, incl. ``W_k·W_qᵀ``) and/or
+    ``constants`` (a dense factor into a constant, ``W·c → (Wc)``, and all constants
+    into one).  Outside any context both are on.  With neither, the form keeps every
+    factor and term it was built from (the -O0 quantum IR, one block encoding per weight)."""
+    token = _FOLD.set(frozenset(k for k, on in (("chains", chains), ("constants", constants)) if on))
+    try:
+        yield
+    finally:
+        _FOLD.reset(token)
+
+
+def _compose_dense(factor: "Dense", factors: tuple) -> tuple:
+    """Prepend the dense ``factor`` to ``factors``, multiplying into a leading dense."""
     if factors and isinstance(factors[0], Dense):
-        return (Dense(m @ factors[0].matrix),) + factors[1:]
-    return (Dense(m),) + factors
+        return (Dense(factor.matrix @ factors[0].matrix, method=factor.method),) + factors[1:]
+    return (factor,) + factors
 
 
 def apply_factor(factor: Factor, form: Form) -> Form:
     """``factor · form``.  Dense factors fold into leading dense factors and into
-    constants (a fixed matrix times a fixed vector is a fixed vector)."""
+    constants (a fixed matrix times a fixed vector is a fixed vector) as far as
+    :func:`folding` allows."""
     out_dim, in_dim = factor.shape
     if in_dim != form.dim:
         raise ValueError(f"cannot apply a {out_dim}x{in_dim} map to a vector of length {form.dim}")
     terms = []
     for t in form.terms:
         if isinstance(factor, Dense):
-            if not t.factors and isinstance(t.source, Const):
+            if not t.factors and isinstance(t.source, Const) and _folds("constants"):
                 terms.append(Term(t.coeff, (), Const(factor.matrix @ t.source.vector)))
                 continue
-            if t.factors and isinstance(t.factors[0], Dense):
-                terms.append(Term(t.coeff, _compose_dense(factor.matrix, t.factors), t.source))
+            if t.factors and isinstance(t.factors[0], Dense) and _folds("chains"):
+                terms.append(Term(t.coeff, _compose_dense(factor, t.factors), t.source))
                 continue
         terms.append(Term(t.coeff, (factor,) + t.factors, t.source))
     return simplify(Form(out_dim, tuple(terms)))
@@ -438,14 +463,26 @@ def simplify(form: Form) -> Form:
     """Merge terms that differ only in their leading dense factor and coefficient (their
     matrices add: ``x + W x = (I + W) x``), fold all constants into one, drop zero terms,
     and normalise each dense-led term so its coefficient is +1 (the sign lives in the
-    matrix).  Order of first appearance is kept, so printing stays deterministic."""
+    matrix).  Order of first appearance is kept, so printing stays deterministic.
+    Merging is the ``chains`` folding and the constant sum the ``constants`` folding
+    (:func:`folding`); without them terms are kept as they are."""
+    chains, constants = _folds("chains"), _folds("constants")
+    if not chains and not constants:
+        return form
     groups: dict = {}
     order = []
     const = None
+    loose = []
     for t in form.terms:
         if not t.factors and isinstance(t.source, Const):
+            if not constants:
+                loose.append(t)
+                continue
             v = t.coeff * t.source.vector
             const = v if const is None else const + v
+            continue
+        if not chains:
+            loose.append(t)
             continue
         k = t.key()
         if k not in groups:
@@ -468,7 +505,10 @@ def simplify(form: Form) -> Form:
         if is_identity(m):
             terms.append(Term(1.0, rest, t0.source))
         else:
-            terms.append(Term(1.0, (Dense(m),) + rest, t0.source))
+            method = next((t.factors[0].method for t in ts if t.factors and isinstance(t.factors[0], Dense)),
+                          _DENSE_METHOD.get())
+            terms.append(Term(1.0, (Dense(m, method=method),) + rest, t0.source))
+    terms += loose  # kept unfolded (in their order)
     if const is not None and not is_zero(const):
         terms.append(Term(1.0, (), Const(const)))
     return Form(form.dim, tuple(terms))

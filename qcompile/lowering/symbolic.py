@@ -144,7 +144,7 @@ class Lowered:
         return {
             "stages": len(self.stages),
             "terms": [len(s.form.terms) for s in self.stages],
-            "alpha": [float(f"{s.alpha:.12g}") for s in self.stages],
+            "alpha": [_alpha_or_none(s) for s in self.stages],
             "nonlinear": {f"%{n.node}": getattr(n.polynomial, "degree", None) for n in self.nonlinear},
         }
 
@@ -160,6 +160,14 @@ class Lowered:
                     raise IRVerifyError(f"stage {st.index} reads {name} before it is produced")
             if st.glue is not None:
                 produced.add(st.glue.produces)
+
+
+def _alpha_or_none(stage: Stage) -> float | None:
+    """The stage's alpha, or None while a polynomial it depends on is not chosen yet."""
+    try:
+        return float(f"{stage.alpha:.12g}")
+    except ValueError:
+        return None
 
 
 # ---- values during evaluation ------------------------------------------------------------
@@ -259,7 +267,7 @@ class _Lowerer:
         return v
 
     def new_nonlinear(self, function: str, arg: Form, node: int) -> F.Nonlinear:
-        poly = self.policy(function, arg, node)
+        poly = None if self.policy is None else self.policy(function, arg, node)
         nl = F.Nonlinear(function, arg, node, poly)
         self.nonlinear.append(nl)
         return nl
@@ -412,7 +420,7 @@ class _Lowerer:
         other = b.other
         inner = _prod(other) // batch          # n (features) or k (value features)
         out = []
-        for t in b.form.terms:
+        for t in _folded_terms(b.form):
             if isinstance(t.source, F.Const) and not t.factors:
                 seq = b.legs[[leg.name for leg in b.legs].index(b.row)].dim
                 blocks = self.la.bias_blocks(t.source.vector, t.coeff, batch, inner, seq,
@@ -534,6 +542,20 @@ def _apply_operator(op_factors, form: Form) -> Form:
     return F.add(*parts)
 
 
+def _folded_terms(form: Form) -> tuple:
+    """The terms of ``form`` with their dense chains multiplied out and dense maps of
+    constants applied.  The attention rules need this normal form *locally* (the keys'
+    matrix ``M`` is rearranged into ``G``/``H``), whatever folding the lowering does."""
+    with F.folding(chains=True, constants=True):
+        parts = []
+        for t in form.terms:
+            f = F.source_form(t.source, t.coeff)
+            for fac in reversed(t.factors):
+                f = F.apply_factor(fac, f)
+            parts.extend(f.terms)
+    return tuple(parts)
+
+
 def max_row_norm(e) -> float:
     """The largest row norm of an embedding table (for an abstract table its declared
     value, or its spectral norm, which bounds every row norm)."""
@@ -546,7 +568,7 @@ def _times_sum(form: Form, e: Form, la: LinearAlgebra) -> Form:
     """``form · (1ᵀ e)`` as a form in the sources of ``e``: each term ``C s`` becomes
     ``Σ_e C · (s wₑᵀ) · srcₑ`` with ``wₑ = coeffₑ · Dₑᵀ 1`` (``e = Σ coeffₑ Dₑ srcₑ``)."""
     terms = []
-    for et in e.terms:
+    for et in _folded_terms(e):
         if len(et.factors) > 1 or (et.factors and not isinstance(et.factors[0], F.Dense)):
             raise QcompileError("internal error: unexpected softmax numerator form")
         w = la.sum_of_columns_map(et.factors[0].matrix if et.factors else la.eye(et.dim), et.coeff)

@@ -1,4 +1,9 @@
-"""Circuit-level optimisation levels: the pass lists behind ``-O0``, ``-O1`` and ``-O2``.
+"""Optimisation levels: the pass lists behind ``-O0``, ``-O1`` and ``-O2``.
+
+Quantum IR (:func:`ir_fusion_pipeline`): ``-O0`` keeps one block encoding per weight and
+fixed map; ``-O1`` and ``-O2`` run ``fold-linear-chains`` and ``fold-constants``.
+
+Circuit IR (:func:`optimization_pipeline`):
 
 * ``-O0``: nothing (the circuit as lowered, for comparison).
 * ``-O1``: cheap, local, exact passes: ``cancel-inverses``, ``merge-rotations``.
@@ -27,6 +32,15 @@ from qcompile.errors import PassError
 from qcompile.passes.manager import Pass, get_pass
 
 LEVELS = (0, 1, 2)
+
+
+def ir_fusion_pipeline(level: int) -> list[Pass]:
+    """The quantum-IR fusion passes of optimisation ``level``: none at ``-O0`` (one block
+    encoding per weight and fixed map, for comparison), ``fold-linear-chains`` and
+    ``fold-constants`` from ``-O1`` on."""
+    if level not in LEVELS:
+        raise PassError(f"unknown optimisation level {level!r}; use 0, 1 or 2")
+    return [get_pass("fold-linear-chains"), get_pass("fold-constants")] if level >= 1 else []
 
 
 def optimization_pipeline(level: int, **options: Any) -> list[Pass]:

@@ -162,23 +162,27 @@ def stage_resources(estimator, stage, tolerance: float) -> StageResources:
                           node.log_alpha / math.log(10.0), degrees, dict(sorted(node.calls.items())))
 
 
-def _lowered(model, token: int, tolerance: float, mode: str, norms, method: str):
+def _lowered(model, token: int, tolerance: float, mode: str, norms, method: str, optimization: int):
+    """The quantum IR of the level: the compiler's own passes (compiled mode) or the
+    abstract lowering with the same foldings and estimated polynomials."""
     if mode == "compiled":
-        from qcompile.passes.lower_to_quantum import LowerToQuantum
+        from qcompile.passes.manager import PassManager
+        from qcompile.program import quantum_pipeline
 
-        return LowerToQuantum(token=token, tolerance=tolerance, method=method).run(model, {})
-    from qcompile.lowering.forms import dense_method
+        return PassManager(quantum_pipeline(token, tolerance, method, optimization)).run(model)
+    from qcompile.lowering.forms import dense_method, folding
     from qcompile.lowering.linalg import AbstractLinearAlgebra
     from qcompile.lowering.symbolic import lower
     from qcompile.resources.degrees import estimate_policy
     from qcompile.resources.norms import abstract_weights
 
     weights = abstract_weights(model.ir.weight_shapes(), norms)
-    with dense_method(method):
+    fold = optimization >= 1
+    with dense_method(method), folding(chains=fold, constants=fold):
         return lower(model, token, estimate_policy(tolerance), la=AbstractLinearAlgebra(), weights=weights)
 
 
-def estimate(model_or_path, *, dims: dict | None = None, optimization: int = 0, tolerance: float = 1e-3,
+def estimate(model_or_path, *, dims: dict | None = None, optimization: int = 1, tolerance: float = 1e-3,
              norms: dict | None = None, token="model", method: str = "dilation", mode: str = "auto"
              ) -> ResourceReport:
     """The :class:`ResourceReport` of a model (a path or .qtf text; module docstring).
@@ -186,8 +190,9 @@ def estimate(model_or_path, *, dims: dict | None = None, optimization: int = 0, 
     ``dims`` overrides ``dim`` values (``{"d_model": 4096}``); ``norms`` is a norms JSON
     object (:mod:`qcompile.resources.norms`); ``mode``: ``"auto"`` (compiled quantum IR
     when the model can be built, else abstract), ``"compiled"`` or ``"abstract"``.
-    ``optimization`` only labels the figures: passes at ``-O1``/``-O2`` only remove gates and
-    reuse ancillas, so the ``-O0`` counts are upper bounds there.
+    ``optimization`` selects the quantum IR: ``-O0`` unfolded (one block encoding per
+    weight), ``-O1``/``-O2`` after the IR-level fusion passes; the circuit passes of those
+    levels only remove gates and reuse ancillas, so there the counts are upper bounds.
     """
     from qcompile.model import load
     from qcompile.program import _resolve_token, _with_token, check_size
@@ -221,7 +226,7 @@ def estimate(model_or_path, *, dims: dict | None = None, optimization: int = 0, 
     tok = _resolve_token(model, token)
     if tok != model.output.token:
         model = _with_token(model, tok)
-    lowered = _lowered(model, tok, float(tolerance), mode, norms, method)
+    lowered = _lowered(model, tok, float(tolerance), mode, norms, method, optimization)
     from qcompile.resources.estimate import Estimator
 
     est = Estimator(lowered, method)
