@@ -98,7 +98,7 @@ def sweeps(shipped: dict, quick: bool, log) -> dict:
 
 
 def compile_times(names: list[str], log) -> list[dict]:
-    """Wall time of ``estimate(path)`` and ``qcompile.compile(path, optimization=0)`` per
+    """Wall time of ``estimate(path)`` and ``qcompile.compile(path)`` (both at the default -O1) per
     example, with the compiled program's CX and qubits.  One untimed warm-up of both calls
     on ``linear`` at another tolerance (``WARMUP_TOLERANCE``) absorbs the imports first;
     each model is then estimated, then compiled."""
@@ -107,7 +107,7 @@ def compile_times(names: list[str], log) -> list[dict]:
 
     warm = str(EXAMPLES / "linear.qtf")
     estimate(warm, tolerance=WARMUP_TOLERANCE)
-    qcompile.compile(warm, optimization=0, tolerance=WARMUP_TOLERANCE)
+    qcompile.compile(warm, tolerance=WARMUP_TOLERANCE)
     rows = []
     for name in names:
         path = str(EXAMPLES / f"{name}.qtf")
@@ -120,7 +120,7 @@ def compile_times(names: list[str], log) -> list[dict]:
         est_s = time.perf_counter() - t0
         t0 = time.perf_counter()
         try:
-            prog = qcompile.compile(path, optimization=0)
+            prog = qcompile.compile(path)
         except qcompile.QcompileError as exc:
             rows.append({"name": name, "error": f"compile: {str(exc).splitlines()[0]}"})
             continue
@@ -179,14 +179,14 @@ def plot_compile(rows: list[dict], path: Path) -> None:
 
     ok = [r for r in rows if "error" not in r]
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    ax.scatter([r["cx"] for r in ok], [r["compile_s"] for r in ok], label="compile (-O0)", marker="o")
+    ax.scatter([r["cx"] for r in ok], [r["compile_s"] for r in ok], label="compile (-O1)", marker="o")
     ax.scatter([r["cx"] for r in ok], [r["estimate_s"] for r in ok], label="estimate", marker="x")
     for i, r in enumerate(sorted(ok, key=lambda r: r["cx"])):  # stagger labels of close points
         ax.annotate(r["name"], (r["cx"], r["compile_s"]), fontsize=7, xytext=(-50, -14 - 10 * (i % 3)),
                     textcoords="offset points", arrowprops={"arrowstyle": "-", "lw": 0.4, "alpha": 0.5})
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel("CX of the compiled program (-O0)")
+    ax.set_xlabel("CX of the compiled program (-O1)")
     ax.set_ylabel("seconds")
     ax.set_title("compile and estimate time vs circuit size", fontsize=10)
     ax.grid(True, which="major", alpha=0.3)
@@ -310,10 +310,10 @@ def markdown(shipped: dict, sw: dict, comp: list[dict], images: dict, elapsed: f
     if quick:
         lines += ["*Quick smoke run (`--quick`): two points per sweep; not the full report.*", ""]
     lines += [
-        "Figures from `qcompile.resources.api.estimate` at `-O0` with the default dilation block "
+        "Figures from `qcompile.resources.api.estimate` at `-O1` (the default) with the default dilation block "
         "encodings. Models small enough to build are estimated from the *compiled* quantum IR "
-        "(calibrated degrees, exact α and qubits; CX exact except the dense blocks' generic Qiskit "
-        "synthesis count, an upper bound); larger ones, including the four configurations below, from "
+        "(calibrated degrees and exact α; qubits and CX are upper bounds of the -O1 circuits, and at -O0 "
+        "exact, CX except the dense blocks' generic Qiskit synthesis count, an upper bound); larger ones, including the four configurations below, from "
         "the *abstract* IR (weight shapes and norms): counts and degrees are then upper bounds and α a "
         "bound from the weight norms. T counts are leading-order estimates (Ross–Selinger rotation "
         "synthesis). A stack of `layers` layers is lowered with one layer and costs "
@@ -352,7 +352,7 @@ def markdown(shipped: dict, sw: dict, comp: list[dict], images: dict, elapsed: f
               describe_compile(comp), "",
               f"Times are wall-clock (`time.perf_counter`) in one process after an untimed warm-up of both "
               f"calls on `linear` (at tolerance {WARMUP_TOLERANCE:g}, so its calibration is not reused); "
-              "each model is estimated first, then compiled (`optimization=0`), so in-process "
+              "each model is estimated first, then compiled (default `-O1`), so in-process "
               "gate-synthesis caches may favour the second call.", ""]
     trows = []
     for r in comp:
