@@ -73,9 +73,14 @@ def lowered_gate(name: str, width: int) -> tuple[tuple[str, int], ...]:
 _CACHE: dict | None = None
 
 
-def _cache_path() -> str:
+#: counts shipped with the package (the widths the shipped configurations need), used when
+#: they were made by the same Qiskit version and lowering source
+#: (:func:`write_shipped_table` rewrites it)
+SHIPPED = "lowered_gates.json"
+
+
+def _cache_key() -> tuple[str, str]:
     import hashlib
-    import os
 
     import qiskit
 
@@ -83,8 +88,31 @@ def _cache_path() -> str:
 
     with open(decompose.__file__, "rb") as fh:
         digest = hashlib.sha256(fh.read()).hexdigest()[:16]
+    return qiskit.__version__, digest
+
+
+def _cache_path() -> str:
+    import os
+
+    version, digest = _cache_key()
     root = os.environ.get("QCOMPILE_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "qcompile")
-    return os.path.join(root, f"lowered-gates-qiskit{qiskit.__version__}-{digest}.json")
+    return os.path.join(root, f"lowered-gates-qiskit{version}-{digest}.json")
+
+
+def _shipped() -> dict:
+    import json
+    import os
+
+    path = os.path.join(os.path.dirname(__file__), SHIPPED)
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except (OSError, ValueError):
+        return {}
+    version, digest = _cache_key()
+    if data.get("qiskit") != version or data.get("decompose") != digest:
+        return {}
+    return dict(data.get("gates", {}))
 
 
 def _disk_cache() -> dict:
@@ -92,12 +120,40 @@ def _disk_cache() -> dict:
     if _CACHE is None:
         import json
 
+        _CACHE = _shipped()
         try:
             with open(_cache_path(), encoding="utf-8") as fh:
-                _CACHE = json.load(fh)
+                _CACHE.update(json.load(fh))
         except (OSError, ValueError):
-            _CACHE = {}
+            pass
     return _CACHE
+
+
+def write_shipped_table() -> str:
+    """Estimate every shipped configuration and example at every level and write the
+    multi-controlled gates' lowered counts they needed to the package's table."""
+    import glob
+    import json
+    import os
+
+    from qcompile.resources.api import estimate
+
+    global _CACHE
+    _CACHE = {}
+    here = os.path.dirname(__file__)
+    for path in sorted(glob.glob(os.path.join(here, "..", "..", "examples", "*.qtf"))):
+        for level in (0, 1):
+            try:
+                estimate(path, optimization=level, mode="abstract")
+            except Exception:  # noqa: BLE001 - examples the lowering does not support
+                pass
+    version, digest = _cache_key()
+    out = os.path.join(here, SHIPPED)
+    with open(out, "w", encoding="utf-8") as fh:
+        json.dump({"qiskit": version, "decompose": digest, "gates": dict(sorted(_CACHE.items()))}, fh)
+        fh.write("\n")
+    return out
+
 
 
 def _save_disk_cache(cache: dict) -> None:

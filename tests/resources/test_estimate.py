@@ -243,3 +243,30 @@ def test_measure_norms_matches_numpy():
     assert n["a.weight"]["spectral"] == pytest.approx(np.linalg.norm(w, 2))
     assert n["a.weight"]["frobenius"] == pytest.approx(np.linalg.norm(w))
     assert n["a.bias"] == {"norm": pytest.approx(math.sqrt(5)), "max_abs": 1.0}
+
+
+def test_shipped_lowered_gate_table_is_current():
+    """The package's table of lowered multi-controlled gates was made by this Qiskit and
+    this lowering source (else regenerate it: ``write_shipped_table``), and its entries
+    are what the lowering gives now."""
+    import json
+    import os
+
+    import qcompile.resources.estimate as E
+    from qcompile.circuit.decompose import lower_multicontrolled
+    from qcompile.circuit.ir import Circuit, Gate
+
+    with open(os.path.join(os.path.dirname(E.__file__), E.SHIPPED), encoding="utf-8") as fh:
+        data = json.load(fh)
+    assert (data["qiskit"], data["decompose"]) == E._cache_key()
+    checked = 0
+    for key, counts in data["gates"].items():
+        name, width = key.split("/")
+        width = int(width)
+        if width > 9:
+            continue
+        c = Circuit(width)
+        c.add_gate(Gate(name, tuple(range(width)), (0.3,) if name != "mcx" and name != "mcz" else ()))
+        assert sorted(lower_multicontrolled(c).count_ops().items()) == [tuple(x) for x in counts], key
+        checked += 1
+    assert checked >= 10
