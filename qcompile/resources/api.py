@@ -25,8 +25,9 @@ rotations and a T-count estimate (rotation synthesis by Ross–Selinger, leading
 ``3·log2(1/ε_r)`` T gates per rotation, ``ε_r`` = a tenth of the tolerance split evenly over
 the rotations; ``ccx`` = 7 T), a depth bound (the basis gate count), ``log10 α``, the
 success probability for a unit-norm output ``1/α²`` (``‖y‖²/α²`` for an output ``y``) and
-the amplitude-amplification rounds ``⌈π α/4⌉`` it implies, each nonlinearity's degree, and
-the calls to every loader and weight block encoding.
+the amplitude-amplification rounds ``⌈π α/4⌉`` it implies, each nonlinearity's degree and approximation error
+(measured for a chosen polynomial, the coefficient-tail bound for an estimate), and the
+calls to every loader and weight block encoding.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ class StageResources:
     log10_alpha: float
     degrees: dict
     calls: dict
+    polynomial_errors: dict = field(default_factory=dict)
 
     @property
     def success_probability(self) -> float:
@@ -81,7 +83,7 @@ class StageResources:
                 "depth_bound": self.depth_bound, "log10_alpha": self.log10_alpha,
                 "success_probability_unit_output": self.success_probability,
                 "amplification_rounds_unit_output": self.amplification_rounds,
-                "degrees": self.degrees, "calls": self.calls}
+                "degrees": self.degrees, "polynomial_errors": self.polynomial_errors, "calls": self.calls}
 
 
 @dataclass
@@ -152,14 +154,15 @@ def stage_resources(estimator, stage, tolerance: float) -> StageResources:
     cost = node.cost
     basis = basis_counts(cost.counts)
     rotations = sum(basis.get(r, 0) for r in ROTATIONS)
-    degrees = {}
+    degrees, errors = {}, {}
     for src in stage.form.sources():
         if isinstance(src, F.Nonlinear):
             degrees[f"%{src.node} {src.function}"] = int(src.polynomial.degree)
+            errors[f"%{src.node} {src.function}"] = float(src.polynomial.error)
     return StageResources(stage.index, cost.num_qubits, cost.system, cost.ancillas,
                           cost.counts.by_name(), basis, cost.counts.cx(), rotations,
                           _t_count(basis, rotations, tolerance), sum(basis.values()),
-                          node.log_alpha / math.log(10.0), degrees, dict(sorted(node.calls.items())))
+                          node.log_alpha / math.log(10.0), degrees, dict(sorted(node.calls.items())), errors)
 
 
 def _lowered(model, token: int, tolerance: float, mode: str, norms, method: str, optimization: int):
