@@ -25,6 +25,9 @@ import numpy as np
 from qcompile.circuit.ir import register_indices
 from qcompile.circuit.stage import StageCircuit
 from qcompile.errors import BindError, NotImplementedYetError, QcompileError, SizeError
+from qcompile.lowering.calibration import (  # noqa: F401 - part of the program API
+    CALIBRATION_INPUTS, CALIBRATION_MARGIN, calibrate, lower_structure)
+from qcompile.lowering.inputs import random_input
 
 #: stages above this many qubits are refused before anything is built
 MAX_QUBITS = 24
@@ -427,66 +430,6 @@ def circuit_pipeline(optimization: int = 1, target: str | None = None, passes: s
     return optimization_pipeline(optimization, target=target)
 
 
-#: random admissible inputs the degree calibration evaluates the bound on
-CALIBRATION_INPUTS = 64
-#: the calibrated bound must stay below this fraction of the tolerance: the bound depends
-#: on the input through the norms the layer-norm glue divides by, so a sample's maximum
-#: is not every input's (encoder_block: 16 samples at 1/2 let 1 input in 20 exceed it)
-CALIBRATION_MARGIN = 0.25
-
-
-def lower_structure(model, token: int, method: str = "dilation", chains: bool = True,
-                    constants: bool = True):
-    """The quantum IR of ``model`` without polynomials: staged forms, folded as asked
-    (:func:`qcompile.lowering.forms.folding`), dense factors block-encoded with ``method``."""
-    from qcompile.lowering.forms import dense_method, folding
-    from qcompile.lowering.symbolic import lower
-
-    with dense_method(method), folding(chains=chains, constants=constants):
-        return lower(model, token, None)
-
-
-def calibrate(model, token: int, tolerance: float, max_rounds: int = 6, method: str = "dilation",
-              structure=None):
-    """Choose polynomial tolerances small enough that the propagated error bound
-    (:mod:`qcompile.lowering.bounds`) stays within ``CALIBRATION_MARGIN × tolerance`` on
-    ``CALIBRATION_INPUTS`` random admissible inputs (a fixed seed, so compiling is
-    deterministic).  The bound is linear in the per-op polynomial errors, so each round
-    rescales the per-op tolerance by the ratio it missed by.  The samples are evaluated
-    with the NumPy evaluator of the quantum IR (no circuits).  ``structure``: the
-    polynomial-free quantum IR to calibrate (default: :func:`lower_structure`, fully
-    folded, with ``method``).  Returns the lowered program and the largest bound seen."""
-    from qcompile.lowering.bounds import program_error_bound
-    from qcompile.lowering.inputs import prepare_matrices
-    from qcompile.lowering.numeric import run_numeric
-    from qcompile.lowering.polynomials import tolerance_policy
-    from qcompile.lowering.rebuild import with_polynomials
-    from qcompile.quantum.polynomials import PolynomialError
-
-    if structure is None:
-        structure = lower_structure(model, token, method)
-    rng = np.random.default_rng(12345)
-    samples = [random_input(model, rng) for _ in range(CALIBRATION_INPUTS)]
-    per_op = tolerance
-    worst = float("inf")
-    for _ in range(max_rounds):
-        try:
-            lowered = with_polynomials(structure, tolerance_policy(per_op))
-        except PolynomialError as exc:
-            raise QcompileError(f"tolerance {tolerance:g} needs polynomials beyond the degree limit "
-                                f"({exc.message}); ask for a looser --tolerance") from None
-        worst = 0.0
-        for x in (samples if lowered.nonlinear else samples[:1]):
-            outs = run_numeric(lowered, prepare_matrices(model, lowered, x), lambda nl, v: nl.polynomial(v))
-            worst = max(worst, program_error_bound(lowered, outs, model)[0])
-        if not lowered.nonlinear or worst <= CALIBRATION_MARGIN * tolerance:
-            return lowered, worst
-        # degrees are discrete: shrink by at least 3x per round so the degree moves
-        per_op *= min(0.3, max(1e-3, CALIBRATION_MARGIN * tolerance / worst)) if np.isfinite(worst) else 1e-2
-    raise QcompileError(f"could not meet tolerance {tolerance:g}: the propagated error bound stays at "
-                        f"{worst:.3g}; ask for a looser --tolerance")
-
-
 def check_size(model) -> None:
     """Refuse, before lowering or building any gate, models whose tensors need registers
     too wide to simulate: a stage holds an input loader, block encodings and a copy
@@ -505,18 +448,6 @@ def check_size(model) -> None:
         raise SizeError(f"model {model.name} is too large to build as circuits: its tensor {shape} alone "
                         f"needs {widest} qubits and its stages would need about {3 * widest + 2} "
                         f"(limit {MAX_QUBITS}); use `qcompile resources` to estimate its cost instead")
-
-
-def random_input(model, rng: np.random.Generator):
-    """A random admissible input: float inputs have a random direction and a norm drawn
-    uniformly in [0.2, 1] × bound; token inputs random ids; text inputs random letters."""
-    spec = model.inputs[0]
-    if spec.kind == "float":
-        x = rng.normal(size=spec.shape)
-        return x * (spec.bound * rng.uniform(0.2, 1.0) / np.linalg.norm(x))
-    if spec.kind == "text":
-        return "".join(rng.choice(list(spec.alphabet), size=spec.shape[0]))
-    return rng.integers(0, spec.vocab, size=spec.shape)
 
 
 

@@ -49,3 +49,15 @@ def prepare_matrices(model, lowered: Lowered, x) -> dict[str, np.ndarray]:
             raise BindError(f"prepared input {name} has norm {norm:.6g} above its bound {mi.bound:.6g}")
         out[name] = mat
     return out
+
+
+def random_input(model, rng: np.random.Generator):
+    """A random admissible input: float inputs have a random direction and a norm drawn
+    uniformly in [0.2, 1] × bound; token inputs random ids; text inputs random letters."""
+    spec = model.inputs[0]
+    if spec.kind == "float":
+        x = rng.normal(size=spec.shape)
+        return x * (spec.bound * rng.uniform(0.2, 1.0) / np.linalg.norm(x))
+    if spec.kind == "text":
+        return "".join(rng.choice(list(spec.alphabet), size=spec.shape[0]))
+    return rng.integers(0, spec.vocab, size=spec.shape)

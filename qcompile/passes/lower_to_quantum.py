@@ -23,7 +23,7 @@ class LowerToQuantum(Pass):
     options = {"token": -1, "method": "dilation"}
 
     def run(self, model, properties):
-        from qcompile.program import lower_structure
+        from qcompile.lowering.calibration import lower_structure
 
         token = self.options["token"]
         token = model.output.token if token < 0 else token

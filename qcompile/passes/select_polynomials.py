@@ -9,7 +9,7 @@ from qcompile.passes.manager import Pass, register_pass
 @register_pass
 class SelectPolynomials(Pass):
     """Choose each nonlinearity's Chebyshev polynomial so that the propagated error
-    bound vs the exact model stays within the tolerance (:func:`qcompile.program.calibrate`
+    bound vs the exact model stays within the tolerance (:func:`qcompile.lowering.calibration.calibrate`
     on the quantum IR as it is, folded or not).  Needs the model (``properties["model"]``,
     left there by ``lower-to-quantum``).  ``info`` of the result holds the calibrated
     bound and the tolerance."""
@@ -20,7 +20,7 @@ class SelectPolynomials(Pass):
     options = {"tolerance": 1e-3}
 
     def run(self, lowered, properties):
-        from qcompile.program import calibrate
+        from qcompile.lowering.calibration import calibrate
 
         model = properties.get("model")
         if model is None:

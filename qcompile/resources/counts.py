@@ -177,9 +177,9 @@ class GateCounts:
 
 @lru_cache(maxsize=None)
 def _gate_cx(name: str, width: int) -> int:
-    """CX cost of one gate: :func:`qcompile.resources.estimate.gate_cx` (equal to
+    """CX cost of one gate: :func:`qcompile.resources.gates.gate_cx` (equal to
     :func:`qcompile.circuit.metrics.cx_count` on a one-gate circuit; disk-cached)."""
-    from qcompile.resources.estimate import gate_cx
+    from qcompile.resources.gates import gate_cx
 
     return gate_cx(name, width)
 

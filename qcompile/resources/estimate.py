@@ -18,7 +18,6 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from qcompile.errors import NotImplementedYetError
 from qcompile.lowering import forms as F
@@ -27,6 +26,7 @@ from qcompile.lowering.forms import ROW
 from qcompile.lowering.linalg import vector_norm
 from qcompile.lowering.polynomials import qubits_for
 from qcompile.resources import counts as C
+from qcompile.resources.gates import lowered_gate
 
 LOG10 = math.log(10.0)
 
@@ -42,147 +42,6 @@ class Node:
     cost: "C.BlockCost"
     log_alpha: float
     calls: Counter = field(default_factory=Counter)
-
-
-@lru_cache(maxsize=None)
-def lowered_gate(name: str, width: int) -> tuple[tuple[str, int], ...]:
-    """The CX + 1q gates one IR gate ``name`` on ``width`` qubits becomes when lowered
-    (:func:`qcompile.circuit.decompose.lower_multicontrolled`), as ``(name, count)``.
-
-    Wide multi-controlled X gates are synthesised by Qiskit (0.1–0.3 s each), so results
-    are also kept in a JSON file under ``$QCOMPILE_CACHE_DIR`` (default
-    ``~/.cache/qcompile``) keyed by the Qiskit version and a hash of the lowering's source:
-    the first estimate of a large model pays the synthesis once per width.
-    """
-    cache = _disk_cache()
-    key = f"{name}/{width}"
-    if key in cache:
-        return tuple((n, int(k)) for n, k in cache[key])
-    from qcompile.circuit.decompose import lower_multicontrolled
-    from qcompile.circuit.ir import Circuit, Gate
-
-    c = Circuit(width)
-    params = (0.3,) if name in ("mcp", "mcrx", "mcry", "mcrz", "rz", "ry", "rx", "p") else ()
-    c.add_gate(Gate(name, tuple(range(width)), params))
-    out = tuple(sorted(lower_multicontrolled(c).count_ops().items()))
-    cache[key] = [list(item) for item in out]
-    _save_disk_cache(cache)
-    return out
-
-
-_CACHE: dict | None = None
-
-
-#: counts shipped with the package (the widths the shipped configurations need), used when
-#: they were made by the same Qiskit version and lowering source
-#: (:func:`write_shipped_table` rewrites it)
-SHIPPED = "lowered_gates.json"
-
-
-def _cache_key() -> tuple[str, str]:
-    import hashlib
-
-    import qiskit
-
-    from qcompile.circuit import decompose
-
-    with open(decompose.__file__, "rb") as fh:
-        digest = hashlib.sha256(fh.read()).hexdigest()[:16]
-    return qiskit.__version__, digest
-
-
-def _cache_path() -> str:
-    import os
-
-    version, digest = _cache_key()
-    root = os.environ.get("QCOMPILE_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "qcompile")
-    return os.path.join(root, f"lowered-gates-qiskit{version}-{digest}.json")
-
-
-def _shipped() -> dict:
-    import json
-    import os
-
-    path = os.path.join(os.path.dirname(__file__), SHIPPED)
-    try:
-        with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
-    except (OSError, ValueError):
-        return {}
-    version, digest = _cache_key()
-    if data.get("qiskit") != version or data.get("decompose") != digest:
-        return {}
-    return dict(data.get("gates", {}))
-
-
-def _disk_cache() -> dict:
-    global _CACHE
-    if _CACHE is None:
-        import json
-
-        _CACHE = _shipped()
-        try:
-            with open(_cache_path(), encoding="utf-8") as fh:
-                _CACHE.update(json.load(fh))
-        except (OSError, ValueError):
-            pass
-    return _CACHE
-
-
-def write_shipped_table() -> str:
-    """Estimate every shipped configuration and example at every level and write the
-    multi-controlled gates' lowered counts they needed to the package's table."""
-    import glob
-    import json
-    import os
-
-    from qcompile.resources.api import estimate
-
-    global _CACHE
-    _CACHE = {}
-    here = os.path.dirname(__file__)
-    for path in sorted(glob.glob(os.path.join(here, "..", "..", "examples", "*.qtf"))):
-        for level in (0, 1):
-            try:
-                estimate(path, optimization=level, mode="abstract")
-            except Exception:  # noqa: BLE001 - examples the lowering does not support
-                pass
-    version, digest = _cache_key()
-    out = os.path.join(here, SHIPPED)
-    with open(out, "w", encoding="utf-8") as fh:
-        json.dump({"qiskit": version, "decompose": digest, "gates": dict(sorted(_CACHE.items()))}, fh)
-        fh.write("\n")
-    return out
-
-
-
-def _save_disk_cache(cache: dict) -> None:
-    import json
-    import os
-
-    path = _cache_path()
-    try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        tmp = f"{path}.{os.getpid()}.tmp"
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(cache, fh)
-        os.replace(tmp, path)
-    except OSError:
-        pass  # a read-only home: the in-process cache still holds
-
-
-#: CX cost of the fixed-size basis gates (as :func:`qcompile.circuit.metrics.cx_count`)
-_FIXED_CX = {"cx": 1, "cz": 1, "swap": 3, "ccx": 6}
-
-
-def gate_cx(name: str, width: int) -> int:
-    """CX count of one IR gate after lowering (equal to
-    :func:`qcompile.circuit.metrics.cx_count` of the one-gate circuit)."""
-    if name in _FIXED_CX:
-        return _FIXED_CX[name]
-    if name.startswith("mc") and width > 1:
-        return sum(_FIXED_CX.get(n, 0) * k for n, k in lowered_gate(name, width))
-    return 0
 
 
 def basis_counts(counts: "C.GateCounts") -> dict[str, int]:

@@ -1,0 +1,140 @@
+"""What one multi-controlled IR gate costs once lowered, cached on disk and shipped.
+
+:func:`lowered_gate` counts the CX + 1q gates :func:`qcompile.circuit.decompose.lower_multicontrolled`
+turns one gate into (wide ``mcx`` gates are synthesised by Qiskit, 0.1–0.3 s each), and
+:func:`gate_cx` its CX cost — what :func:`qcompile.circuit.metrics.cx_count` counts.
+Results are kept in a JSON file under ``$QCOMPILE_CACHE_DIR`` (default
+``~/.cache/qcompile``) and a table of the widths the shipped configurations need ships with
+the package; both are keyed by the Qiskit version and a hash of the lowering's source.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+
+@lru_cache(maxsize=None)
+def lowered_gate(name: str, width: int) -> tuple[tuple[str, int], ...]:
+    """The CX + 1q gates one IR gate ``name`` on ``width`` qubits becomes when lowered
+    (:func:`qcompile.circuit.decompose.lower_multicontrolled`), as ``(name, count)``.
+
+    Wide multi-controlled X gates are synthesised by Qiskit (0.1–0.3 s each), so results
+    are also kept in a JSON file under ``$QCOMPILE_CACHE_DIR`` (default
+    ``~/.cache/qcompile``) keyed by the Qiskit version and a hash of the lowering's source:
+    the first estimate of a large model pays the synthesis once per width.
+    """
+    cache = _disk_cache()
+    key = f"{name}/{width}"
+    if key in cache:
+        return tuple((n, int(k)) for n, k in cache[key])
+    from qcompile.circuit.decompose import lower_multicontrolled
+    from qcompile.circuit.ir import Circuit, Gate
+
+    c = Circuit(width)
+    params = (0.3,) if name in ("mcp", "mcrx", "mcry", "mcrz", "rz", "ry", "rx", "p") else ()
+    c.add_gate(Gate(name, tuple(range(width)), params))
+    out = tuple(sorted(lower_multicontrolled(c).count_ops().items()))
+    cache[key] = [list(item) for item in out]
+    _save_disk_cache(cache)
+    return out
+
+
+_CACHE: dict | None = None
+
+
+#: counts shipped with the package (the widths the shipped configurations need), used when
+#: they were made by the same Qiskit version and lowering source
+#: (:func:`qcompile.resources.api.write_shipped_table` rewrites it)
+SHIPPED = "lowered_gates.json"
+
+
+def cache_key() -> tuple[str, str]:
+    import hashlib
+
+    import qiskit
+
+    from qcompile.circuit import decompose
+
+    with open(decompose.__file__, "rb") as fh:
+        digest = hashlib.sha256(fh.read()).hexdigest()[:16]
+    return qiskit.__version__, digest
+
+
+def _cache_path() -> str:
+    import os
+
+    version, digest = cache_key()
+    root = os.environ.get("QCOMPILE_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "qcompile")
+    return os.path.join(root, f"lowered-gates-qiskit{version}-{digest}.json")
+
+
+def _shipped() -> dict:
+    import json
+    import os
+
+    path = os.path.join(os.path.dirname(__file__), SHIPPED)
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except (OSError, ValueError):
+        return {}
+    version, digest = cache_key()
+    if data.get("qiskit") != version or data.get("decompose") != digest:
+        return {}
+    return dict(data.get("gates", {}))
+
+
+def _disk_cache() -> dict:
+    global _CACHE
+    if _CACHE is None:
+        import json
+
+        _CACHE = _shipped()
+        try:
+            with open(_cache_path(), encoding="utf-8") as fh:
+                _CACHE.update(json.load(fh))
+        except (OSError, ValueError):
+            pass
+    return _CACHE
+
+
+
+def cache() -> dict:
+    """The lowered counts known in this process (shipped table, disk cache, computed)."""
+    return _disk_cache()
+
+
+def reset_cache() -> None:
+    """Forget every count (the next ones are computed afresh, then saved)."""
+    global _CACHE
+    _CACHE = {}
+    lowered_gate.cache_clear()
+
+
+def _save_disk_cache(cache: dict) -> None:
+    import json
+    import os
+
+    path = _cache_path()
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(cache, fh)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only home: the in-process cache still holds
+
+
+#: CX cost of the fixed-size basis gates (as :func:`qcompile.circuit.metrics.cx_count`)
+_FIXED_CX = {"cx": 1, "cz": 1, "swap": 3, "ccx": 6}
+
+
+def gate_cx(name: str, width: int) -> int:
+    """CX count of one IR gate after lowering (equal to
+    :func:`qcompile.circuit.metrics.cx_count` of the one-gate circuit)."""
+    if name in _FIXED_CX:
+        return _FIXED_CX[name]
+    if name.startswith("mc") and width > 1:
+        return sum(_FIXED_CX.get(n, 0) * k for n, k in lowered_gate(name, width))
+    return 0
