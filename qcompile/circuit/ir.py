@@ -29,12 +29,15 @@ under everything the library does to a gate (inversion, halving for controlled r
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Iterable, Mapping, Sequence, Union
 
 import numpy as np
 
 _new_object = object.__new__
+_gate_name = attrgetter("name")
 _set_attr = object.__setattr__  # how the frozen dataclass's own __init__ sets fields
 
 # name -> (number of qubits or None for variadic, number of angles)
@@ -120,6 +123,45 @@ def register_indices(qubits: Sequence[int]) -> np.ndarray:
     return idx
 
 
+def _with_qubits(gate: "Gate", qubits: tuple[int, ...]) -> "Gate":
+    """``gate`` on ``qubits`` without re-running ``Gate.__post_init__``: for callers that
+    know the result is valid (same name and angles, no repeated qubit).  The frozen
+    instance gets its field dict in one step (same keys, same order as ``__init__``)."""
+    g = _new_object(Gate)
+    _set_attr(g, "name", gate.name)
+    _set_attr(g, "qubits", qubits)
+    _set_attr(g, "params", gate.params)
+    _set_attr(g, "clbits", gate.clbits)
+    _set_attr(g, "free", gate.free)
+    return g
+
+
+def _mapped_qubits(name: str, qubits: tuple[int, ...], mapping) -> tuple[int, ...]:
+    """``qubits`` moved by ``mapping``, or ValueError when the result repeats a qubit."""
+    qs = tuple([mapping[q] for q in qubits])
+    if len(qs) > 1 and len(set(qs)) != len(qs):
+        raise ValueError(f"gate {name} repeats a qubit: {qs}")
+    return qs
+
+
+def _same_ints(a: tuple, b: tuple) -> bool:
+    """True when ``a == b`` element by element and every element is a plain ``int``
+    (then a gate on ``a`` may stand for the same gate on ``b``)."""
+    return a == b and all(type(q) is int for q in a) and all(type(q) is int for q in b)
+
+
+def _basis_gate(name: str, qubits: tuple[int, ...], params: tuple) -> "Gate":
+    """``Gate(name, qubits, params)`` without ``__post_init__``: for a variadic basis gate
+    with the right number of angles on distinct qubits (the caller guarantees it)."""
+    g = _new_object(Gate)
+    _set_attr(g, "name", name)
+    _set_attr(g, "qubits", qubits)
+    _set_attr(g, "params", params)
+    _set_attr(g, "clbits", ())
+    _set_attr(g, "free", False)
+    return g
+
+
 def _neg(a: Angle) -> Angle:
     return -a
 
@@ -176,18 +218,9 @@ class Gate:
 
     def relabel(self, mapping: Mapping[int, int] | Sequence[int]) -> "Gate":
         """This gate with qubit ``q`` moved to ``mapping[q]``."""
-        qs = tuple([mapping[q] for q in self.qubits])
-        if len(qs) > 1 and len(set(qs)) != len(qs):
-            raise ValueError(f"gate {self.name} repeats a qubit: {qs}")
-        # name, arity and angles are unchanged, so only the repeat check above can fail:
-        # build the (frozen) gate without re-running __post_init__ (hot in compose/lowering)
-        g = _new_object(Gate)
-        _set_attr(g, "name", self.name)
-        _set_attr(g, "qubits", qs)
-        _set_attr(g, "params", self.params)
-        _set_attr(g, "clbits", self.clbits)
-        _set_attr(g, "free", self.free)
-        return g
+        # name, arity and angles are unchanged, so only the repeat check can fail: build
+        # the (frozen) gate without re-running __post_init__ (hot in compose/lowering)
+        return _with_qubits(self, _mapped_qubits(self.name, self.qubits, mapping))
 
     def as_free(self, free: bool = True) -> "Gate":
         """This gate marked free (or not): see the module docstring."""
@@ -310,14 +343,23 @@ class Circuit:
         # range checks: append it directly, recording symbolic angles as add_gate does
         in_range = all(0 <= q < n for q in mapping)
         append, params = self.gates.append, self.parameters
+        # g.relabel(mapping), with the new qubits computed once per distinct qubit tuple;
+        # a gate the mapping leaves in place is reused (gates are immutable)
+        moved: dict[tuple[int, ...], tuple[int, ...]] = {}
         for g in other.gates:
-            h = g.relabel(mapping)
+            qs = g.qubits
+            new = moved.get(qs)
+            if new is None:
+                new = _mapped_qubits(g.name, qs, mapping)
+                moved[qs] = new = qs if _same_ints(new, qs) else new
+            h = g if new is qs else _with_qubits(g, new)
             if not in_range or h.clbits:
                 self.add_gate(h)
                 continue
-            for p in h.params:
-                if isinstance(p, ParamExpr):
-                    params[p.parameter.name] = max(params.get(p.parameter.name, 0), p.parameter.index + 1)
+            if h.params:
+                for p in h.params:
+                    if isinstance(p, ParamExpr):
+                        params[p.parameter.name] = max(params.get(p.parameter.name, 0), p.parameter.index + 1)
             append(h)
         self.global_phase += other.global_phase
         return self
@@ -347,9 +389,12 @@ class Circuit:
         n = num_qubits if num_qubits is not None else self.num_qubits + len(controls)
         mapping = list(range(self.num_qubits)) if qubits is None else list(qubits)
         out = Circuit(n, num_clbits=self.num_clbits, parameters=dict(self.parameters))
-        for g in self.gates:
-            for cg in controlled_gates(g.relabel(mapping), controls):
-                out.add_gate(cg)
+        if len(set(controls)) != len(controls):  # every controlled gate would repeat a qubit
+            for g in self.gates:
+                for cg in controlled_gates(g.relabel(mapping), controls):
+                    out.add_gate(cg)
+        else:
+            self._controlled_into(out, controls, mapping)
         phase = self.global_phase % (2 * math.pi)
         if abs(phase) > 1e-15 and abs(phase - 2 * math.pi) > 1e-15:
             if len(controls) == 1:
@@ -357,6 +402,50 @@ class Circuit:
             else:
                 out.append("mcp", controls, (phase,))
         return out
+
+    def _controlled_into(self, out: "Circuit", controls: tuple[int, ...], mapping) -> None:
+        """``out.add_gate(cg)`` for every ``cg`` in ``controlled_gates(g.relabel(mapping),
+        controls)``, ``g`` in our gates (``controls`` without repeats), with the work per
+        distinct qubit tuple done once and the common rules building their gate directly."""
+        cset = set(controls)
+        n, gates, params = out.num_qubits, out.gates, out.parameters
+        moved: dict[tuple[int, ...], tuple[tuple[int, ...], tuple[int, ...] | None]] = {}
+        for g in self.gates:
+            qs = g.qubits
+            entry = moved.get(qs)
+            if entry is None:
+                new = _mapped_qubits(g.name, qs, mapping)
+                new = qs if _same_ints(new, qs) else new
+                ok = not (cset & set(new)) and all(0 <= q < n for q in new) and all(0 <= c < n for c in controls)
+                # (mapped qubits, controls + mapped qubits if both are in range and disjoint)
+                moved[qs] = entry = (new, controls + new if ok else None)
+            new, both = entry
+            name = g.name
+            if both is None or g.clbits:
+                h = g if new is qs else _with_qubits(g, new)
+                for cg in controlled_gates(h, controls):
+                    out.add_gate(cg)
+                continue
+            if g.free:  # controlled_gates keeps a free gate as it is
+                cg = g if new is qs else _with_qubits(g, new)
+            elif name in MC_ROTATION:
+                cg = _basis_gate(MC_ROTATION[name], both, g.params)
+            elif name in ("x", "cx", "ccx", "mcx"):
+                cg = _basis_gate("mcx", both, ())
+            elif name in ("z", "cz", "mcz"):
+                cg = _basis_gate("mcz", both, ())
+            elif name in ("p", "mcp"):
+                cg = _basis_gate("mcp", both, g.params)
+            else:
+                for cg in controlled_gates(g if new is qs else _with_qubits(g, new), controls):
+                    out.add_gate(cg)
+                continue
+            # out.add_gate(cg): qubits are in range (checked above) and there are no clbits
+            if cg.params:
+                for p in cg.params:
+                    if isinstance(p, ParamExpr):
+                        params[p.parameter.name] = max(params.get(p.parameter.name, 0), p.parameter.index + 1)
+            gates.append(cg)
 
     def relabel(self, mapping: Mapping[int, int] | Sequence[int], num_qubits: int | None = None) -> "Circuit":
         """A copy with qubit ``q`` moved to ``mapping[q]`` (registers follow)."""
@@ -386,10 +475,8 @@ class Circuit:
 
     def count_ops(self) -> dict[str, int]:
         """Gate counts by name (barriers excluded), sorted by name."""
-        counts: dict[str, int] = {}
-        for g in self.gates:
-            if g.name != "barrier":
-                counts[g.name] = counts.get(g.name, 0) + 1
+        counts = Counter(map(_gate_name, self.gates))
+        counts.pop("barrier", None)
         return dict(sorted(counts.items()))
 
     def depth(self) -> int:
@@ -401,8 +488,12 @@ class Circuit:
                 for q in g.qubits:
                     level[q] = top
                 continue
-            top = max(level[q] for q in g.qubits) + 1
-            for q in g.qubits:
+            qs = g.qubits
+            if len(qs) == 1:
+                level[qs[0]] += 1
+                continue
+            top = max([level[q] for q in qs]) + 1
+            for q in qs:
                 level[q] = top
         return max(level, default=0)
 

@@ -19,6 +19,12 @@ Also home of the small machinery the other circuit-level fusion passes share:
   ``rx/ry/rz`` as ``mcrx/mcry/mcrz`` without controls, control sets compared as sets,
   symmetric qubit sets for ``cz mcz mcp swap``).
 
+Speed: :func:`cancel_inverse_pairs` and :func:`~qcompile.passes.merge_rotations.merge_rotations`
+run the walk above with integers — per distinct ``(name, qubits)`` a Pauli bit mask, a
+"clash" mask and numbered keys (:func:`gate_info`), so ``commutes`` is one ``&`` — and
+visit the merged per-qubit histories a window at a time (:func:`walk_window`): the same
+gates in the same order, with the same ``max_lookback`` bound, as the step-by-step walk.
+
 Free gates (``Gate.free``, see :mod:`qcompile.circuit.ir`) only matter when a circuit is
 controlled afterwards.  The circuit-level passes work on final stage circuits, which are
 never controlled, so the flag does not restrict what they combine; a gate they create is
@@ -110,6 +116,100 @@ def _negates(x: Angle, y: Angle) -> bool:
     return float(x) == -float(y)
 
 
+# ---- fast path shared by cancel-inverses and merge-rotations ---------------------------
+# Per (name, qubits) the passes need the gate's Paulis, its canonical and rotation keys;
+# one run of a pass computes them once per distinct (name, qubits) and keeps integers:
+#
+# * ``paulis``: bit ``4q + c`` set for each qubit ``q`` of the gate, ``c`` = 0 for "z",
+#   1 for "x", 2 for "y", 3 for None (the class :func:`qubit_paulis` gives it);
+# * ``clash``: for each qubit ``q`` of the gate, the bits ``4q + c`` of every class ``c``
+#   another gate must not have there to commute (all four for a None qubit, the other
+#   three otherwise).  So ``commutes(a, b)`` is ``not (paulis(a) & clash(b))``.
+# * ``key`` / ``rkey``: numbers of :func:`canonical_key` and
+#   :func:`rotation_key` (-1 for None) in the run's
+#   numbering; fences get a key no other gate has (they are never an inverse pair).
+_PAULI_CLASS = {"z": 0, "x": 1, "y": 2, None: 3}
+
+
+def rotation_key(gate: Gate) -> tuple | None:
+    """``(axis, controls, target)`` / ``("mcp", qubits)`` grouping gates that add their
+    angles, or None for other gates."""
+    n = gate.name
+    if n in ("rx", "ry", "rz"):
+        return "mc" + n, frozenset(), gate.qubits[0]
+    if n in ("mcrx", "mcry", "mcrz"):
+        return n, frozenset(gate.qubits[:-1]), gate.qubits[-1]
+    if n in ("p", "mcp"):
+        return "mcp", frozenset(gate.qubits)
+    return None
+
+
+def gate_info(gate: Gate, key_ids: dict) -> tuple[int, int, int, int]:
+    """``(paulis, clash, key, rkey)`` of ``gate`` as described above; ``key_ids`` numbers
+    the keys (use one dict for all gates a pass compares, so equal keys get equal numbers)."""
+    paulis = clash = 0
+    for q, c in qubit_paulis(gate).items():
+        cls = _PAULI_CLASS[c]
+        paulis |= 1 << (4 * q + cls)
+        clash |= (0b1111 if cls == 3 else 0b1111 & ~(1 << cls)) << (4 * q)
+    key = ("fence", gate.name, gate.qubits) if gate.name in FENCES else canonical_key(gate)[0]
+    rk = rotation_key(gate)
+    rkey = None if rk is None else ("rotation",) + rk
+    for k in (key, rkey):
+        if k is not None and k not in key_ids:
+            key_ids[k] = len(key_ids)
+    return paulis, clash, key_ids[key], -1 if rkey is None else key_ids[rkey]
+
+
+def _canonical_params(gate: Gate) -> tuple[Angle, ...]:
+    """The angles :func:`canonical_key` pairs with the key."""
+    alias = _PHASE_ALIAS.get(gate.name)
+    return gate.params if alias is None else (alias,)
+
+
+def walk_window(per_qubit: list[list[int]], qubits: Sequence[int], w: int) -> list[int]:
+    """The first ``w`` steps of a backward walk: the ``w`` newest distinct history indices
+    (live or deleted but not yet trimmed) of ``qubits``, newest first.
+
+    They are among the ``w`` newest entries of each history (a newer entry of the same
+    history is newer in the union too), so a sorted union of those tails is exact; a walk
+    that needs more steps asks again with a larger ``w`` (see :func:`window_sizes`).
+    """
+    if len(qubits) == 1:
+        return per_qubit[qubits[0]][:-w - 1:-1]
+    if w == 1:
+        tops = [per_qubit[q][-1] for q in qubits if per_qubit[q]]
+        return [max(tops)] if tops else []
+    tails: list[int] = []
+    for q in qubits:
+        tails += per_qubit[q][-w:]
+    window = sorted(set(tails), reverse=True)
+    del window[w:]
+    return window
+
+
+def window_sizes(limit: int) -> Iterator[int]:
+    """Window sizes of a walk of at most ``limit`` steps: 1, 8, 64, … then ``limit``."""
+    w = 1
+    while w < limit:
+        yield w
+        w *= 8
+    if limit > 0:
+        yield limit
+
+
+def _walk_indices(per_qubit: list[list[int]], qubits: Sequence[int], limit: int) -> Iterator[int]:
+    """History indices (live or not) of ``qubits``, newest first, distinct, at most ``limit``:
+    the merge of their histories, one :func:`walk_window` after another."""
+    done = 0
+    for w in window_sizes(limit):
+        window = walk_window(per_qubit, qubits, w)
+        yield from window[done:]
+        if len(window) < w:
+            return
+        done = w
+
+
 class GateFrontier:
     """An append-only gate list with deletion/replacement and per-qubit backward walks.
 
@@ -149,30 +249,12 @@ class GateFrontier:
         self.gates[idx] = gate
 
     def walk_back(self, qubits: Sequence[int]) -> Iterator[int]:
-        """Live gate indices touching ``qubits``, newest first (bounded by ``max_lookback``)."""
-        if len(qubits) == 1:  # fast path: one history, newest first
-            hist = self._per_qubit[qubits[0]]
-            gates = self.gates
-            for k in range(len(hist) - 1, max(len(hist) - 1 - 4 * self.max_lookback, -1), -1):
-                if gates[hist[k]] is not None:
-                    yield hist[k]
-            return
-        lists = [self._per_qubit[q] for q in qubits]
-        pos = [len(h) - 1 for h in lists]
-        steps = 0
-        while steps < 4 * self.max_lookback:
-            steps += 1
-            best = -1
-            for h, p in zip(lists, pos):
-                if p >= 0 and h[p] > best:
-                    best = h[p]
-            if best < 0:
-                return
-            for i, (h, p) in enumerate(zip(lists, pos)):
-                if p >= 0 and h[p] == best:
-                    pos[i] = p - 1
-            if self.gates[best] is not None:
-                yield best
+        """Live gate indices touching ``qubits``, newest first: the history entries (live or
+        deleted but not yet trimmed) are visited in merged order, at most ``4 * max_lookback``."""
+        gates = self.gates
+        for idx in _walk_indices(self._per_qubit, tuple(qubits), 4 * self.max_lookback):
+            if gates[idx] is not None:
+                yield idx
 
     def live_gates(self) -> list[Gate]:
         """The remaining gates in order."""
@@ -193,22 +275,50 @@ def cancel_inverse_pairs(circuit: Circuit, max_lookback: int = 256) -> tuple[Cir
     ``h … h`` around it meets and goes too.
     """
     front = GateFrontier(circuit.num_qubits, max_lookback)
+    # the walk of the docstring, inlined: gates[idx] with paulis[idx]/keys[idx] from gate_info
+    gates, per_qubit, limit = front.gates, front._per_qubit, 4 * max_lookback
+    paulis: list[int] = []
+    keys: list[int] = []
+    info_cache: dict[tuple, tuple[int, int, int, int]] = {}
+    key_ids: dict = {}
     removed = 0
     for g in circuit.gates:
+        qs = g.qubits
+        info = info_cache.get((g.name, qs))
+        if info is None:
+            info = info_cache[(g.name, qs)] = gate_info(g, key_ids)
         if g.name not in FENCES:
-            hit = None
-            for idx in front.walk_back(g.qubits):
-                h = front.gates[idx]
-                if is_inverse_pair(h, g):
-                    hit = idx
+            clash, key = info[1], info[2]
+            hit, done = -1, 0
+            for w in window_sizes(limit):
+                window = walk_window(per_qubit, qs, w)
+                stop = False
+                for k in range(done, len(window)):
+                    idx = window[k]
+                    h = gates[idx]
+                    if h is None:
+                        continue
+                    if keys[idx] == key:
+                        pa, pb = _canonical_params(h), _canonical_params(g)
+                        if (not pa and not pb) or (len(pa) == len(pb) and all(_negates(x, y) for x, y in zip(pa, pb))):
+                            hit, stop = idx, True
+                            break
+                    if paulis[idx] & clash:
+                        stop = True
+                        break
+                if stop or len(window) < w:
                     break
-                if h.name in FENCES or not commutes(h, g):
-                    break
-            if hit is not None:
+                done = w
+            if hit >= 0:
                 front.remove(hit)
                 removed += 1
                 continue
-        front.add(g)
+        idx = len(gates)  # front.add(g), inlined
+        gates.append(g)
+        for q in qs:
+            per_qubit[q].append(idx)
+        paulis.append(info[0])
+        keys.append(info[2])
     return circuit_with_gates(circuit, front.live_gates()), removed
 
 

@@ -23,24 +23,12 @@ from __future__ import annotations
 import math
 
 from qcompile.circuit.ir import Angle, Gate, ParamExpr
-from qcompile.passes.cancel_inverses import FENCES, GateFrontier, circuit_with_gates, commutes
+from qcompile.passes.cancel_inverses import (  # noqa: F401 - rotation_key is part of this module's API
+    GateFrontier, circuit_with_gates, gate_info, rotation_key, walk_window, window_sizes)
 from qcompile.passes.manager import Pass, register_pass
 
 #: rotations this pass merges, by name
 MERGEABLE = frozenset({"rx", "ry", "rz", "p", "mcp", "mcrx", "mcry", "mcrz"})
-
-
-def rotation_key(gate: Gate) -> tuple | None:
-    """``(axis, controls, target)`` / ``("mcp", qubits)`` grouping gates that add their
-    angles, or None for other gates."""
-    n = gate.name
-    if n in ("rx", "ry", "rz"):
-        return "mc" + n, frozenset(), gate.qubits[0]
-    if n in ("mcrx", "mcry", "mcrz"):
-        return n, frozenset(gate.qubits[:-1]), gate.qubits[-1]
-    if n in ("p", "mcp"):
-        return "mcp", frozenset(gate.qubits)
-    return None
 
 
 def add_angles(a: Angle, b: Angle) -> Angle | None:
@@ -91,27 +79,56 @@ def _controls(gate: Gate) -> int:
 def merge_rotations(circuit, atol: float = 1e-12, max_lookback: int = 256):
     """``(new circuit, merges, dropped error)`` — the transformation of the module docstring."""
     front = GateFrontier(circuit.num_qubits, max_lookback)
+    # the walk of the docstring, inlined (see cancel_inverse_pairs): gates[idx] with its
+    # Pauli bits and rotation key from gate_info
+    gates, per_qubit, limit = front.gates, front._per_qubit, 4 * max_lookback
+    paulis: list[int] = []
+    rkeys: list[int] = []
+    info_cache: dict[tuple, tuple[int, int, int, int]] = {}
+    key_ids: dict = {}
     phase = 0.0
     dropped = 0.0
     merges = 0
     for g in circuit.gates:
-        key = rotation_key(g)
-        if key is None:
-            front.add(g)
+        info = info_cache.get((g.name, g.qubits))
+        if info is None:
+            info = info_cache[(g.name, g.qubits)] = gate_info(g, key_ids)
+        key = info[3]
+        if key < 0:
+            idx = len(gates)  # front.add(g), inlined
+            gates.append(g)
+            for q in g.qubits:
+                per_qubit[q].append(idx)
+            paulis.append(info[0])
+            rkeys.append(key)
             continue
-        target = None
-        for idx in front.walk_back(g.qubits):
-            h = front.gates[idx]
-            if rotation_key(h) == key:
-                total = add_angles(h.params[0], g.params[0])
-                if total is not None:
-                    target, angle = idx, total
+        clash = info[1]
+        a = g.params[0]
+        qs = g.qubits
+        target, done = None, 0
+        for w in window_sizes(limit):
+            window = walk_window(per_qubit, qs, w)
+            stop = False
+            for k in range(done, len(window)):
+                idx = window[k]
+                h = gates[idx]
+                if h is None:
+                    continue
+                if rkeys[idx] == key:
+                    b = h.params[0]
+                    total = b + a if type(a) is float and type(b) is float else add_angles(b, a)
+                    if total is not None:
+                        target, angle, stop = idx, total, True
+                        break
+                if paulis[idx] & clash:
+                    stop = True
                     break
-            if h.name in FENCES or not commutes(h, g):
+            if stop or len(window) < w:
                 break
+            done = w
         if target is not None:
             merges += 1
-            old = front.gates[target]
+            old = gates[target]
             merged = Gate(old.name, old.qubits, (angle,), free=old.free and g.free)
             if isinstance(angle, ParamExpr):
                 front.replace(target, merged)
@@ -124,13 +141,18 @@ def merge_rotations(circuit, atol: float = 1e-12, max_lookback: int = 256):
             else:
                 front.replace(target, merged)
             continue
-        if not g.is_parametric:
-            kept, ph, err = reduce_rotation(g.name, float(g.params[0]), atol, _controls(g))
+        if not isinstance(a, ParamExpr):  # a rotation has one angle
+            kept, ph, err = reduce_rotation(g.name, float(a), atol, _controls(g))
             if kept is None:
                 phase += ph
                 dropped += err
                 continue
-        front.add(g)
+        idx = len(gates)  # front.add(g), inlined
+        gates.append(g)
+        for q in qs:
+            per_qubit[q].append(idx)
+        paulis.append(info[0])
+        rkeys.append(key)
     return circuit_with_gates(circuit, front.live_gates(), phase), merges, dropped
 
 
