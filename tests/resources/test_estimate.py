@@ -78,17 +78,23 @@ def test_estimate_bounds_the_compiled_circuit(programs, ex):
         assert r.log10_alpha == pytest.approx(math.log10(st.alpha), abs=1e-9)
 
 
-@pytest.mark.parametrize("ex", ["linear", "mlp", "attention_head"])
+#: protein_tiny's unfolded exp argument needs a looser tolerance (degree limit at 1e-3)
+O0_TOLERANCE = {"protein_tiny": 1e-2}
+
+
+@pytest.mark.parametrize("ex", COMPILABLE)
 def test_O0_estimate_against_the_O0_program(ex):
     """At -O0 (unfolded quantum IR, no circuit pass) the report's qubits are exact, its
     CX bounds the compiled -O0 circuits', and with the dense blocks' own counts every
     gate count is exact; it says so."""
-    prog = qcompile.compile(f"examples/{ex}.qtf", optimization=0)
-    rep = estimate(f"examples/{ex}.qtf", mode="compiled", optimization=0)
+    tol = O0_TOLERANCE.get(ex, 1e-3)
+    prog = qcompile.compile(f"examples/{ex}.qtf", optimization=0, tolerance=tol)
+    rep = estimate(f"examples/{ex}.qtf", mode="compiled", optimization=0, tolerance=tol)
     est = Estimator(prog.lowered, "dilation", dense_cost=_synthesised)
     for r, sc, st in zip(rep.stages, prog.stages, prog.lowered.stages, strict=True):
         assert r.qubits == sc.circuit.num_qubits and r.cx >= cx_count(sc.circuit)
-        assert stage_resources(est, st, 1e-3).gates == sc.circuit.count_ops()
+        r_exact = stage_resources(est, st, tol)
+        assert r_exact.gates == sc.circuit.count_ops() and r_exact.cx == cx_count(sc.circuit)
     assert rep.exactness["qubits"] == "exact"
 
 
