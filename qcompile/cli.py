@@ -807,6 +807,8 @@ def cmd_resources(args) -> int:
     if rep.layers > 1:
         console.print(f"{rep.layers} layers: {rep.runs:,} runs of these circuits (seq × (layers − 1) + 1); "
                       f"CX over all runs {tot['all_runs']['cx']:.3e}, T {tot['all_runs']['t_count']:.3e}")
+    if rep.note:
+        console.print(f"note: {rep.note}")
     console.print("figures: " + "; ".join(f"{k} {v}" for k, v in rep.exactness.items()))
     console.print(f"estimated in {rep.seconds:.2f} s")
     if args.json:

@@ -89,7 +89,9 @@ class StageResources:
 @dataclass
 class ResourceReport:
     """Resources of one model (module docstring); ``exactness`` says, per figure,
-    ``"exact"``, ``"upper bound"`` or ``"estimate"``."""
+    ``"exact"``, ``"upper bound"`` or ``"estimate"``; ``note`` why a small model was
+    estimated from the abstract lowering (``mode="auto"`` when the compiler cannot
+    calibrate it, e.g. a polynomial degree beyond its limit)."""
 
     model: str
     dims: dict
@@ -103,6 +105,7 @@ class ResourceReport:
     stages: list = field(default_factory=list)
     exactness: dict = field(default_factory=dict)
     seconds: float = 0.0
+    note: str | None = None
 
     @property
     def qubits(self) -> int:
@@ -134,7 +137,7 @@ class ResourceReport:
                 "success_probability_unit_output": [s.success_probability for s in self.stages],
                 "degrees": {k: v for s in self.stages for k, v in s.degrees.items()},
                 "totals": self.totals(), "stages": [s.to_dict() for s in self.stages],
-                "exactness": self.exactness, "seconds": self.seconds}
+                "exactness": self.exactness, "seconds": self.seconds, "note": self.note}
 
 
 def _t_count(basis: dict, rotations: int, tolerance: float) -> int:
@@ -209,6 +212,7 @@ def estimate(model_or_path, *, dims: dict | None = None, optimization: int = 1, 
         raise QcompileError(f"unknown block-encoding method {method!r}; use dilation or fable")
     if mode not in ("auto", "compiled", "abstract"):
         raise QcompileError(f"unknown mode {mode!r}; use auto, compiled or abstract")
+    mode_asked = mode
     dims = dict(dims or {})
     if isinstance(model_or_path, str):
         probe = load(model_or_path, dims=dims) if dims else load(model_or_path)
@@ -218,18 +222,31 @@ def estimate(model_or_path, *, dims: dict | None = None, optimization: int = 1, 
         model, layers = model_or_path, 1
     if len(model.inputs) != 1:
         raise QcompileError("resource estimation of models with several inputs is not implemented yet")
+    fallback = None
     if mode == "auto":
         try:
             check_size(model)
             mode = "compiled"
         except QcompileError:
             mode = "abstract"
-    if mode == "compiled":
-        check_size(model)
+    elif mode == "compiled":
+        try:
+            check_size(model)
+        except QcompileError as exc:
+            raise QcompileError(f"{exc.message.split(';')[0]}; estimate it with --mode abstract (or auto)") from None
     tok = _resolve_token(model, token)
     if tok != model.output.token:
         model = _with_token(model, tok)
-    lowered = _lowered(model, tok, float(tolerance), mode, norms, method, optimization)
+    try:
+        lowered = _lowered(model, tok, float(tolerance), mode, norms, method, optimization)
+    except QcompileError as exc:
+        # auto: a model the compiler cannot calibrate (e.g. a degree beyond its limit) is
+        # still estimated, from the abstract lowering, and the report says why
+        if mode != "compiled" or mode_asked != "auto":
+            raise
+        fallback = exc.message
+        mode = "abstract"
+        lowered = _lowered(model, tok, float(tolerance), mode, norms, method, optimization)
     from qcompile.resources.estimate import Estimator
 
     est = Estimator(lowered, method)
@@ -246,9 +263,10 @@ def estimate(model_or_path, *, dims: dict | None = None, optimization: int = 1, 
         "t_count": "estimate (leading-order synthesis cost)",
         "depth": "upper bound (gate count)",
     }
+    note = None if fallback is None else f"not compilable at this tolerance ({fallback}); estimated from the abstract lowering"
     return ResourceReport(model.name, dict(model.dims, layers=layers) if layers > 1 else dict(model.dims),
                           mode, method, optimization, float(tolerance), tok, layers, runs, stages, exactness,
-                          time.perf_counter() - t0)
+                          time.perf_counter() - t0, note)
 
 
 def _sequence_length(model) -> int:

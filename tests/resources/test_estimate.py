@@ -277,3 +277,19 @@ def test_shipped_lowered_gate_table_is_current():
         assert sorted(lower_multicontrolled(c).count_ops().items()) == [tuple(x) for x in counts], key
         checked += 1
     assert checked >= 10
+
+
+def test_auto_mode_falls_back_when_the_compiler_cannot_calibrate():
+    """mlp_relu at 1e-3 needs a ReLU degree beyond the compiler's limit: auto mode still
+    estimates it (abstract lowering) and says why; compiled mode refuses."""
+    rep = estimate("examples/mlp_relu.qtf")
+    assert rep.mode == "abstract" and "degree" in rep.note
+    assert any("relu" in k for k in rep.to_dict()["degrees"])
+    with pytest.raises(QcompileError, match="degree"):
+        estimate("examples/mlp_relu.qtf", mode="compiled")
+
+
+def test_stacked_small_model_counts_runs():
+    """encoder_stack (2 layers, seq 4) for its last token: one layer's stages, 5 runs."""
+    rep = estimate("examples/encoder_stack.qtf", token="last")
+    assert rep.layers == 2 and rep.runs == 4 * 1 + 1
