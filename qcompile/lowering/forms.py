@@ -385,7 +385,8 @@ _FOLD: contextvars.ContextVar[frozenset] = contextvars.ContextVar(
     "fold", default=frozenset({"chains", "constants"}))
 
 
-def _folds(kind: str) -> bool:
+def folds(kind: str) -> bool:
+    """True if the :func:`folding` in force folds ``kind`` (``"chains"``/``"constants"``)."""
     return kind in _FOLD.get()
 
 
@@ -421,10 +422,10 @@ def apply_factor(factor: Factor, form: Form) -> Form:
     terms = []
     for t in form.terms:
         if isinstance(factor, Dense):
-            if not t.factors and isinstance(t.source, Const) and _folds("constants"):
+            if not t.factors and isinstance(t.source, Const) and folds("constants"):
                 terms.append(Term(t.coeff, (), Const(factor.matrix @ t.source.vector)))
                 continue
-            if t.factors and isinstance(t.factors[0], Dense) and _folds("chains"):
+            if t.factors and isinstance(t.factors[0], Dense) and folds("chains"):
                 terms.append(Term(t.coeff, _compose_dense(factor, t.factors), t.source))
                 continue
         terms.append(Term(t.coeff, (factor,) + t.factors, t.source))
@@ -466,7 +467,7 @@ def simplify(form: Form) -> Form:
     matrix).  Order of first appearance is kept, so printing stays deterministic.
     Merging is the ``chains`` folding and the constant sum the ``constants`` folding
     (:func:`folding`); without them terms are kept as they are."""
-    chains, constants = _folds("chains"), _folds("constants")
+    chains, constants = folds("chains"), folds("constants")
     if not chains and not constants:
         return form
     groups: dict = {}

@@ -54,8 +54,8 @@ class _Rebuilder:
                 out = F.apply_factor(self.factor(fac), out)
             parts.append(out)
         out = F.add(*parts) if parts else F.Form(form.dim, ())
-        if F._folds("chains") or F._folds("constants"):
-            out = factor_terms(out, slots=F._folds("chains"), constants=F._folds("constants"))
+        if F.folds("chains") or F.folds("constants"):
+            out = factor_terms(out, slots=F.folds("chains"), constants=F.folds("constants"))
         return out
 
 

@@ -49,6 +49,7 @@ SHIPPED = "lowered_gates.json"
 
 
 def cache_key() -> tuple[str, str]:
+    """(Qiskit version, hash of the lowering's source): what the cached counts depend on."""
     import hashlib
 
     import qiskit
