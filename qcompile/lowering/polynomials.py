@@ -3,7 +3,8 @@
 A nonlinear source ``f(v)`` is built by QSVT on the diagonal encoding of ``v``'s state,
 whose entries are ``t = v/α`` with ``α`` the argument form's subnormalisation (data
 independent).  The polynomial ``P_raw`` is the Chebyshev interpolant of ``f(α·t)`` on
-``[-1, 1]`` of the smallest degree whose sup error is at most the op's tolerance; the
+``[-1, 1]`` of the smallest degree whose sup error is at most the op's tolerance (for
+ReLU: ``α(t + q(t))/2`` with ``q`` the minimax polynomial of ``|t|``); the
 compiled circuit then computes ``P_raw(v/α)`` exactly, and the surrogate reference uses the
 same scalar function (:meth:`PolynomialChoice.__call__`).
 """
@@ -15,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qcompile.quantum.polynomials import (Polynomial, chebyshev_approximation, named_function,
-                                          parity_parts, scale_to_unit)
+from qcompile.quantum.polynomials import (Polynomial, approximation, named_function, parity_parts,
+                                          scale_to_unit)
 
 #: the QSVT margin: scaled polynomials stay within 1 − MARGIN on [-1, 1]
 MARGIN = 1e-2
@@ -75,11 +76,12 @@ def _lipschitz(function: str, alpha: float) -> float:
 
 def choose_polynomial(function: str, input_alpha: float, dim: int, tolerance: float,
                       max_degree: int = 2000) -> PolynomialChoice:
-    """The smallest-degree Chebyshev interpolant of ``f(input_alpha · t)`` within
-    ``tolerance`` (absolute, in units of f) and its QSVT scale and output alpha."""
+    """The polynomial of ``f(input_alpha · t)`` within ``tolerance`` (absolute, in units
+    of f: the smallest-degree Chebyshev interpolant, or ReLU's minimax construction,
+    :func:`qcompile.quantum.polynomials.approximation`) and its QSVT scale and output
+    alpha."""
     f = named_function(function)
-    p = chebyshev_approximation(f, tolerance, input_alpha, max_degree,
-                                label=f"{function}({input_alpha:.6g} t)")
+    p = approximation(function, tolerance, input_alpha, max_degree, label=f"{function}({input_alpha:.6g} t)")
     t = np.cos(np.pi * np.arange(8 * p.degree + 65) / (8 * p.degree + 64))
     t = np.concatenate([t, np.linspace(-1, 1, 4001)])
     err = float(np.max(np.abs(p(t) - f(input_alpha * t))))

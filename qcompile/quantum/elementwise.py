@@ -4,7 +4,8 @@ From an SS (U, a, α) of v (N = 2^n entries, t = v/α ∈ [-1, 1]):
 
 1. ``diagonal_from_state``: block encoding of diag(t) (α unchanged, n + a ancillas);
 2. QSVT with P_raw ≈ g(t) = f(α·t) on [-1, 1] (Chebyshev interpolation, smallest degree
-   with sup error ≤ ``tolerance``, or the ``polynomial`` given): for definite parity P_raw
+   with sup error ≤ ``tolerance``; ReLU's minimax construction; or the ``polynomial``
+   given, see :func:`qcompile.quantum.polynomials.approximation`): for definite parity P_raw
    is scaled to P = P_raw/K with |P| ≤ 1 − margin and QSVT'd with ``scale=K``; for mixed
    parity the QSVT scales its even/odd parts (K = K_e + K_o) and adds them by LCU.
    Either way the result encodes diag(P_raw(t)) with α_QSVT = K;
@@ -29,8 +30,8 @@ import numpy as np
 from qcompile.circuit.ir import Circuit
 from qcompile.errors import NotSupportedError
 from qcompile.quantum.base import QuantumBlock
-from qcompile.quantum.polynomials import (DENSE_GRID_POINTS, Polynomial, chebyshev_approximation,
-                                          named_function, scale_to_unit)
+from qcompile.quantum.polynomials import (DENSE_GRID_POINTS, Polynomial, approximation, named_function,
+                                          scale_to_unit)
 from qcompile.quantum.qsvt import qsvt
 
 
@@ -61,7 +62,7 @@ def elementwise(state: QuantumBlock, function: str | Callable | None, tolerance:
     alpha = float(state.alpha)
     g = None if f is None else (lambda t: np.asarray(f(alpha * np.asarray(t, dtype=float)), dtype=float))
     if polynomial is None:
-        p_raw = chebyshev_approximation(f, tolerance, alpha, max_degree, label=f"{label}({alpha:g} t)")
+        p_raw = approximation(function, tolerance, alpha, max_degree, label=f"{label}({alpha:g} t)")
     else:
         p_raw = polynomial
     error = None if g is None else _sup_error(p_raw, g)

@@ -11,10 +11,12 @@ Ready-made targets (errors and degrees measured with :func:`chebyshev_approximat
   β = 2 → 13, β = 4 → 18.
 * ``GELU(α t)`` (erf form, PyTorch's default): entire, degree O(α + log(1/tol));
   α = 1: tol 1e-6 → 8, 1e-10 → 13; α = 4: tol 1e-6 → 22, 1e-10 → 31.
-* ``ReLU(α t)``: the kink at 0 limits Chebyshev interpolation to *first order*, sup error
-  ≈ 0.29·α/d, so the degree grows like 0.3·α/tol (α = 1: tol 1e-1 → 4, 1e-2 → 30,
-  3e-3 → 100; tol 1e-4 would need d ≈ 3000).  We state this plainly rather than hide it behind a smooth surrogate;
-  a caller that wants a surrogate can pass e.g. softplus or GELU as the target instead.
+* ``ReLU(α t)``: the kink at 0 limits every polynomial to *first order*.  ReLU is not
+  interpolated: it is ``α(t + |t|)/2`` with the *minimax* even polynomial of ``|t|``
+  (:mod:`qcompile.quantum.minimax`, Remez), sup error ``α·E_d/2 ≤ 0.14·α/d`` at degree ``d``, so
+  the degree grows like ``0.14·α/tol`` (α = 1: tol 1e-2 → 14, 1e-3 → 140, 1e-4 → 1400),
+  and the odd part is exactly ``α t/2`` (one QSVT query).  We state this plainly rather
+  than hide it behind a smooth surrogate.
 """
 
 from __future__ import annotations
@@ -291,8 +293,39 @@ def gelu_approximation(alpha: float, tolerance: float, max_degree: int = 1000) -
 
 
 def relu_approximation(alpha: float, tolerance: float, max_degree: int = 2000) -> Polynomial:
-    """Direct Chebyshev interpolant of ReLU(α t) on [-1, 1] within ``tolerance``.
+    """The minimax-based polynomial of ReLU(α t) on [-1, 1] within ``tolerance``:
+    ``P(t) = α·(t + q(t))/2`` with ``q`` the best even approximation of ``|t|`` of degree
+    ``2m`` (:func:`qcompile.quantum.minimax.abs_minimax`), so the odd part is exactly
+    ``α t/2`` (degree 1) and the sup error is ``α·E_{2m}/2 ≤ α·β/(4m)``.
 
-    First-order convergence (kink at 0): sup error ≈ 0.29·α/d, so degree ≈ 0.3·α/tol.
-    """
-    return chebyshev_approximation(relu, tolerance, alpha, max_degree, label=f"relu({alpha:g} t)")
+    The degree still grows like 1/tol (the kink: ``2m ≈ 0.28·α/tol``), 2.3× below
+    Chebyshev interpolation of the same target.  Raises :class:`PolynomialError` above
+    ``max_degree``."""
+    from qcompile.quantum.minimax import abs_minimax, abs_minimax_degree
+
+    alpha = float(alpha)
+    if not (alpha > 0 and tolerance > 0):
+        raise PolynomialError(f"relu approximation needs alpha > 0 and tolerance > 0, got {alpha}, {tolerance}")
+    label = f"relu({alpha:g} t)"
+    m = abs_minimax_degree(2.0 * tolerance / alpha)
+    if 2 * m > max_degree:
+        raise PolynomialError(
+            f"the minimax approximation of {label} needs degree {2 * m} > {max_degree} for tolerance "
+            f"{tolerance:g} (error {alpha * abs_minimax(max_degree // 2)[1] / 2:.3g} at degree "
+            f"{2 * (max_degree // 2)})")
+    coefs, err = abs_minimax(m)
+    c = 0.5 * alpha * np.array(coefs)
+    c[1] = 0.5 * alpha
+    return Polynomial.from_chebyshev(c, error=0.5 * alpha * err, label=label)
+
+
+def approximation(function: str | Callable, tolerance: float, domain_scale: float = 1.0,
+                  max_degree: int = 1000, label: str = "") -> Polynomial:
+    """The polynomial qcompile compiles ``function(domain_scale·t)`` with on [-1, 1]:
+    :func:`relu_approximation` for ``"relu"``, otherwise the Chebyshev interpolant
+    (:func:`chebyshev_approximation`) of the named function or callable.  Its sup error
+    is at most ``tolerance``."""
+    if function == "relu":
+        return relu_approximation(domain_scale, tolerance, max_degree)
+    f = named_function(function) if isinstance(function, str) else function
+    return chebyshev_approximation(f, tolerance, domain_scale, max_degree, label=label)

@@ -1,7 +1,7 @@
 """Polynomial degrees and QSVT scales estimated without fitting (resource estimation).
 
 The compiler chooses each nonlinearity's polynomial by interpolating ``f(a·t)`` on
-``[-1, 1]`` (:func:`qcompile.lowering.polynomials.choose_polynomial`); at LLM sizes ``a``
+``[-1, 1]`` (ReLU: a minimax construction) (:func:`qcompile.lowering.polynomials.choose_polynomial`); at LLM sizes ``a``
 (the argument's subnormalisation) reaches thousands, where ``e^{a}`` overflows and an
 interpolant is out of reach.  Here the degree comes from the Chebyshev coefficients
 ``c_k`` of ``f(a·t)`` instead: an interpolant of degree ``d`` is within
@@ -12,8 +12,10 @@ compiler picks (up to the ±1 of a parity step).  Coefficients:
 * ``exp(a t)``: ``c_0 = I_0(a)``, ``c_k = 2 I_k(a)`` (modified Bessel functions), summed in
   log space (``log I_k`` from ``scipy.special.ive`` for small ``k``, the uniform Debye
   expansion for ``k ≥ 30``, relative error O(1/k)), so ``a`` may be 10⁵.
-* ``relu(a t) = a(t + |t|)/2``: ``|t| = 2/π − (4/π) Σ (−1)^k T_{2k}/(4k²−1)``, so
-  ``tail(d) = a/(π(2⌊d/2⌋+1))`` in closed form.
+* ``relu(a t) = a(t + |t|)/2``: not interpolated but built from the minimax polynomial
+  of ``|t|`` (:mod:`qcompile.quantum.minimax`), whose degree ``2⌈β·a/(4·tol)⌉`` and error
+  bound ``a·β/(4m)`` are closed forms (Bernstein's constant ``β``): the compiler's degree
+  exactly.
 * ``gelu(a t)``: coefficients from a discrete cosine transform of samples at Chebyshev
   points (grid doubled until the last coefficients are at rounding level).
 
@@ -116,10 +118,12 @@ def _exp_degree(a: float, tolerance: float) -> tuple[int, float]:
 
 
 def _relu_degree(a: float, tolerance: float) -> tuple[int, float]:
-    # tail(d) = a / (π (2⌊d/2⌋ + 1)); need 2·tail ≤ tolerance
-    m = math.ceil((2.0 * a / (math.pi * tolerance) - 1.0) / 2.0)
-    d = max(2 * m, 1)
-    return d, 2.0 * a / (math.pi * (2 * (d // 2) + 1))
+    # the compiler's construction a(t + q(t))/2, q the minimax even polynomial of |t| of
+    # degree 2m, m = ⌈β a/(4 tol)⌉: the same degree, error ≤ a·β/(4m)
+    from qcompile.quantum.minimax import BERNSTEIN, abs_minimax_degree
+
+    m = abs_minimax_degree(2.0 * tolerance / a)
+    return 2 * m, a * BERNSTEIN / (4.0 * m)
 
 
 def _gelu_degree(a: float, tolerance: float) -> tuple[int, float]:
