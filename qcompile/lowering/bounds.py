@@ -97,6 +97,12 @@ def _normalize_error(c: np.ndarray, delta: float, eps: float) -> float:
     return 2 * delta / n if n > 0 else math.inf
 
 
+def input_independent(lowered) -> bool:
+    """True when the bound does not depend on the input: no stage has glue (the bound
+    reads stage outputs only through the glue's norms), i.e. a single-stage program."""
+    return all(st.glue is None for st in lowered.stages)
+
+
 def program_error_bound(lowered, stage_outputs, model) -> tuple[float, list[float]]:
     """Bound on ‖compiled − exact‖₂ of the output for one run, and the bound after each
     stage (before its glue).  ``stage_outputs``: each stage's read-out vector."""

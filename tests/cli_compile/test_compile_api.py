@@ -9,7 +9,8 @@ import qcompile
 
 from cli_support import program_for, random_float_input
 
-CASES = [("linear", ("qiskit", "cirq")), ("mlp", ("qiskit", "cirq")), ("attention_head", ("qiskit",))]
+CASES = [("linear", ("qiskit", "cirq")), ("mlp", ("qiskit", "cirq")), ("mlp_relu", ("qiskit", "cirq")),
+         ("attention_head", ("qiskit",))]
 
 
 @pytest.mark.parametrize("name,backends", CASES, ids=[c[0] for c in CASES])

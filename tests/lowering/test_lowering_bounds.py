@@ -59,3 +59,36 @@ def test_calibrated_compile_meets_the_tolerance_on_fresh_inputs():
         outs = run_numeric(prog.lowered, prog.matrices(x), lambda nl, v: nl.polynomial(v))
         bound, _ = program_error_bound(prog.lowered, outs, prog.model)
         assert bound <= 1e-3
+
+
+def test_input_independent_bound_gets_the_whole_tolerance():
+    """A single-stage program's bound does not depend on the input, so calibration
+    spends the whole tolerance on it (not a margin): mlp_relu's ReLU, whose degree grows
+    like 1/ε, lands just below the tolerance instead of a quarter of it."""
+    from qcompile.lowering.bounds import input_independent
+    from qcompile.lowering.calibration import calibrate
+
+    model = qcompile.load(ROOT / "examples" / "mlp_relu.qtf")
+    low, worst = calibrate(model, model.output.token, 1e-2)
+    assert input_independent(low)
+    assert 0.9e-2 <= worst <= 1e-2
+    rng = np.random.default_rng(3)
+    for _ in range(4):  # the same bound for every input, and it covers the exact model
+        x = random_input(model, rng)
+        outs = run_numeric(low, prepare_matrices(model, low, x), lambda nl, v: nl.polynomial(v))
+        bound, _ = program_error_bound(low, outs, model)
+        exact = qcompile.select_output(model, qcompile.reference(model, x))
+        assert bound == pytest.approx(worst, rel=1e-12)
+        assert np.linalg.norm(outs[-1] - exact) <= bound
+
+
+def test_input_dependent_bound_keeps_the_margin():
+    """With layer-norm glue the bound depends on the input: calibration keeps it below
+    the margin on its samples."""
+    from qcompile.lowering.bounds import input_independent
+    from qcompile.lowering.calibration import CALIBRATION_MARGIN, calibrate
+
+    model = qcompile.load(ROOT / "examples" / "attention_head.qtf")
+    low, worst = calibrate(model, model.output.token, 1e-2)
+    assert not input_independent(low)
+    assert worst <= CALIBRATION_MARGIN * 1e-2
