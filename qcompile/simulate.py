@@ -54,8 +54,10 @@ def statevector(circuit: Circuit, backend: str = "qiskit", values: Values | None
     from qcompile.backends.qiskit import to_qiskit
 
     sim = _aer_statevector_simulator()
-    qc = to_qiskit(_bound(circuit, values), aer_native=True)
-    qc.remove_final_measurements(inplace=True)
+    bound = _bound(circuit, values)
+    qc = to_qiskit(bound, aer_native=True)
+    if any(g.name == "measure" for g in bound.gates):  # a DAG round trip: only when needed
+        qc.remove_final_measurements(inplace=True)
     qc.save_statevector()
     result = sim.run(qc, shots=1, seed_simulator=seed).result()
     return np.asarray(result.get_statevector(), dtype=np.complex128)
