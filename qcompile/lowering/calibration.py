@@ -40,7 +40,10 @@ def calibrate(model, token: int, tolerance: float, max_rounds: int = 12, method:
     random admissible inputs (a fixed seed, so compiling is deterministic).  The target
     is ``CALIBRATION_MARGIN × tolerance`` when the bound depends on the input, the whole
     ``tolerance`` when it does not (:func:`~qcompile.lowering.bounds.input_independent`;
-    one sample then suffices).  The bound is linear in the per-op polynomial errors, so
+    one sample then suffices).  Each nonlinearity gets the per-op tolerance times its
+    function's share (:func:`~qcompile.lowering.polynomials.tolerance_shares`: ReLU's
+    degree grows like 1/ε, so exp and GELU give it their budget when both are present).
+    The bound is linear in the per-op polynomial errors, so
     each round rescales the per-op tolerance, from the largest error actually reached,
     by the ratio the bound missed by (degrees are discrete, so the reached errors can be
     well below the tolerance asked).  The samples are evaluated with the NumPy evaluator
@@ -50,7 +53,7 @@ def calibrate(model, token: int, tolerance: float, max_rounds: int = 12, method:
     from qcompile.lowering.bounds import input_independent, program_error_bound
     from qcompile.lowering.inputs import prepare_matrices, random_input
     from qcompile.lowering.numeric import run_numeric
-    from qcompile.lowering.polynomials import tolerance_policy
+    from qcompile.lowering.polynomials import tolerance_policy, tolerance_shares
     from qcompile.lowering.rebuild import with_polynomials
     from qcompile.quantum.polynomials import PolynomialError
 
@@ -60,11 +63,12 @@ def calibrate(model, token: int, tolerance: float, max_rounds: int = 12, method:
     samples = [random_input(model, rng) for _ in range(CALIBRATION_INPUTS)]
     fixed = input_independent(structure)
     target = tolerance if fixed else CALIBRATION_MARGIN * tolerance
+    shares = tolerance_shares(nl.function for nl in structure.nonlinear)
     per_op = tolerance
     worst = float("inf")
     for _ in range(max_rounds):
         try:
-            lowered = with_polynomials(structure, tolerance_policy(per_op))
+            lowered = with_polynomials(structure, tolerance_policy(per_op, shares))
         except PolynomialError as exc:
             raise QcompileError(f"tolerance {tolerance:g} needs polynomials beyond the degree limit "
                                 f"({exc.message}); ask for a looser --tolerance") from None
@@ -74,7 +78,7 @@ def calibrate(model, token: int, tolerance: float, max_rounds: int = 12, method:
             worst = max(worst, program_error_bound(lowered, outs, model)[0])
         if not lowered.nonlinear or worst <= target:
             return lowered, worst
-        reached = max(nl.polynomial.error for nl in lowered.nonlinear)
+        reached = max(nl.polynomial.error / shares[nl.function] for nl in lowered.nonlinear)
         ratio = min(0.999, max(1e-3, target / worst)) if np.isfinite(worst) else 1e-2
         per_op = min(per_op, reached) * ratio
     raise QcompileError(f"could not meet tolerance {tolerance:g}: the propagated error bound stays at "

@@ -91,10 +91,30 @@ def choose_polynomial(function: str, input_alpha: float, dim: int, tolerance: fl
                             err, float(tolerance), _lipschitz(function, input_alpha))
 
 
-def tolerance_policy(tolerance: float):
-    """A lowering policy giving every nonlinearity the same polynomial tolerance."""
+#: how a function's polynomial degree grows as its tolerance ε shrinks: ``"log"`` for the
+#: entire functions (degree ~ log 1/ε), ``"inverse"`` for a kink (ReLU: degree ~ 1/ε)
+DEGREE_GROWTH = {"exp": "log", "gelu": "log", "relu": "inverse"}
+#: the share of the per-op tolerance the entire functions get when the program also has
+#: a kinked one: their degrees grow by ~log(1/share) while the kinked ones keep the budget
+LOG_SHARE = 1e-3
+
+
+def tolerance_shares(functions) -> dict[str, float]:
+    """Per function, the fraction of the per-op tolerance it is given: 1, except
+    :data:`LOG_SHARE` for the ``"log"``-growth functions of a program that also has an
+    ``"inverse"``-growth one (its degree is the expensive one: an error budget spent on
+    exp or GELU costs a ReLU ~1000× more degree than it saves them)."""
+    functions = set(functions)
+    kinked = any(DEGREE_GROWTH[f] == "inverse" for f in functions)
+    return {f: LOG_SHARE if kinked and DEGREE_GROWTH[f] == "log" else 1.0 for f in functions}
+
+
+def tolerance_policy(tolerance: float, shares: dict[str, float] | None = None):
+    """A lowering policy giving every nonlinearity the polynomial tolerance
+    ``tolerance × shares[function]`` (default share 1: the same tolerance for all)."""
+    shares = shares or {}
 
     def policy(function: str, argument, node: int) -> PolynomialChoice:
-        return choose_polynomial(function, argument.alpha, argument.dim, tolerance)
+        return choose_polynomial(function, argument.alpha, argument.dim, tolerance * shares.get(function, 1.0))
 
     return policy

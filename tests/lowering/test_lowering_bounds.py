@@ -92,3 +92,19 @@ def test_input_dependent_bound_keeps_the_margin():
     low, worst = calibrate(model, model.output.token, 1e-2)
     assert not input_independent(low)
     assert worst <= CALIBRATION_MARGIN * 1e-2
+
+
+def test_kinked_function_gets_the_budget():
+    """With a ReLU beside an exp, the exp's share of the per-op tolerance is 1e-3: its
+    degree grows by a few while the ReLU's (∝ 1/ε) keeps the budget."""
+    from qcompile.lowering.polynomials import LOG_SHARE, tolerance_shares
+
+    assert tolerance_shares(["exp", "gelu"]) == {"exp": 1.0, "gelu": 1.0}
+    assert tolerance_shares(["exp", "relu"]) == {"exp": LOG_SHARE, "relu": 1.0}
+    from qcompile.lowering.calibration import calibrate
+
+    model = qcompile.load(ROOT / "tests" / "lowering" / "layer_relu.qtf")
+    low, worst = calibrate(model, model.output.token, 1e-1)
+    errors = {nl.function: nl.polynomial.error for nl in low.nonlinear}
+    assert errors["exp"] <= 2 * LOG_SHARE * errors["relu"]
+    assert worst <= 0.25 * 1e-1
