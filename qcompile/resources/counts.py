@@ -7,7 +7,10 @@ Composite constructions are costed from their children's ``BlockCost`` with the 
 operations the builders apply to circuits (``+`` for composition, ``*`` for repetition,
 :meth:`GateCounts.controlled`, :meth:`GateCounts.inverse`), never by fitting numbers;
 the only fitted formula is the Qiskit-synthesised dilation (see :func:`dilation_cost`),
-which is flagged ``exact=False``.
+which is flagged ``exact=False``.  It is what an abstract matrix (shape and norms only)
+gets; a concrete matrix is costed exactly by synthesising its block once
+(:func:`qcompile.resources.estimate.synthesised_dense_cost`, :meth:`BlockCost.of`), which
+is what :func:`qcompile.resources.api.estimate` does in compiled mode.
 
 Nothing here builds a gate list, so the functions run in time polynomial in the number of
 qubits (not in the dimension) except where the construction's own count is what is asked
@@ -421,7 +424,9 @@ def dilation_cost(n: int) -> BlockCost:
     ``cx`` is :func:`dilation_cx` (an upper bound), the single-qubit figures are the
     typical ones of :func:`dilation_one_qubit` (their total is below
     :func:`dilation_one_qubit_bound`).  Both depend on the matrix, which this function
-    never sees.
+    never sees: the estimator uses it for abstract matrices only, and counts a concrete
+    one from its synthesised block
+    (:func:`qcompile.resources.estimate.synthesised_dense_cost`).
     """
     m = n + 1
     one = dilation_one_qubit(m)
@@ -432,8 +437,10 @@ def dilation_cost(n: int) -> BlockCost:
 def block_encoding_cost(shape, method: str = "dilation", skip: Sequence[bool] | None = None) -> BlockCost:
     """:func:`qcompile.quantum.block_encoding.block_encoding` of a ``rows × cols`` matrix:
     zero-padded to ``n = max(1, ⌈log2 max(rows, cols)⌉)`` qubits, then
-    :func:`dilation_cost` (an upper bound) or :func:`fable_cost` (exact for generic
-    weights, or with the ``skip`` mask)."""
+    :func:`dilation_cost` (the generic count from the shape alone, an upper bound; the
+    exact count of a given matrix needs its synthesis,
+    :func:`qcompile.resources.estimate.synthesised_dense_cost`) or :func:`fable_cost`
+    (exact for generic weights, or with the ``skip`` mask)."""
     rows, cols = (int(d) for d in shape)
     n = max(1, _qubits(max(rows, cols)))
     if method == "dilation":
@@ -646,6 +653,13 @@ def pad_system_cost(block: BlockCost, n: int) -> BlockCost:
     if n < block.system:
         raise ValueError(f"cannot pad {block.system} system qubits down to {n}")
     return BlockCost(block.counts, int(n), block.ancillas, block.exact, block.phase)
+
+
+def narrowed_cost(block: BlockCost, n: int) -> BlockCost:
+    """``narrowed``: a state on at most ``n`` system qubits, the rest become ancillas."""
+    if block.system <= n:
+        return block
+    return BlockCost(block.counts, int(n), block.ancillas + block.system - int(n), block.exact, block.phase)
 
 
 def negate_cost(block: BlockCost) -> BlockCost:

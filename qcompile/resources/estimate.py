@@ -4,9 +4,15 @@
 :class:`~qcompile.lowering.circuits.StageBuilder` builds its circuits — term by term,
 factor by factor, one LCU per form, one QSVT per nonlinear source — but combines gate
 *counts* (:mod:`qcompile.resources.counts`) instead of gates, so its cost does not grow with
-the circuit.  At compilable sizes the counts equal the built -O0 circuits' (the dense
-dilation's synthesis aside, whose count is a bound: see
-:func:`qcompile.resources.counts.block_encoding_cost`); the tests check this on every example.
+the circuit.  Every count is a function of sizes, degrees and phases except the dense
+dilation's (Qiskit's QSD of the matrix's unitary dilation), which depends on the entries:
+:func:`~qcompile.resources.counts.dilation_cost` gives a generic count, an upper bound.
+Over concrete weights (compiled mode) :func:`qcompile.resources.api.estimate` passes
+``dense_cost=synthesised_dense_cost`` instead: each distinct matrix's block encoding is
+synthesised once, as the compiler builds it, and its own counts and global phase enter the
+walk, so every stage's qubits, CX and gates by name equal the built -O0 circuit's (the
+tests check this on every example and at several sizes).  Over abstract weights the
+generic count stays, and the counts are upper bounds.
 
 Per stage it reports qubits (system/output, ancillas), gates by name, CX, the CX + 1q
 lowering of multi-controlled gates (rotations, T gates), a depth bound, ``log10 α``, the
@@ -23,7 +29,7 @@ from qcompile.errors import NotImplementedYetError
 from qcompile.lowering import forms as F
 from qcompile.lowering.circuits import parameter_name
 from qcompile.lowering.forms import ROW
-from qcompile.lowering.linalg import vector_norm
+from qcompile.lowering.linalg import fingerprint, is_abstract, vector_norm
 from qcompile.lowering.polynomials import qubits_for
 from qcompile.resources import counts as C
 from qcompile.resources.gates import lowered_gate
@@ -69,8 +75,11 @@ class Estimator:
 
     ``method``: the dense block encoding (``"dilation"`` or ``"fable"``), as in
     :func:`qcompile.compile`.  ``dense_cost(factor) -> BlockCost`` replaces the dense
-    blocks' cost formula (the tests pass the synthesised blocks' own counts to check the
-    rest of the walk exactly, since the dilation's synthesis count is data dependent).
+    blocks' cost formula: :func:`synthesised_dense_cost` (what
+    :func:`qcompile.resources.api.estimate` passes in compiled mode with the dilation)
+    makes the walk exact at -O0; without it a dilation is costed by the generic
+    :func:`~qcompile.resources.counts.dilation_cost` (an upper bound) and FABLE by its
+    formula with the matrix's compression mask (exact for a concrete matrix).
     """
 
     def __init__(self, lowered, method: str = "dilation", dense_cost=None):
@@ -100,7 +109,7 @@ class Estimator:
             arg = self.form(src.argument, token, seq)
             poly = src.polynomial
             degree, parity, other = _degrees(poly)
-            cost = C.elementwise_cost(arg.cost, degree, parity, other)
+            cost = C.elementwise_cost(C.narrowed_cost(arg.cost, qubits_for(src.argument.dim)), degree, parity, other)
             log_a = getattr(poly, "log_alpha", None)
             if log_a is None:
                 log_a = math.log(poly.alpha)
@@ -170,11 +179,47 @@ class Estimator:
         return self.form(stage.form, token, seq)
 
 
+#: synthesised dense block costs, keyed by (method, shape, dtype, digest of the entries);
+#: bounded so a long-lived process does not keep every matrix it ever estimated
+_SYNTHESISED: dict = {}
+_SYNTHESISED_MAX = 4096
+
+
+def synthesised_dense_cost(f, method: str = "dilation") -> "C.BlockCost":
+    """The exact cost of the block encoding the compiler builds for the dense factor ``f``
+    (``StageBuilder.factor``: ``block_encoding(f.matrix, method=method)``): its circuit's
+    gate counts and global phase (:meth:`~qcompile.resources.counts.BlockCost.of`).
+
+    The block is synthesised once per distinct matrix (the dilation is Qiskit's QSD, a
+    fraction of a second at compilable sizes; blocks repeated across terms, stages and
+    estimates are looked up by a digest of the entries, shape and dtype).  An abstract
+    matrix has no entries to synthesise: it gets the generic
+    :func:`~qcompile.resources.counts.block_encoding_cost` (an upper bound for the
+    dilation).
+    """
+    m = f.matrix
+    if is_abstract(m):
+        return C.block_encoding_cost(f.shape, method=method)
+    import hashlib
+
+    import numpy as np
+
+    arr = np.asarray(m)
+    key = (method, arr.shape, arr.dtype.str, hashlib.sha256(fingerprint(arr)).digest())
+    cost = _SYNTHESISED.get(key)
+    if cost is None:
+        from qcompile.quantum.block_encoding import block_encoding
+
+        cost = C.BlockCost.of(block_encoding(arr, method=method))
+        if len(_SYNTHESISED) >= _SYNTHESISED_MAX:
+            _SYNTHESISED.pop(next(iter(_SYNTHESISED)))
+        _SYNTHESISED[key] = cost
+    return cost
+
+
 def _fable_skip(f, method: str):
     """FABLE's skipped rotations (exactly-zero angles) of a concrete dense factor; None
     (a generic matrix: every rotation kept) for the dilation or an abstract matrix."""
-    from qcompile.lowering.linalg import is_abstract
-
     if method != "fable" or is_abstract(f.matrix):
         return None
     import numpy as np
@@ -208,8 +253,6 @@ def _degrees(poly) -> tuple[int, str | None, int | None]:
 
 
 def _max_abs(m) -> float:
-    from qcompile.lowering.linalg import is_abstract
-
     if is_abstract(m):
         return float(m.spectral)
     import numpy as np
