@@ -182,7 +182,7 @@ class StageBuilder:
                 raise NotImplementedYetError("all-row stages with nonlinearities are not implemented yet")
             from qcompile.quantum.elementwise import elementwise
 
-            arg = self.form(src.argument, token, seq)
+            arg = narrowed(self.form(src.argument, token, seq), src.argument.dim)
             choice = src.polynomial
             if not math.isclose(arg.alpha, choice.input_alpha, rel_tol=1e-9):
                 raise QcompileError(f"internal error: alpha of the argument of %{src.node} is "
@@ -278,6 +278,22 @@ class StageBuilder:
         return StageCircuit(c, tuple(block.system_qubits), tuple(block.ancilla_qubits), block.alpha,
                             name=f"stage{stage.index}",
                             info={"dim": stage.form.dim * (stage.seq if stage.rows == "all" else 1)})
+
+
+def narrowed(state: QuantumBlock, dim: int) -> QuantumBlock:
+    """The state of a vector of length ``dim`` on exactly ``qubits_for(dim)`` system
+    qubits.  A term can leave it on a wider register (an input matrix's block encoding
+    is square, ``max(rows, cols)``); the entries past ``dim`` are zero, so the top system
+    qubits read 0 on the good branch and simply become post-selected ancillas (no gate).
+    The elementwise construction's ``alpha = K·√N`` counts exactly these qubits."""
+    from qcompile.lowering.polynomials import qubits_for
+
+    n = qubits_for(dim)
+    system = tuple(state.system_qubits)
+    if len(system) <= n:
+        return state
+    return QuantumBlock(state.circuit, state.alpha, system[:n], system[n:] + tuple(state.ancilla_qubits),
+                        state.kind, (2**n,), dict(state.info))
 
 
 def _pad_system(block: QuantumBlock, n: int) -> QuantumBlock:

@@ -7,7 +7,7 @@ import pytest
 
 import qcompile
 
-from cli_support import program_for, random_float_input
+from cli_support import example, program_for, random_float_input
 
 CASES = [("linear", ("qiskit", "cirq")), ("mlp", ("qiskit", "cirq")), ("mlp_relu", ("qiskit", "cirq")),
          ("attention_head", ("qiskit",))]
@@ -86,3 +86,17 @@ def test_shots_with_ancilla_reuse_O2():
     y = np.ravel(res.output)
     target = y ** 2 / np.sum(y ** 2)
     assert np.all(np.abs(res.probabilities - target) <= 4 * np.sqrt(target * (1 - target) / res.kept_shots))
+
+
+def test_keys_narrower_than_features():
+    """seq 2 < d_model 4: the scores come out of X's square block encoding on a wider
+    register than their length; the builder narrows it, so the circuit's alpha is the
+    quantum IR's and the output matches the surrogate."""
+    model = qcompile.load(example("attention_head"), dims={"seq": 2})
+    program = qcompile.compile(model, tolerance=1e-2)
+    for seed in range(2):
+        x = random_float_input(program.model, 40 + seed)
+        exact, sur = program.references(x)
+        res = program.run(x)
+        assert np.max(np.abs(res.output - sur)) <= 1e-8
+        assert np.linalg.norm(res.output - exact) <= res.error_bound + 1e-8
