@@ -10,11 +10,15 @@ propagated through the quantum IR with the same subnormalisations the circuits u
 * a term ``c F₁⋯F_m s``: ``|c| (Π α(F)·err(s) + Σ_i Π_{j≠i} α(F_j)·(α(s)+err(s))·err(F_i))``;
 * a nonlinear source ``f(v)``: ``√N·ε + L_f·err(v)`` (``L_f`` bounds ``|f'|``), except
   a softmax numerator read out by a stage, where the normalised result is bounded
-  directly: ``‖Δa‖ ≤ (δ + ‖ã‖√S δ)/(Z̃ − √S δ) + 2‖Δs‖`` per head (softmax is
-  2-Lipschitz from ∞- to 1-norm);
-* layer-norm glue (eps applied exactly): ``f(c) = c/√(‖c‖² + κ)``, ``κ = d·eps``, moves by
-  at most ``2δ/√(‖c̃‖² + κ)`` when ``c`` moves by ``δ``; with the softmax sum read out
-  beside ``Z·c``, ``c̃ = out/Z̃`` first moves by ``(δ + ‖c̃‖δ)/(Z̃ − δ)``.
+  directly: ``‖Δa‖ ≤ √(Σ_heads ((δ + ‖ã‖√S δ)/(Z̃ − √S δ))²) + ½‖Δs‖`` — the polynomial's
+  part per head, and the scores' error through softmax, which is ½-Lipschitz in the
+  2-norm (its Jacobian ``diag(p) − ppᵀ`` has ``vᵀJv = Var_p(v) ≤ ½`` for unit ``v``,
+  by Popoviciu's inequality);
+* layer-norm glue (eps applied exactly): ``f(c) = c/√(‖c‖² + κ)``, ``κ = d·eps``, is the
+  first ``d`` entries of the unit vector along ``ĉ = (c, √κ)``, so when ``c`` moves by
+  ``δ`` it moves by at most ``2δ/(‖ĉ‖ + ‖ĉ'‖) ≤ 2δ/(2√(‖c̃‖² + κ) − δ)`` (the
+  Dunkl–Williams inequality of inner-product spaces) and never more than 2; with the
+  softmax sum read out beside ``Z·c``, ``c̃ = out/Z̃`` first moves by ``(δ + ‖c̃‖δ)/(Z̃ − δ)``.
 
 Norms that depend on the data (``‖c̃‖``, ``Z̃``) are the ones the run observed, so the bound
 is rigorous for that run (given the observed stage outputs) and is evaluated per input.
@@ -88,13 +92,16 @@ def _softmax_error(stage, out: np.ndarray, env) -> float | None:
         denom = z - math.sqrt(size) * delta
         if denom <= 0:
             return math.inf
-        total += ((delta + np.linalg.norm(a) * math.sqrt(size) * delta) / denom + 2 * ds) ** 2
-    return math.sqrt(total)
+        total += ((delta + np.linalg.norm(a) * math.sqrt(size) * delta) / denom) ** 2
+    return math.sqrt(total) + 0.5 * ds
 
 
 def _normalize_error(c: np.ndarray, delta: float, eps: float) -> float:
+    """Bound on how far layer norm's direction moves (module docstring: Dunkl–Williams)."""
     n = math.sqrt(float(c @ c) + c.shape[0] * eps)
-    return 2 * delta / n if n > 0 else math.inf
+    if 2 * n <= delta:
+        return 2.0
+    return min(2.0, 2 * delta / (2 * n - delta))
 
 
 def input_independent(lowered) -> bool:
@@ -103,11 +110,13 @@ def input_independent(lowered) -> bool:
     return all(st.glue is None for st in lowered.stages)
 
 
-def program_error_bound(lowered, stage_outputs, model) -> tuple[float, list[float]]:
+def program_error_bound(lowered, stage_outputs, model, input_errors=None) -> tuple[float, list[float]]:
     """Bound on ‖compiled − exact‖₂ of the output for one run, and the bound after each
-    stage (before its glue).  ``stage_outputs``: each stage's read-out vector."""
+    stage (before its glue).  ``stage_outputs``: each stage's read-out vector;
+    ``input_errors``: a bound on ‖X − X_exact‖_F per matrix input that is itself computed
+    (the rows a previous segment of a stacked program read out), 0 for the others."""
     del model
-    env = {"mat": {}, "vec": {}}
+    env = {"mat": dict(input_errors or {}), "vec": {}}
     per_stage = []
     for st, out in zip(lowered.stages, stage_outputs):
         delta = form_error(st.form, env)
