@@ -256,14 +256,15 @@ GLUE_TEXT = {
 
 
 def program_description(program, files=None, bound_input=None, qasm_version=None) -> dict:
-    """The JSON description of a compiled program (``OUT.program.json``): per stage its
-    file, alpha, output/post-selected qubits and clbits, glue, and the parameter vectors
-    (loaders) it reads and where they come from."""
-    stages = program.lowered.stages
-    producer = {st.glue.produces: k for k, st in enumerate(stages) if st.glue is not None}
+    """The JSON description of a compiled program (``OUT.program.json``): per stage circuit
+    (in run order) its file, segment and query token, alpha, output/post-selected qubits
+    and clbits, glue, and the parameter vectors (loaders) it reads and where they come
+    from.  A stacked program (:class:`~qcompile.stacked.StackedProgram`) lists its
+    segments too: each runs one program per token, and the next loads their rows."""
     input_names = {s.name for s in program.model.inputs}
+    from_segment = program.segment_inputs()
     out = {
-        "format": "qcompile-program/1",
+        "format": "qcompile-program/2",
         "model": program.model.name,
         "token": program.token,
         "tolerance": program.tolerance,
@@ -275,38 +276,56 @@ def program_description(program, files=None, bound_input=None, qasm_version=None
         "bound_input": bound_input,
         "output": "alpha of the last stage * amplitudes of its output qubits (little-endian) "
                   "when every post-selected qubit and clbit reads 0",
+        "runs": len(program.pieces()),
         "stages": [],
     }
-    for k, (sc, st) in enumerate(zip(program.stages, stages)):
-        loaders = []
-        for pname, length in sorted(sc.circuit.parameters.items()):
-            kind, source, _ = program.loaders[pname]
-            if source in producer:
-                origin = f"glue of stage {producer[source]}"
-            elif source in input_names:
-                origin = f"model input '{source}'"
-            else:
-                origin = "input preparation (embedding lookup + positional encoding)"
-            loaders.append({"parameter": pname, "length": int(length), "kind": kind,
-                            "reads": source, "from": origin})
-        glue = None
-        if st.glue is not None:
-            glue = {"kind": st.glue.kind, "produces": st.glue.produces, "blocks": st.glue.blocks,
-                    "rows": st.glue.rows,
-                    "does": GLUE_TEXT.get(st.glue.kind, st.glue.kind).format(rows=st.glue.rows,
-                                                                            blocks=st.glue.blocks)}
-        entry = {"index": k, "name": sc.name, "qubits": sc.circuit.num_qubits, "alpha": sc.alpha,
-                 "output_qubits": list(sc.output), "output_length": int(sc.info.get("dim", 2 ** len(sc.output))),
-                 "postselect_qubits": list(sc.postselect),
-                 "postselect_clbits": list(sc.postselect_clbits),
-                 "glue": glue, "loaders": loaders}
-        if files is not None:
-            entry["file"] = files[k]
-        if bound_input is not None:
-            entry["bound_by"] = ("the input" if k == 0 else
-                                 "the input and earlier stages' outputs, computed by ideal "
-                                 "statevector simulation")
-        out["stages"].append(entry)
+    if from_segment:
+        out["segments"] = [{"index": seg.index, "tokens": seg.tokens, "reads": seg.input or "the model input",
+                            "hands_on": None if seg is program.segments[-1] else
+                            "alpha * post-selected amplitudes of each token's last stage, stacked as "
+                            "the rows of the next segment's input"}
+                           for seg in program.segments]
+        out["output"] += ("; with token = all, one program per token gives that token's row"
+                          if program.token == "all" else "")
+    index = 0
+    for seg_index, tok, prog in program.pieces():
+        stages = prog.lowered.stages
+        producer = {st.glue.produces: index + k for k, st in enumerate(stages) if st.glue is not None}
+        for k, (sc, st) in enumerate(zip(prog.stages, stages)):
+            loaders = []
+            for pname, length in sorted(sc.circuit.parameters.items()):
+                kind, source, _ = prog.loaders[pname]
+                if source in producer:
+                    origin = f"glue of stage {producer[source]}"
+                elif source in from_segment:
+                    origin = f"rows read out by segment {from_segment[source]}'s programs, stacked"
+                elif source in input_names:
+                    origin = f"model input '{source}'"
+                else:
+                    origin = "input preparation (embedding lookup + positional encoding)"
+                loaders.append({"parameter": pname, "length": int(length), "kind": kind,
+                                "reads": source, "from": origin})
+            glue = None
+            if st.glue is not None:
+                glue = {"kind": st.glue.kind, "produces": st.glue.produces, "blocks": st.glue.blocks,
+                        "rows": st.glue.rows,
+                        "does": GLUE_TEXT.get(st.glue.kind, st.glue.kind).format(rows=st.glue.rows,
+                                                                                blocks=st.glue.blocks)}
+            entry = {"index": index, "segment": seg_index, "token": tok, "stage": k, "name": sc.name,
+                     "qubits": sc.circuit.num_qubits, "alpha": sc.alpha,
+                     "output_qubits": list(sc.output),
+                     "output_length": int(sc.info.get("dim", 2 ** len(sc.output))),
+                     "postselect_qubits": list(sc.postselect),
+                     "postselect_clbits": list(sc.postselect_clbits),
+                     "glue": glue, "loaders": loaders}
+            if files is not None:
+                entry["file"] = files[index]
+            if bound_input is not None:
+                entry["bound_by"] = ("the input" if index == 0 else
+                                     "the input and earlier stages' outputs, computed by ideal "
+                                     "statevector simulation")
+            out["stages"].append(entry)
+            index += 1
     return out
 
 
@@ -441,6 +460,11 @@ def _lowered(args):
     tok = P._resolve_token(model, args.token)
     if tok != model.output.token:
         model = P._with_token(model, tok)
+    from qcompile.stacked import StackedLowered, lower_stacked, needs_stacking
+
+    if needs_stacking(model, tok):
+        segments, lowered, bound, _ = lower_stacked(model, tok, float(args.tolerance))
+        return StackedLowered(segments, lowered, bound)
     return PassManager(P.quantum_pipeline(tok, float(args.tolerance))).run(model)
 
 
@@ -506,6 +530,11 @@ def cmd_verify(args) -> int:
 
             parse_methods(args.mitigate)
     program = _compile(args)
+    if noise is not None and len(program.pieces()) > 1:
+        from qcompile.errors import NotImplementedYetError
+
+        raise NotImplementedYetError("--noise on a program of several runs (stacked layers or every "
+                                     "token) is not implemented yet; compile one token of one layer")
     progress = _LazyProgress(f"verifying {program.model.name}")
     try:
         report = verify(program, inputs=args.inputs, backends=backends, shots=args.shots,
@@ -547,7 +576,7 @@ def _verify_table(program, report, shots):
     table.add_column("ok", justify="center")
     for row in report.rows:
         cells = [str(row.input), row.backend, f"{row.surrogate_error:.2e}", f"{row.exact_error:.2e}",
-                 f"{row.error_bound:.2e}", f"{row.success_probability:.4f}"]
+                 f"{row.error_bound:.2e}", f"{row.success_probability:.3g}"]
         if shots:
             cells.append("ok" if row.shots_ok else "FAIL")
         cells.append("ok" if row.ok else "[red]FAIL[/red]")
@@ -629,7 +658,7 @@ def cmd_run(args) -> int:
     x = _load_input(model, args.bind, args.text, "--bind")
     program = _compile(args, model)
     res = program.run(x, backend=args.backend, shots=args.shots, seed=args.seed)
-    exact, sur = program.references(x)
+    exact, sur = (np.ravel(v) for v in program.references(x))
     y = np.ravel(res.output)
     table = Table(title=f"{program.model.name}: output of token {program.token} on {args.backend}")
     for col in ("k", "compiled", "surrogate", "exact", "|c - exact|"):
@@ -638,8 +667,10 @@ def cmd_run(args) -> int:
         table.add_column("p estimated ± se", justify="right", no_wrap=True)
         table.add_column("|y_k|²/‖y‖²", justify="right", no_wrap=True)
         target = y ** 2 / np.sum(y ** 2)
+    width = np.shape(res.output)[-1]
     for k in range(len(y)):
-        cells = [str(k), f"{y[k]:.8f}", f"{sur[k]:.8f}", f"{exact[k]:.8f}", f"{abs(y[k] - exact[k]):.2e}"]
+        label = f"{k // width}.{k % width}" if np.ndim(res.output) == 2 else str(k)  # token.feature
+        cells = [label, f"{y[k]:.8f}", f"{sur[k]:.8f}", f"{exact[k]:.8f}", f"{abs(y[k] - exact[k]):.2e}"]
         if args.shots:
             cells += [f"{res.probabilities[k]:.5f} ± {res.standard_errors[k]:.5f}", f"{target[k]:.5f}"]
         table.add_row(*cells)
@@ -649,7 +680,7 @@ def cmd_run(args) -> int:
         console.print(f"{res.kept_shots} of {args.shots} shots passed post-selection", highlight=False)
     console.print(f"max |compiled - surrogate| = {np.max(np.abs(y - sur)):.2e}; "
                   f"max |compiled - exact| = {np.max(np.abs(y - exact)):.2e}; error bound "
-                  f"{res.error_bound:.3e}; success probability {res.success_probability:.4f}; "
+                  f"{res.error_bound:.3e}; success probability {res.success_probability:.3g}; "
                   f"alpha {program.alpha:.6g}", highlight=False)
     return 0
 
@@ -699,7 +730,7 @@ def cmd_reference(args) -> int:
     polys = None
     if args.mode == "surrogate":
         args.token = "model"
-        polys = {nl.node: nl.polynomial for nl in _lowered(args).nonlinear}
+        polys = _lowered(args).polynomials()
     y = reference(model, x, mode=args.mode, polynomials=polys)
     if args.output:
         try:

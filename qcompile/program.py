@@ -109,6 +109,15 @@ class Program:
         sur = evaluate(model.ir, model.weights, inputs, "surrogate", self.polynomials())[out]
         return np.ravel(exact), np.ravel(sur)
 
+    def pieces(self) -> list[tuple[int, int, "Program"]]:
+        """``(segment, token, program)`` of every program run per input: this one
+        (:class:`~qcompile.stacked.StackedProgram` has several)."""
+        return [(0, self.token, self)]
+
+    def segment_inputs(self) -> dict[str, int]:
+        """Input name → segment whose rows it holds: none for a one-segment program."""
+        return {}
+
     def glue(self) -> list:
         """The glue after each stage (None after the last)."""
         return [st.glue for st in self.lowered.stages]
@@ -139,9 +148,12 @@ class Program:
         return self.stages[stage].circuit.bind(self.parameter_values(stage, mats, vectors or {}))
 
     # ---- running ------------------------------------------------------------------------
-    def run(self, x, backend: str = "qiskit", shots: int | None = None, seed: int | None = None
-            ) -> RunResult:
-        """Simulate every stage on input ``x`` (see the module docstring)."""
+    def run(self, x, backend: str = "qiskit", shots: int | None = None, seed: int | None = None,
+            input_errors: dict | None = None) -> RunResult:
+        """Simulate every stage on input ``x`` (see the module docstring).
+        ``input_errors``: a bound on the error of the input matrix itself (a segment of a
+        stacked program reads rows computed by the previous segment), carried into the
+        run's error bound."""
         from qcompile.lowering.numeric import hand_on
 
         mats = self.matrices(x)
@@ -157,7 +169,7 @@ class Program:
                 probs, errs, kept = _sample_output(sc, values, backend, shots, seed)
         from qcompile.lowering.bounds import program_error_bound
 
-        bound, _ = program_error_bound(self.lowered, [r.output for r in results], self.model)
+        bound, _ = program_error_bound(self.lowered, [r.output for r in results], self.model, input_errors)
         return RunResult(results[-1].output, results, backend, bound, shots, probs, errs, kept)
 
     # ---- emission -----------------------------------------------------------------------
@@ -177,10 +189,11 @@ class Program:
             return to_cirq(self.stages[stage].circuit)
         return [to_cirq(s.circuit) for s in self.stages]
 
-    def qasm(self, version: int = 3, x=None, stage: int = 0) -> str:
+    def qasm(self, version: int = 3, x=None, stage: int = 0, note: tuple[str, ...] = ()) -> str:
         """OpenQASM text of one stage.  Version 3 keeps the loaders' angles as ``input``
         parameters unless ``x`` is given; version 2 needs ``x`` (bound angles).  A header
-        comment states alpha, the output qubits and the qubits to post-select."""
+        comment states alpha, the output qubits and the qubits to post-select (after the
+        ``note`` lines, if any)."""
         from qcompile.backends.qasm import to_qasm
 
         sc = self.stages[stage]
@@ -192,7 +205,7 @@ class Program:
             circuit = self.bind(x, stage, vectors)
         elif version == 2:
             raise BindError("OpenQASM 2 has no input parameters: bind an input (--bind) or use version 3")
-        header = self.header(stage)
+        header = list(note) + self.header(stage)
         return to_qasm(circuit, version=version, header=header)
 
     def _vectors_until(self, x, stage: int) -> dict:
@@ -322,7 +335,7 @@ def _input_key(x):
     return (arr.dtype.str, arr.shape, arr.tobytes())
 
 
-def _resolve_token(model, token) -> int:
+def _resolve_token(model, token) -> int | str:
     n_tokens = None
     for _, op in model.ir.nodes():
         if op.opname == "select_token":
@@ -332,8 +345,7 @@ def _resolve_token(model, token) -> int:
     if token == "last":
         token = n_tokens - 1
     if token == "all":
-        raise NotImplementedYetError("compiling the output of every token (token = all) is not implemented "
-                                     "yet; select one token")
+        return "all"
     try:
         token = int(token)
     except (TypeError, ValueError):
@@ -354,6 +366,7 @@ def _with_token(model, token: int):
     for node, op in g.nodes():
         if op.opname == "select_token" and op.token != token:
             op = dataclasses.replace(op, token=token)
+            op = dataclasses.replace(op, type=op.infer(out.input_types(op)))
         out.add(op)
     out.set_output(g.output)
     out.desugared = g.desugared
@@ -390,6 +403,10 @@ def compile(model_or_path, token="model", tolerance: float = 1e-3, backend: str 
     tok = _resolve_token(model, token)
     if tok != model.output.token:
         model = _with_token(model, tok)
+    from qcompile.stacked import compile_stacked, needs_stacking
+
+    if needs_stacking(model, tok):
+        return compile_stacked(model, tok, float(tolerance), method, optimization, target, passes, callbacks)
     from qcompile.passes.build_circuits import BuildCircuits
     from qcompile.passes.for_each_stage import ForEachStage
     from qcompile.passes.manager import PassManager
@@ -406,12 +423,18 @@ def quantum_pipeline(token: int, tolerance: float, method: str = "dilation", opt
     """The passes from a model to the quantum IR with polynomials: ``lower-to-quantum``,
     the IR-level fusion of the level (:func:`qcompile.passes.pipelines.ir_fusion_pipeline`:
     none at -O0), ``select-polynomials``."""
-    from qcompile.passes.lower_to_quantum import LowerToQuantum
-    from qcompile.passes.pipelines import ir_fusion_pipeline
     from qcompile.passes.select_polynomials import SelectPolynomials
 
-    return ([LowerToQuantum(token=token, method=method)] + ir_fusion_pipeline(optimization)
-            + [SelectPolynomials(tolerance=tolerance)])
+    return structure_pipeline(token, method, optimization) + [SelectPolynomials(tolerance=tolerance)]
+
+
+def structure_pipeline(token: int, method: str = "dilation", optimization: int = 1) -> list:
+    """The passes from a model to the polynomial-free quantum IR: ``lower-to-quantum`` and
+    the IR-level fusion of the level (none at -O0)."""
+    from qcompile.passes.lower_to_quantum import LowerToQuantum
+    from qcompile.passes.pipelines import ir_fusion_pipeline
+
+    return [LowerToQuantum(token=token, method=method)] + ir_fusion_pipeline(optimization)
 
 
 def circuit_pipeline(optimization: int = 1, target: str | None = None, passes: str | None = None):
@@ -496,14 +519,17 @@ class VerifyReport:
 
 def verify(program_or_model, inputs: int = 20, backends=("qiskit", "cirq"), shots: int | None = None,
            seed: int = 0, tolerance: float = 1e-3, progress=None) -> VerifyReport:
-    """Compile once (unless given a :class:`Program`), bind ``inputs`` random admissible
+    """Compile once (unless given a :class:`Program` or a
+    :class:`~qcompile.stacked.StackedProgram`), bind ``inputs`` random admissible
     inputs into that one program, simulate on each backend and check, per input:
     ``max|compiled − surrogate| ≤ 1e-8``, ``max|compiled − exact| ≤ bound`` and
     ``bound ≤ tolerance``; with ``shots``, the sampled output distribution is within 4
     standard errors of ``|y|²/‖y‖²``.  ``progress(done, total)`` is called after each run.
     """
-    program = program_or_model if isinstance(program_or_model, Program) else \
-        compile(program_or_model, tolerance=tolerance)
+    from qcompile.stacked import StackedProgram
+
+    compiled = isinstance(program_or_model, (Program, StackedProgram))
+    program = program_or_model if compiled else compile(program_or_model, tolerance=tolerance)
     model = program.model
     rng = np.random.default_rng(seed)
     rows = []

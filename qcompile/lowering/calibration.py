@@ -37,49 +37,74 @@ def calibrate(model, token: int, tolerance: float, max_rounds: int = 12, method:
               structure=None):
     """Choose polynomial tolerances small enough that the propagated error bound
     (:mod:`qcompile.lowering.bounds`) stays within the target on ``CALIBRATION_INPUTS``
-    random admissible inputs (a fixed seed, so compiling is deterministic).  The target
-    is ``CALIBRATION_MARGIN × tolerance`` when the bound depends on the input, the whole
-    ``tolerance`` when it does not (:func:`~qcompile.lowering.bounds.input_independent`;
-    one sample then suffices).  Each nonlinearity gets the per-op tolerance times its
-    function's share (:func:`~qcompile.lowering.polynomials.tolerance_shares`: ReLU's
-    degree grows like 1/ε, so exp and GELU give it their budget when both are present).
-    The bound is linear in the per-op polynomial errors, so
-    each round rescales the per-op tolerance, from the largest error actually reached,
-    by the ratio the bound missed by (degrees are discrete, so the reached errors can be
-    well below the tolerance asked).  The samples are evaluated with the NumPy evaluator
-    of the quantum IR (no circuits).  ``structure``: the polynomial-free quantum IR to
-    calibrate (default: :func:`lower_structure`, fully folded, with ``method``).
-    Returns the lowered program and the largest bound seen."""
+    random admissible inputs (a fixed seed, so compiling is deterministic); see
+    :func:`calibrate_jointly` for the rule.  The bound of one input is evaluated with the
+    NumPy evaluator of the quantum IR (no circuits).  ``structure``: the polynomial-free
+    quantum IR to calibrate (default: :func:`lower_structure`, fully folded, with
+    ``method``).  Returns the lowered program and the largest bound seen."""
     from qcompile.lowering.bounds import input_independent, program_error_bound
-    from qcompile.lowering.inputs import prepare_matrices, random_input
+    from qcompile.lowering.inputs import prepare_matrices
     from qcompile.lowering.numeric import run_numeric
+
+    if structure is None:
+        structure = lower_structure(model, token, method)
+    samples = calibration_samples(model)
+
+    def worst(pieces) -> float:
+        (lowered,) = pieces
+        out = 0.0
+        for x in (samples[:1] if input_independent(lowered) or not lowered.nonlinear else samples):
+            outs = run_numeric(lowered, prepare_matrices(model, lowered, x), lambda nl, v: nl.polynomial(v))
+            out = max(out, program_error_bound(lowered, outs, model)[0])
+        return out
+
+    (lowered,), bound, _ = calibrate_jointly([structure], worst, tolerance,
+                                             input_independent(structure), max_rounds)
+    return lowered, bound
+
+
+def calibration_samples(model) -> list:
+    """The ``CALIBRATION_INPUTS`` random admissible inputs degrees are calibrated on
+    (a fixed seed: compiling is deterministic)."""
+    from qcompile.lowering.inputs import random_input
+
+    rng = np.random.default_rng(12345)
+    return [random_input(model, rng) for _ in range(CALIBRATION_INPUTS)]
+
+
+def calibrate_jointly(structures: list, worst, tolerance: float, fixed: bool, max_rounds: int = 12):
+    """Choose one per-op polynomial tolerance for every nonlinearity of several
+    polynomial-free quantum IRs (the pieces of one program) so that ``worst(pieces)``, the
+    largest propagated error bound over the calibration inputs, stays within the target:
+    ``CALIBRATION_MARGIN × tolerance`` when the bound depends on the input, the whole
+    ``tolerance`` when it does not (``fixed``).  Each nonlinearity gets the per-op
+    tolerance times its function's share (:func:`~qcompile.lowering.polynomials.tolerance_shares`:
+    ReLU's degree grows like 1/ε, so exp and GELU give it their budget when both are
+    present).  The bound is linear in the polynomial errors, so each round rescales the
+    per-op tolerance, from the largest error actually reached, by the ratio the bound
+    missed by (degrees are discrete, so the reached errors can be well below the
+    tolerance asked).  Returns (the pieces with polynomials, the bound, the per-op
+    tolerance and shares as ``(per_op, shares)``)."""
     from qcompile.lowering.polynomials import tolerance_policy, tolerance_shares
     from qcompile.lowering.rebuild import with_polynomials
     from qcompile.quantum.polynomials import PolynomialError
 
-    if structure is None:
-        structure = lower_structure(model, token, method)
-    rng = np.random.default_rng(12345)
-    samples = [random_input(model, rng) for _ in range(CALIBRATION_INPUTS)]
-    fixed = input_independent(structure)
+    shares = tolerance_shares(nl.function for st in structures for nl in st.nonlinear)
     target = tolerance if fixed else CALIBRATION_MARGIN * tolerance
-    shares = tolerance_shares(nl.function for nl in structure.nonlinear)
     per_op = tolerance
-    worst = float("inf")
+    bound = float("inf")
     for _ in range(max_rounds):
         try:
-            lowered = with_polynomials(structure, tolerance_policy(per_op, shares))
+            pieces = [with_polynomials(st, tolerance_policy(per_op, shares)) for st in structures]
         except PolynomialError as exc:
             raise QcompileError(f"tolerance {tolerance:g} needs polynomials beyond the degree limit "
                                 f"({exc.message}); ask for a looser --tolerance") from None
-        worst = 0.0
-        for x in (samples[:1] if fixed or not lowered.nonlinear else samples):
-            outs = run_numeric(lowered, prepare_matrices(model, lowered, x), lambda nl, v: nl.polynomial(v))
-            worst = max(worst, program_error_bound(lowered, outs, model)[0])
-        if not lowered.nonlinear or worst <= target:
-            return lowered, worst
-        reached = max(nl.polynomial.error / shares[nl.function] for nl in lowered.nonlinear)
-        ratio = min(0.999, max(1e-3, target / worst)) if np.isfinite(worst) else 1e-2
+        nonlinear = [nl for p in pieces for nl in p.nonlinear]
+        bound = worst(pieces)
+        if not nonlinear or bound <= target:
+            return pieces, bound, (per_op, shares)
+        reached = max(nl.polynomial.error / shares[nl.function] for nl in nonlinear)
+        ratio = min(0.999, max(1e-3, target / bound)) if np.isfinite(bound) else 1e-2
         per_op = min(per_op, reached) * ratio
     raise QcompileError(f"could not meet tolerance {tolerance:g}: the propagated error bound stays at "
-                        f"{worst:.3g}; ask for a looser --tolerance")
+                        f"{bound:.3g}; ask for a looser --tolerance")

@@ -139,6 +139,10 @@ class Lowered:
 
         return print_lowered(self)
 
+    def polynomials(self) -> dict:
+        """``{node: scalar function}`` of the chosen polynomials (the surrogate reference's)."""
+        return {nl.node: nl.polynomial for nl in self.nonlinear}
+
     def stats(self) -> dict:
         """Stage count, terms per stage, alphas and polynomial degrees."""
         return {

@@ -89,7 +89,10 @@ def test_quantum_ir_text_is_deterministic():
     assert a == b and "stage 3" in a and "block_sum" in a
 
 
-def test_stacked_layers_are_not_implemented_yet():
+def test_one_token_lowering_does_not_see_through_a_stack():
+    """The symbolic lowering follows one query token: a second layer's keys are every
+    token's output of the first, so it refuses (compile() cuts the stack first: see
+    tests/stacked)."""
     model = qcompile.load(ROOT / "examples" / "encoder_stack.qtf")
     with pytest.raises(qcompile.NotImplementedYetError):
         lower(model, model.output.token, exact_policy)

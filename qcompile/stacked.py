@@ -1,0 +1,432 @@
+"""Stacked programs: stacked layers and the output of every token.
+
+A :class:`~qcompile.program.Program` computes one token's output.  Two things need more:
+
+* ``output y[token = all]`` asks for every token's row: one program per token;
+* a stack of layers: the second layer's attention reads the first layer's output for
+  every token (its keys and values), which no circuit for one query can prepare.  The
+  model is cut there (:mod:`qcompile.lowering.segments`) into *segments*; segment ``k``
+  is compiled once per token, and segment ``k+1`` loads the matrix of their outputs.
+
+A :class:`StackedProgram` holds, per segment, one program per token it needs (every
+token for inner segments; the selected token, or all, for the last).  Running it on an
+input: every program of segment 0 runs on the model input; their outputs (α × the
+post-selected amplitudes of each program's last stage) are stacked into the matrix the
+next segment's loaders read, with the data-independent bound ``√(Σ_j α_j²)``; and so on.
+Between segments the classical work is readout, stacking and loader angles, O(seq·d):
+no weight and no nonlinear function is applied classically (DESIGN §1).  The runs per
+input are ``seq·(segments − 1) + (1 or seq)``.
+
+All programs share one polynomial per nonlinear node: the per-op tolerance is
+calibrated jointly (:func:`qcompile.lowering.calibration.calibrate_jointly`) on the whole
+stack, with each run's error bound carried into the next segment as the error of its
+input matrix (the Frobenius norm of the rows' bounds).  So the surrogate reference of
+the whole model is well defined and the compiled output matches it.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from qcompile.errors import NotImplementedYetError, QcompileError
+
+
+@dataclass
+class Segment:
+    """One segment of a stacked program: its model (:mod:`qcompile.lowering.segments`),
+    the name of the input holding the previous segment's rows (None for the first), the
+    map of its node ids to the full model's, and one compiled program per token."""
+
+    index: int
+    model: object
+    input: str | None
+    node_map: dict
+    programs: dict = field(default_factory=dict)
+
+    @property
+    def tokens(self) -> list[int]:
+        """The tokens compiled, ascending."""
+        return sorted(self.programs)
+
+
+@dataclass
+class StackedProgram:
+    """A model compiled as segments × tokens of :class:`~qcompile.program.Program` (see
+    the module docstring).  ``token``: the output token (an index) or ``"all"``."""
+
+    model: object
+    segments: list[Segment]
+    tolerance: float
+    token: int | str
+    info: dict = field(default_factory=dict)
+
+    # ---- structure ----------------------------------------------------------------------
+    def pieces(self) -> list[tuple[int, int, object]]:
+        """``(segment, token, program)`` in run order."""
+        return [(seg.index, tok, seg.programs[tok]) for seg in self.segments for tok in seg.tokens]
+
+    def segment_inputs(self) -> dict[str, int]:
+        """Input name → the segment whose rows it holds (loaders of later segments)."""
+        return {seg.input: seg.index - 1 for seg in self.segments if seg.input is not None}
+
+    def _located(self) -> list[tuple[int, int, object, int]]:
+        """Every stage circuit in run order as ``(segment, token, program, local stage)``."""
+        return [(s, t, p, k) for s, t, p in self.pieces() for k in range(len(p.stages))]
+
+    @property
+    def stages(self) -> list:
+        """Every stage circuit of every program, in run order."""
+        return [p.stages[k] for _, _, p, k in self._located()]
+
+    @property
+    def alpha(self) -> float:
+        """The output subnormalisation: the largest over the last segment's programs
+        (each token's output is its own program's ``alpha`` × post-selected amplitudes)."""
+        return max(p.alpha for p in self.segments[-1].programs.values())
+
+    @property
+    def nonlinear(self) -> list:
+        """One nonlinear source per full-model node (the programs share polynomials)."""
+        seen: dict[int, object] = {}
+        for seg in self.segments:
+            for prog in seg.programs.values():
+                for nl in prog.lowered.nonlinear:
+                    seen.setdefault(seg.node_map[nl.node], nl)
+        return [seen[k] for k in sorted(seen)]
+
+    def polynomials(self) -> dict:
+        """``{full-model node: scalar function}`` for the surrogate reference."""
+        out: dict[int, object] = {}
+        for seg in self.segments:
+            for prog in seg.programs.values():
+                for nl in prog.lowered.nonlinear:
+                    node = seg.node_map[nl.node]
+                    if node in out and out[node].p_raw.coefficients != nl.polynomial.p_raw.coefficients:
+                        raise QcompileError(f"internal error: programs disagree on the polynomial of %{node}")
+                    out[node] = nl.polynomial
+        return out
+
+    def references(self, x) -> tuple[np.ndarray, np.ndarray]:
+        """``(exact, surrogate)`` outputs of the whole model on ``x``: a vector for one
+        output token, a ``[seq, d]`` matrix for every token."""
+        from qcompile.reference.interpreter import bind_inputs, evaluate
+
+        model = self.model
+        inputs = bind_inputs(model, x)
+        out = model.ir.output
+        exact = evaluate(model.ir, model.weights, inputs, "exact")[out]
+        sur = evaluate(model.ir, model.weights, inputs, "surrogate", self.polynomials())[out]
+        return np.asarray(exact), np.asarray(sur)
+
+    # ---- running ------------------------------------------------------------------------
+    def run(self, x, backend: str = "qiskit", shots: int | None = None, seed: int | None = None):
+        """Run every program (module docstring); a :class:`~qcompile.program.RunResult`
+        whose ``output`` is the selected token's vector or the ``[seq, d]`` matrix, whose
+        ``stages`` are every stage run in order, and whose ``error_bound`` bounds
+        ‖output − exact‖ (Frobenius for a matrix)."""
+        from qcompile.program import RunResult
+
+        if shots and self.token == "all":
+            raise NotImplementedYetError("sampling the output of every token is not implemented yet; "
+                                         "select one token to sample it")
+        inp, errors, stages = x, None, []
+        result = None
+        for seg in self.segments:
+            rows, bounds = [], []
+            last = seg is self.segments[-1]
+            for tok in seg.tokens:
+                r = seg.programs[tok].run(inp, backend=backend, shots=shots if last else None,
+                                          seed=seed, input_errors=errors)
+                stages += r.stages
+                rows.append(r.output)
+                bounds.append(r.error_bound)
+                result = r
+            bound = math.sqrt(sum(b * b for b in bounds))
+            if last:
+                output = np.stack(rows) if self.token == "all" else rows[0]
+                return RunResult(output, stages, backend, bound, shots, result.probabilities,
+                                 result.standard_errors, result.kept_shots)
+            nxt = self.segments[seg.index + 1]
+            inp, errors = np.stack(rows), {nxt.input: bound}
+        raise QcompileError("internal error: a stacked program without segments")  # pragma: no cover
+
+    def segment_input(self, x, segment: int):
+        """The input segment ``segment``'s programs read for model input ``x`` (earlier
+        segments run by ideal statevector simulation; cached for the last ``x``)."""
+        if segment == 0:
+            return x
+        from qcompile.program import _input_key
+
+        key = (_input_key(x), segment)
+        cached = getattr(self, "_inputs", {})
+        if key not in cached:
+            inp = x
+            for seg in self.segments[:segment]:
+                inp = np.stack([seg.programs[t].run(inp).output for t in seg.tokens])
+            cached = {key: inp}
+            self._inputs = cached
+        return cached[key]
+
+    # ---- emission -----------------------------------------------------------------------
+    def qasm(self, version: int = 3, x=None, stage: int = 0) -> str:
+        """OpenQASM of stage circuit ``stage`` (run order, see :attr:`stages`); with ``x``
+        bound (earlier segments simulated ideally to get this one's input)."""
+        seg, tok, prog, local = self._located()[stage]
+        inp = None if x is None else self.segment_input(x, seg)
+        src = "the model input" if seg == 0 else f"the rows of segment {seg - 1}"
+        note = (f"qcompile: stage {stage} of {len(self.stages)} in run order: segment {seg} of "
+                f"{len(self.segments)} (reads {src}), query token {tok}",)
+        return prog.qasm(version, x=inp, stage=local, note=note)
+
+    def bind(self, x, stage: int = 0):
+        """Stage circuit ``stage`` (run order) with input ``x``'s angles bound."""
+        seg, _, prog, local = self._located()[stage]
+        vectors = prog._vectors_until(self.segment_input(x, seg), local) if local else {}
+        return prog.bind(self.segment_input(x, seg), local, vectors)
+
+    def to_qiskit(self, stage: int | None = None):
+        """Qiskit circuit(s) of the stage circuits (run order)."""
+        from qcompile.backends.qiskit import to_qiskit
+
+        if stage is not None:
+            return to_qiskit(self.stages[stage].circuit)
+        return [to_qiskit(s.circuit) for s in self.stages]
+
+    def to_cirq(self, stage: int | None = None):
+        """Cirq circuit(s) of the stage circuits (run order)."""
+        from qcompile.backends.cirq import to_cirq
+
+        if stage is not None:
+            return to_cirq(self.stages[stage].circuit)
+        return [to_cirq(s.circuit) for s in self.stages]
+
+    # ---- figures ------------------------------------------------------------------------
+    def stats(self) -> dict:
+        """Figures over every run of one input: ``qubits`` the widest stage, ``cx``,
+        ``gates``, ``depth`` summed over all stage runs; ``segments``, ``runs`` (programs
+        per input); per stage its segment and token."""
+        per = []
+        gates: dict[str, int] = {}
+        for seg, tok, prog, k in self._located():
+            sc = prog.stages[k]
+            s = sc.stats()
+            for name, n in s["gates"].items():
+                gates[name] = gates.get(name, 0) + n
+            glue = prog.lowered.stages[k].glue
+            per.append({"segment": seg, "token": tok, "stage": k, "alpha": sc.alpha, "qubits": s["qubits"],
+                        "cx": s["cx"], "depth": s["depth"], "output_qubits": list(sc.output),
+                        "postselect_qubits": list(sc.postselect),
+                        "glue": None if glue is None else glue.kind,
+                        "postselect_count": s["postselect_qubits"]})
+        last = self.stages[-1]
+        return {
+            "model": self.model.name,
+            "token": self.token,
+            "segments": len(self.segments),
+            "runs": len(self.pieces()),
+            "stages": len(per),
+            "qubits": max(p["qubits"] for p in per),
+            "cx": sum(p["cx"] for p in per),
+            "gates": dict(sorted(gates.items())),
+            "depth": sum(p["depth"] for p in per),
+            "ancillas": max(p.pop("postselect_count") for p in per),
+            "alpha": self.alpha,
+            "error_bound": self.info.get("calibrated_error_bound"),
+            "tolerance": self.tolerance,
+            "success_probability_bound": None,
+            "output_qubits": list(last.output),
+            "postselect_qubits": list(last.postselect),
+            "polynomials": [{"node": f"%{node}", "function": nl.function, "degree": nl.polynomial.degree,
+                             "error": nl.polynomial.error, "input_alpha": nl.polynomial.input_alpha}
+                            for node, nl in zip(sorted(self.polynomials()), self.nonlinear)],
+            "per_stage": per,
+        }
+
+
+# ---- compiling ------------------------------------------------------------------------------
+
+
+def needs_stacking(model, token) -> bool:
+    """True when ``model`` must be compiled as a :class:`StackedProgram`: every token's
+    output is asked for, or an attention reads a value that needs a cut."""
+    from qcompile.lowering.segments import find_cut
+
+    return token == "all" or find_cut(model.ir) is not None
+
+
+def lower_stacked(model, token, tolerance: float, method: str = "dilation", optimization: int = 1,
+                  callbacks=()):
+    """Cut ``model`` into segments and lower every (segment, token) to its quantum IR with
+    jointly calibrated polynomials.  Returns ``(segments, lowered, bound, choice)``:
+    ``lowered[(segment, token)]`` the quantum IR, ``bound`` the largest propagated bound
+    over the calibration inputs, ``choice`` the per-op tolerance and shares."""
+    from qcompile.lowering.bounds import input_independent
+    from qcompile.lowering.calibration import calibrate_jointly, calibration_samples
+    from qcompile.lowering.segments import SegmentModel, find_cut, prefix_model, suffix_model
+    from qcompile.passes.manager import PassManager
+    from qcompile.program import _with_token, structure_pipeline
+
+    seq = model.ir.op(model.ir.output).type.legs[0].dim if token == "all" else None
+    segments: list[Segment] = []
+    structures: dict[tuple[int, int], object] = {}
+    current = SegmentModel(model, None, None, {n: n for n, _ in model.ir.nodes()})
+
+    def lower_piece(seg_model, k, tok):
+        manager = PassManager(structure_pipeline(tok, method, optimization),
+                              callbacks=_piece_callbacks(callbacks, k, tok))
+        return manager.run(_with_token(seg_model, tok))
+
+    while True:
+        k = len(segments)
+        cut = find_cut(current.model.ir)
+        if cut is None:
+            break
+        head = prefix_model(current.model, cut, current.node_map)
+        head_model = _named(head.model, model.name, k)
+        rows = head_model.ir.op(head_model.ir.output).type.legs[0].dim
+        seg = Segment(k, head_model, current.input, head.node_map)
+        alphas = []
+        for tok in range(rows):
+            structures[(k, tok)] = lower_piece(head_model, k, tok)
+            try:
+                alphas.append(structures[(k, tok)].stages[-1].alpha)
+            except ValueError:
+                raise NotImplementedYetError(
+                    "stacking layers whose output is not normalised (e.g. pre-LN layers, whose "
+                    "output is a residual sum) is not implemented yet", model.ir.op(head.cut).loc) from None
+            seg.programs[tok] = None
+        segments.append(seg)
+        bound = math.sqrt(sum(a * a for a in alphas))
+        current = suffix_model(current.model, cut, bound, current.node_map)
+    k = len(segments)
+    last = Segment(k, _named(current.model, model.name, k) if segments else current.model,
+                   current.input, current.node_map)
+    out_seq = last.model.ir.op(last.model.ir.output).type.legs[0].dim if token == "all" else None
+    for tok in (range(out_seq or seq) if token == "all" else [token]):
+        structures[(k, tok)] = lower_piece(last.model, k, tok)
+        last.programs[tok] = None
+    segments.append(last)
+
+    keys = list(structures)
+    samples = calibration_samples(model)
+
+    def worst(pieces) -> float:
+        lowered = dict(zip(keys, pieces))
+        return max(stacked_numeric(segments, lowered, x, token == "all")[1] for x in samples)
+
+    fixed = len(segments) == 1 and all(input_independent(s) for s in structures.values())
+    pieces, bound, choice = calibrate_jointly([structures[k] for k in keys], worst, tolerance, fixed)
+    return segments, dict(zip(keys, pieces)), bound, choice
+
+
+@dataclass
+class StackedLowered:
+    """The quantum IR of a stacked model: per (segment, token) its :class:`Lowered`
+    (what ``qcompile ir --quantum`` prints for a stack)."""
+
+    segments: list[Segment]
+    lowered: dict
+    bound: float
+
+    def to_text(self) -> str:
+        """Every piece's quantum IR, each under a line naming its segment and token."""
+        parts = []
+        for seg in self.segments:
+            src = "the model input" if seg.input is None else f"{seg.input} (the rows of segment {seg.index - 1})"
+            for tok in seg.tokens:
+                parts.append(f"# segment {seg.index} of {len(self.segments)}, token {tok}, reads {src}\n")
+                parts.append(self.lowered[(seg.index, tok)].to_text())
+        return "".join(parts)
+
+    def polynomials(self) -> dict:
+        """``{full-model node: scalar function}`` (the surrogate reference's)."""
+        return {seg.node_map[node]: poly for seg in self.segments for tok in seg.tokens
+                for node, poly in self.lowered[(seg.index, tok)].polynomials().items()}
+
+
+def _named(seg_model, name: str, k: int):
+    """The segment model renamed ``NAME[segment k]`` (QASM headers and dumps say which)."""
+    import dataclasses
+
+    return dataclasses.replace(seg_model, name=f"{name}[segment {k}]")
+
+
+def stacked_numeric(segments: list[Segment], lowered: dict, x, all_tokens: bool = False
+                    ) -> tuple[np.ndarray, float]:
+    """What the whole stack computes on input ``x`` and its propagated error bound,
+    evaluated with the NumPy evaluator of the quantum IR (what the circuits compute, no
+    circuits): each segment's rows' bounds become the next segment's input error.  The
+    output is the last segment's row, or (``all_tokens``) its rows stacked."""
+    from qcompile.lowering.bounds import program_error_bound
+    from qcompile.lowering.inputs import prepare_matrices
+    from qcompile.lowering.numeric import run_numeric
+
+    inp, errors = x, None
+    for seg in segments:
+        rows, bounds = [], []
+        for tok in seg.tokens:
+            low = lowered[(seg.index, tok)]
+            outs = run_numeric(low, prepare_matrices(seg.model, low, inp), lambda nl, v: nl.polynomial(v))
+            rows.append(outs[-1])
+            bounds.append(program_error_bound(low, outs, seg.model, errors)[0])
+        total = math.sqrt(sum(b * b for b in bounds))
+        if seg is segments[-1]:
+            return (np.stack(rows) if all_tokens else rows[0]), total
+        inp, errors = np.stack(rows), {segments[seg.index + 1].input: total}
+    raise QcompileError("internal error: a stacked program without segments")  # pragma: no cover
+
+
+def _piece_callbacks(callbacks, segment: int, token: int) -> list:
+    """The pass-manager callbacks for one piece: dumps go to ``DIR/segK.tokJ``."""
+    from qcompile.passes.manager import DumpDir
+
+    out = []
+    for cb in callbacks:
+        if isinstance(cb, DumpDir):
+            cb = DumpDir(os.path.join(cb.path, f"seg{segment}.tok{token}"))
+        out.append(cb)
+    return out
+
+
+def compile_stacked(model, token, tolerance: float, method: str = "dilation", optimization: int = 1,
+                    target: str | None = None, passes: str | None = None, callbacks=()) -> StackedProgram:
+    """Compile ``model`` as a :class:`StackedProgram` (module docstring): segments,
+    joint calibration, then per (segment, token) ``select-polynomials`` with the chosen
+    per-op tolerance, ``build-circuits`` and the circuit passes of the level."""
+    from qcompile.lowering.polynomials import LOG_SHARE
+    from qcompile.passes.build_circuits import BuildCircuits
+    from qcompile.passes.for_each_stage import ForEachStage
+    from qcompile.passes.manager import PassManager
+    from qcompile.passes.select_polynomials import SelectPolynomials
+    from qcompile.program import Program, circuit_pipeline
+
+    segments, lowered, bound, (per_op, shares) = lower_stacked(model, token, tolerance, method,
+                                                               optimization, callbacks)
+    log_share = LOG_SHARE if any(v != 1.0 for v in shares.values()) else 1.0
+    for seg in segments:
+        for tok in seg.tokens:
+            structure = _unpolynomial(lowered[(seg.index, tok)])
+            pipeline = [SelectPolynomials(tolerance=tolerance, per_op=per_op, log_share=log_share),
+                        BuildCircuits(method=method)]
+            pipeline += [ForEachStage(p) for p in circuit_pipeline(optimization, target, passes)]
+            built = PassManager(pipeline, callbacks=_piece_callbacks(callbacks, seg.index, tok)).run(structure)
+            seg.programs[tok] = Program(seg.model, built.lowered, built.stages, built.loaders,
+                                        float(tolerance), tok)
+    prog = StackedProgram(model, segments, float(tolerance), token,
+                          info={"calibrated_error_bound": bound, "per_op_tolerance": per_op})
+    prog.polynomials()  # every program agrees on each node's polynomial
+    return prog
+
+
+def _unpolynomial(lowered):
+    """The same quantum IR with its polynomials cleared (``select-polynomials`` chooses
+    them again, deterministically, from the per-op tolerance)."""
+    from qcompile.lowering import forms as F
+    from qcompile.lowering.rebuild import rebuild
+
+    with F.folding(chains=False, constants=False):
+        return rebuild(lowered, drop_polynomials=True)
