@@ -6,8 +6,10 @@ fixed map; ``-O1`` and ``-O2`` run ``fold-linear-chains`` and ``fold-constants``
 Circuit IR (:func:`optimization_pipeline`):
 
 * ``-O0``: nothing (the circuit as lowered, for comparison).
-* ``-O1``: cheap, local, exact passes: ``cancel-inverses``, ``merge-rotations``.
-* ``-O2`` (default): ``cancel-inverses``, ``merge-rotations``,
+* ``-O1`` (the default of ``compile``, ``verify`` and ``run``): cheap, local, exact
+  passes: ``cancel-inverses``, ``merge-rotations``; multi-controlled gates are kept, which
+  simulators run natively.
+* ``-O2``: ``cancel-inverses``, ``merge-rotations``,
   ``consolidate-two-qubit{lower=true}`` (lower multi-controlled gates to CX + 1q, then KAK
   where it saves CX), ``fuse-single-qubit``, then ``cancel-inverses`` and
   ``merge-rotations`` again to clean up around the new blocks, then ``ancilla-reuse``
@@ -22,6 +24,12 @@ at ``-O1`` by ``cancel-inverses, merge-rotations`` and at ``-O2`` by
 ``consolidate-two-qubit, fuse-single-qubit, cancel-inverses, merge-rotations`` to clean up
 around the inserted swaps (they only act on qubit pairs that already interact, so the
 coupling map stays respected).
+
+Why -O1 is the default: -O2's lowered circuits have ~25× more gates (encoder_block:
+1.34 M vs 54 k; CX 527 k vs 620 k once the emitter lowers -O1's gates for QASM), so a
+statevector run of encoder_block takes 295 s instead of 11 s and compiling 37 s
+instead of 2 s.  Verification of the default artifact stays practical; ``-O2`` is one
+flag away for hardware-bound circuits.
 """
 
 from __future__ import annotations
