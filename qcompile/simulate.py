@@ -13,15 +13,105 @@ Orders:
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+import math
+import operator
+import weakref
+from collections import OrderedDict
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from qcompile.circuit.ir import Circuit
+from qcompile.circuit.ir import Circuit, ParamExpr
 
 BACKENDS = ("qiskit", "cirq")
 
 Values = Mapping[str, Sequence[float]]
+
+
+def exact_memo_key(params: Sequence) -> bool:
+    """True when a gate with these angles may be memoised by an emitter under the key
+    ``(name, qubits, params, clbits)``: every gate with an equal key then emits the same.
+
+    Tuple equality treats ``0.0 == -0.0``, ``1 == 1.0`` and ``True == 1``, so only keys
+    whose angles are all nonzero, non-NaN Python floats, or :class:`ParamExpr` with a plain
+    ``int`` index, Python-float coefficient and offset and a nonzero coefficient, are
+    stored: any key equal to one of those denotes the same float values, except that an
+    offset may be ``0.0`` in one and ``-0.0`` in the other — the Cirq emitter drops a zero
+    offset either way, and the Qiskit emitter memoises no gate with a symbolic angle.
+    Gates failing the test are built afresh.
+    """
+    for p in params:
+        if type(p) is float:
+            if not p or p != p:
+                return False
+        elif type(p) is ParamExpr:
+            c, o = p.coeff, p.offset
+            if (type(c) is not float or type(o) is not float or not c or c != c or o != o
+                    or type(p.parameter.index) is not int):
+                return False
+        else:
+            return False
+    return True
+
+
+class EmissionCache:
+    """A small memo from IR circuits to something emitted from them (a Qiskit circuit, a
+    list of Cirq operations), so that simulating one parametric circuit for many inputs
+    emits it once and only binds the parameters per input.
+
+    IR circuits are mutable, so an entry cannot be keyed on the object alone.  An entry
+    is looked up by ``id(circuit)`` and holds a weak reference to its circuit plus a
+    snapshot of everything an emitter reads: ``num_qubits``, ``num_clbits``,
+    ``global_phase`` (its sign included) and the gate list.  It is used only while the
+    weak reference still points at this very circuit (so a recycled ``id`` never hits)
+    and the snapshot matches, the gate list compared *by identity*, element by element:
+    gates are immutable, so the same gate objects in the same order emit the same thing,
+    whereas ``append``, ``compose``, item assignment, a new ``gates`` list, a changed phase
+    or width all force a fresh emission.  The check costs one pointer comparison per gate
+    (milliseconds for 500k gates), far less than emitting.  Nothing is stored on the
+    circuit (it would be pickled and copied with it); an entry is dropped when its circuit
+    is garbage-collected, and at most ``size`` entries (the most recently used) are kept.
+    Cached values are shared between callers, so they must never be mutated.
+    """
+
+    def __init__(self, size: int = 8) -> None:
+        self.size = size
+        self._entries: "OrderedDict[int, tuple]" = OrderedDict()
+
+    @staticmethod
+    def _snapshot(circuit: Circuit) -> tuple:
+        phase = float(circuit.global_phase)
+        return circuit.num_qubits, circuit.num_clbits, phase, math.copysign(1.0, phase)
+
+    def get(self, circuit: Circuit, build: Callable[[Circuit], Any]) -> Any:
+        """``build(circuit)``, reused from an earlier call while ``circuit`` is unchanged."""
+        key = id(circuit)
+        entry = self._entries.get(key)
+        if entry is not None:
+            ref, snapshot, gates, value = entry
+            now = circuit.gates
+            if (ref() is circuit and snapshot == self._snapshot(circuit) and len(gates) == len(now)
+                    and all(map(operator.is_, gates, now))):
+                self._entries.move_to_end(key)
+                return value
+        snapshot, gates = self._snapshot(circuit), list(circuit.gates)
+        value = build(circuit)
+        entries = self._entries
+
+        def drop(dead, key=key):
+            old = entries.get(key)
+            if old is not None and old[0] is dead:
+                del entries[key]
+
+        entries[key] = (weakref.ref(circuit, drop), snapshot, gates, value)
+        entries.move_to_end(key)
+        while len(entries) > self.size:
+            entries.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        """Forget every entry."""
+        self._entries.clear()
 
 
 def _check_backend(backend: str) -> None:
@@ -42,25 +132,70 @@ def statevector(circuit: Circuit, backend: str = "qiskit", values: Values | None
     """The final state from |0…0> (little-endian), parameters bound with ``values``.
 
     ``qiskit``: Aer's statevector method on the circuit emitted with Aer-native
-    multi-controlled gates (no transpilation; final measurements dropped);
-    ``cirq``: ``cirq.Simulator(dtype=complex128)`` with a ``ParamResolver``.  With
-    measure/reset the state is one random trajectory (``seed`` fixes it).
+    multi-controlled gates (no transpilation; final measurements dropped; gate fusion
+    from 14 qubits, see :data:`AER_FUSION_THRESHOLD`); ``cirq``: Cirq's complex128
+    state-vector simulation with the symbols resolved from ``values``
+    (:func:`qcompile.backends.cirq.statevector_cirq`).  Both backends emit a parametric
+    circuit once and reuse it for every ``values`` while the IR circuit is unchanged.
+    With measure/reset the state is one random trajectory (``seed`` fixes it).
     """
     _check_backend(backend)
     if backend == "cirq":
         from qcompile.backends.cirq import statevector_cirq
 
-        return statevector_cirq(circuit, values if circuit.is_parametric else None, seed=seed)
-    from qcompile.backends.qiskit import to_qiskit
-
-    sim = _aer_statevector_simulator()
-    bound = _bound(circuit, values)
-    qc = to_qiskit(bound, aer_native=True)
-    if any(g.name == "measure" for g in bound.gates):  # a DAG round trip: only when needed
-        qc.remove_final_measurements(inplace=True)
-    qc.save_statevector()
-    result = sim.run(qc, shots=1, seed_simulator=seed).result()
+        return statevector_cirq(circuit, values, seed=seed)
+    sim = _aer_statevector_simulator(circuit.num_qubits)
+    aer = _AER_CACHE.get(circuit, _AerStatevectorCircuit)
+    qc, binds = aer.qc, None
+    if aer.parametric:
+        if values is None:
+            raise ValueError("the circuit is parametric: pass values={name: vector}")
+        Circuit(0, parameters=dict(circuit.parameters)).bind(values)  # Circuit.bind's checks
+        value = {p: float(values[p.vector.name][p.index]) for p in aer.parameters}
+        if value and aer.bindable:
+            binds = [{p: [v] for p, v in value.items()}]
+        elif value:
+            qc = qc.assign_parameters(value, inplace=False)
+    result = sim.run(qc, shots=1, seed_simulator=seed, parameter_binds=binds).result()
     return np.asarray(result.get_statevector(), dtype=np.complex128)
+
+
+#: IR gates whose symbolic angle Aer's ``parameter_binds`` bind correctly in the emission
+#: of ``to_qiskit(..., aer_native=True)`` (standard rx/ry/rz/p, plain ``Gate`` mc* and
+#: ``mcphase``; Aer skips a ``ControlledGate``'s parameters, Qiskit/qiskit-aer#2403).
+#: ``tests/backends`` checks each against ``assign_parameters``.
+AER_BINDABLE = frozenset({"rx", "ry", "rz", "p", "mcp", "mcrx", "mcry", "mcrz"})
+
+
+class _AerStatevectorCircuit:
+    """``to_qiskit(circuit, aer_native=True)`` with its symbolic angles left as
+    ``ParameterVector`` elements, final measurements removed and ``save_statevector``
+    appended, for :func:`statevector` to bind per input.  Binding uses Aer's
+    ``parameter_binds`` when every symbolic gate is in :data:`AER_BINDABLE` (the angles Aer
+    binds are bit-identical to those of ``circuit.bind(values)``, and binding costs far
+    less than binding the IR and emitting it again), else ``assign_parameters``."""
+
+    __slots__ = ("qc", "parameters", "parametric", "bindable")
+
+    def __init__(self, circuit: Circuit) -> None:
+        import qiskit_aer  # noqa: F401  (gives QuantumCircuit.save_statevector)
+
+        from qcompile.backends.qiskit import to_qiskit
+
+        self.qc = to_qiskit(circuit, aer_native=True)
+        if any(g.name == "measure" for g in circuit.gates):  # a DAG round trip: only when needed
+            self.qc.remove_final_measurements(inplace=True)
+        self.qc.save_statevector()
+        self.parameters = list(self.qc.parameters)
+        symbolic = {g.name for g in circuit.gates if g.params and g.is_parametric}
+        self.parametric = bool(symbolic)
+        self.bindable = symbolic <= AER_BINDABLE
+
+
+#: the Aer circuits of the most recently simulated IR circuits (see :class:`EmissionCache`);
+#: a Qiskit circuit is large (~90 MiB for 500k gates), so only a few are kept — enough
+#: for the stages of one program verified input after input
+_AER_CACHE = EmissionCache(size=4)
 
 
 def unitary(circuit: Circuit, backend: str = "qiskit", values: Values | None = None) -> np.ndarray:
@@ -130,14 +265,31 @@ def sample_counts(circuit: Circuit, shots: int, backend: str = "qiskit", values:
 #: faster single-threaded on the attention stages of the examples, 2 cores)
 AER_PARALLEL_THRESHOLD = 18
 
+#: Aer fuses gates only when a circuit has *more* qubits than ``fusion_threshold`` (its
+#: default 14, although its docs say "greater than or equal"); 13 turns fusion on from 14
+#: qubits, where it measured about 2x faster on the examples' 14-qubit stages (13k gates
+#: of encoder_block/protein_tiny, and 2.2x on the 506k of mlp_relu).  Fused gates change
+#: amplitudes only by rounding (~1e-14 on mlp_relu).
+AER_FUSION_THRESHOLD = 13
+#: up to this many qubits, fused gates have at most :data:`AER_SMALL_FUSION_MAX_QUBIT`
+#: qubits: there Aer's default of 5 spends more time fusing than it saves (4 measured 2x
+#: faster on mlp's 15-qubit stage and 3.6x on mlp_relu's 14), while above it Aer's default
+#: is kept (5 measured faster on the 17-qubit stages of attention and encoder_block)
+AER_SMALL_FUSION_QUBITS = 15
+AER_SMALL_FUSION_MAX_QUBIT = 4
 
-def _aer_statevector_simulator():
-    """Aer's double-precision statevector simulator.  Importing qiskit_aer also gives
+
+def _aer_statevector_simulator(num_qubits: int):
+    """Aer's double-precision statevector simulator, with the thread and fusion settings
+    above for a ``num_qubits``-qubit circuit.  Importing qiskit_aer also gives
     ``QuantumCircuit.save_statevector``, so callers build the simulator first."""
     from qiskit_aer import AerSimulator
 
-    return AerSimulator(method="statevector", precision="double",
-                        statevector_parallel_threshold=AER_PARALLEL_THRESHOLD)
+    options = {"statevector_parallel_threshold": AER_PARALLEL_THRESHOLD,
+               "fusion_threshold": AER_FUSION_THRESHOLD}
+    if num_qubits <= AER_SMALL_FUSION_QUBITS:
+        options["fusion_max_qubit"] = AER_SMALL_FUSION_MAX_QUBIT
+    return AerSimulator(method="statevector", precision="double", **options)
 
 
 def postselected_statevector(circuit: Circuit, backend: str = "qiskit", values: Values | None = None
@@ -145,8 +297,8 @@ def postselected_statevector(circuit: Circuit, backend: str = "qiskit", values: 
     """The unnormalised state on the branch where every mid-circuit measurement reads 0.
 
     The circuit is cut at each ``measure``; every segment is simulated exactly (Aer's
-    statevector method, or ``cirq.Simulator``, started from the previous segment's
-    state), and at each measurement the amplitudes with the measured qubit at 1 are
+    statevector method, or Cirq's state-vector simulation, started from the previous
+    segment's state), and at each measurement the amplitudes with the measured qubit at 1 are
     removed.  A ``reset`` of a qubit just projected to 0 is then the identity.  The
     squared norm of the result is the probability of all those outcomes being 0 (the
     circuits of ancilla reuse post-select every mid-circuit outcome on 0).
@@ -186,21 +338,14 @@ def _evolve(circuit: Circuit, state: np.ndarray, backend: str) -> np.ndarray:
     if not circuit.gates and circuit.global_phase == 0.0:
         return state
     if backend == "cirq":
-        import cirq
+        from qcompile.backends.cirq import statevector_cirq
 
-        from qcompile.backends.cirq import little_endian_order, to_cirq
-
-        sim = cirq.Simulator(dtype=np.complex128)
-        order = little_endian_order(circuit.num_qubits)
-        c = to_cirq(circuit)
-        # cirq's initial state is big-endian in ``qubit_order``: reversing the line makes it ours
-        out = sim.simulate(c, initial_state=state.astype(np.complex128), qubit_order=order)
-        return np.asarray(out.final_state_vector, dtype=np.complex128)
+        return statevector_cirq(circuit, initial_state=state, cache=False)
     from qiskit import QuantumCircuit
 
     from qcompile.backends.qiskit import to_qiskit
 
-    sim = _aer_statevector_simulator()
+    sim = _aer_statevector_simulator(circuit.num_qubits)
     body = to_qiskit(circuit, aer_native=True)
     phase = body.global_phase
     body.global_phase = 0.0      # Aer drops a circuit's global phase after set_statevector

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from qcompile.circuit.ir import Circuit, ParamExpr
+from qcompile.simulate import exact_memo_key
 
 if TYPE_CHECKING:  # pragma: no cover
     import qiskit
@@ -19,13 +20,21 @@ def to_qiskit(circuit: Circuit, aer_native: bool = False) -> "qiskit.QuantumCirc
     """The Qiskit circuit with the same qubits, gates, parameters and global phase.
 
     Multi-controlled rotations become ``RXGate(θ).control(k)`` etc. (standard gates with
-    definitions).  ``aer_native=True`` is for simulation only: multi-controlled Z and
-    rotations become instructions named ``mcz``/``mcrx``/``mcry``/``mcrz``, which Qiskit
-    Aer executes natively (no transpilation, much faster) but which have no definition.
+    definitions).  ``aer_native=True`` is for simulation only: multi-controlled Z, phase
+    and rotations become instructions named ``mcz``/``mcphase``/``mcrx``/``mcry``/``mcrz``,
+    which Qiskit Aer executes natively (no transpilation, much faster) but which have no
+    definition.  (``mcphase`` is the name of ``MCPhaseGate``, which Aer runs the same way;
+    as a plain ``Gate`` its symbolic angle is also seen by Aer's ``parameter_binds``, which
+    skip the parameters of a ``ControlledGate`` — Qiskit/qiskit-aer#2403.)
 
     Instructions are appended without Qiskit's per-call argument broadcasting (the IR's
-    gates are already checked), and parameterless gates are built once per width: a
-    million-gate QSVT circuit emits in seconds, not tens of seconds.
+    gates are already checked), parameterless gates are built once per width, and each
+    distinct gate without a symbolic angle becomes one ``CircuitInstruction`` appended
+    wherever the gate repeats (memo key ``(name, qubits, params, clbits)``, stored only
+    when :func:`qcompile.simulate.exact_memo_key` allows it): a QSVT circuit of 500k gates
+    with under two thousand distinct ones emits in about a second.  Operations are
+    therefore shared between instructions, as when a Qiskit user appends one gate object
+    several times; do not mutate them in place.
     """
     from qiskit import QuantumCircuit
     from qiskit.circuit import CircuitInstruction, ParameterVector
@@ -60,36 +69,54 @@ def to_qiskit(circuit: Circuit, aer_native: bool = False) -> "qiskit.QuantumCirc
             return vectors[a.parameter.name][a.parameter.index] * a.coeff + a.offset
         return float(a)
 
-    def put(op, qs, cs=()):
-        qc._append(CircuitInstruction(op, tuple(qubits[i] for i in qs), tuple(clbits[i] for i in cs)))
-
-    for g in circuit.gates:
+    def operation(g):
+        """The Qiskit operation of one IR gate."""
         q, n = g.qubits, g.name
         if n in fixed:
-            put(fixed[n], q)
-        elif n in single:
-            put(single[n](angle(g.params[0])), q)
-        elif n in ("mcx", "mcz"):
-            put(fixed[n[2:]] if len(q) == 1 else multi(n, len(q)), q)
-        elif n in rotation:
+            return fixed[n]
+        if n in single:
+            return single[n](angle(g.params[0]))
+        if n in ("mcx", "mcz"):
+            return fixed[n[2:]] if len(q) == 1 else multi(n, len(q))
+        if n in rotation:
             theta = angle(g.params[0])
             if len(q) == 1:
-                put(rotation[n](theta), q)
-            elif aer_native:
-                put(QiskitGate(n, len(q), [theta]), q)
-            else:
-                put(rotation[n](theta).control(len(q) - 1, annotated=False), q)
-        elif n == "mcp":
+                return rotation[n](theta)
+            if aer_native:
+                return QiskitGate(n, len(q), [theta])
+            return rotation[n](theta).control(len(q) - 1, annotated=False)
+        if n == "mcp":
             theta = angle(g.params[0])
-            put(lib.PhaseGate(theta) if len(q) == 1 else lib.MCPhaseGate(theta, len(q) - 1), q)
-        elif n == "measure":
-            put(lib.Measure(), q, g.clbits)
-        elif n == "reset":
-            put(lib.Reset(), q)
-        elif n == "barrier":
-            put(lib.Barrier(len(q)), q)
-        else:  # pragma: no cover - GATE_SPECS lists exactly the names above
-            raise ValueError(f"to_qiskit: unknown circuit-IR gate '{n}'")
+            if len(q) == 1:
+                return lib.PhaseGate(theta)
+            if aer_native:  # what Aer runs for MCPhaseGate, but with bindable parameters
+                return QiskitGate("mcphase", len(q), [theta])
+            return lib.MCPhaseGate(theta, len(q) - 1)
+        if n == "measure":
+            return lib.Measure()
+        if n == "reset":
+            return lib.Reset()
+        if n == "barrier":
+            return lib.Barrier(len(q))
+        raise ValueError(f"to_qiskit: unknown circuit-IR gate '{n}'")  # pragma: no cover
+
+    # CircuitInstructions are immutable: one per distinct gate without a symbolic angle,
+    # appended wherever the gate repeats (a gate with a symbolic angle gets its own
+    # operation, so binding parameters never touches a shared object)
+    memo: dict = {}
+    append = qc._append
+    for g in circuit.gates:
+        key = (g.name, g.qubits, g.params, g.clbits)
+        try:
+            inst = memo.get(key)
+        except TypeError:  # an unhashable angle: build without the memo
+            key, inst = None, None
+        if inst is None:
+            inst = CircuitInstruction(operation(g), tuple([qubits[i] for i in g.qubits]),
+                                      tuple([clbits[i] for i in g.clbits]))
+            if key is not None and exact_memo_key(g.params) and not g.is_parametric:
+                memo[key] = inst
+        append(inst)
     return qc
 
 
