@@ -70,8 +70,44 @@ class RunResult:
         return float(np.prod([s.success_probability for s in self.stages]))
 
 
+class ProgramCommon:
+    """What :class:`Program` and :class:`~qcompile.stacked.StackedProgram` share: the
+    references (``self.model``, ``self.token``, ``self.polynomials()``) and the emitters
+    over ``self.stages`` (stage circuits in run order)."""
+
+    def references(self, x) -> tuple[np.ndarray, np.ndarray]:
+        """``(exact, surrogate)`` outputs of the model on input ``x``: the NumPy
+        reference, and the same with the compiled polynomials; a vector for one output
+        token, the ``[seq, d]`` matrix for ``token = all``."""
+        from qcompile.reference.interpreter import bind_inputs, evaluate
+
+        model = self.model
+        inputs = bind_inputs(model, x)
+        out = model.ir.output
+        exact = evaluate(model.ir, model.weights, inputs, "exact")[out]
+        sur = evaluate(model.ir, model.weights, inputs, "surrogate", self.polynomials())[out]
+        shape = np.asarray if self.token == "all" else np.ravel
+        return shape(exact), shape(sur)
+
+    def to_qiskit(self, stage: int | None = None):
+        """Qiskit circuit(s): one per stage (a list), or the given stage's."""
+        from qcompile.backends.qiskit import to_qiskit
+
+        if stage is not None:
+            return to_qiskit(self.stages[stage].circuit)
+        return [to_qiskit(s.circuit) for s in self.stages]
+
+    def to_cirq(self, stage: int | None = None):
+        """Cirq circuit(s): one per stage (a list), or the given stage's."""
+        from qcompile.backends.cirq import to_cirq
+
+        if stage is not None:
+            return to_cirq(self.stages[stage].circuit)
+        return [to_cirq(s.circuit) for s in self.stages]
+
+
 @dataclass
-class Program:
+class Program(ProgramCommon):
     """A compiled model: stage circuits, glue, loaders, polynomials (see module doc)."""
 
     model: object
@@ -96,18 +132,6 @@ class Program:
     def polynomials(self) -> dict:
         """``{node: scalar function}`` for ``qcompile.reference(mode="surrogate")``."""
         return {nl.node: nl.polynomial for nl in self.lowered.nonlinear}
-
-    def references(self, x) -> tuple[np.ndarray, np.ndarray]:
-        """``(exact, surrogate)`` outputs of the model for the compiled token on input
-        ``x`` (the NumPy reference, and the same with this program's polynomials)."""
-        from qcompile.reference.interpreter import bind_inputs, evaluate
-
-        model = self.model
-        inputs = bind_inputs(model, x)
-        out = model.ir.output
-        exact = evaluate(model.ir, model.weights, inputs, "exact")[out]
-        sur = evaluate(model.ir, model.weights, inputs, "surrogate", self.polynomials())[out]
-        return np.ravel(exact), np.ravel(sur)
 
     def pieces(self) -> list[tuple[int, int, "Program"]]:
         """``(segment, token, program)`` of every program run per input: this one
@@ -173,22 +197,6 @@ class Program:
         return RunResult(results[-1].output, results, backend, bound, shots, probs, errs, kept)
 
     # ---- emission -----------------------------------------------------------------------
-    def to_qiskit(self, stage: int | None = None):
-        """Qiskit circuit(s): one per stage (a list), or the given stage's."""
-        from qcompile.backends.qiskit import to_qiskit
-
-        if stage is not None:
-            return to_qiskit(self.stages[stage].circuit)
-        return [to_qiskit(s.circuit) for s in self.stages]
-
-    def to_cirq(self, stage: int | None = None):
-        """Cirq circuit(s): one per stage (a list), or the given stage's."""
-        from qcompile.backends.cirq import to_cirq
-
-        if stage is not None:
-            return to_cirq(self.stages[stage].circuit)
-        return [to_cirq(s.circuit) for s in self.stages]
-
     def qasm(self, version: int = 3, x=None, stage: int = 0, note: tuple[str, ...] = ()) -> str:
         """OpenQASM text of one stage.  Version 3 keeps the loaders' angles as ``input``
         parameters unless ``x`` is given; version 2 needs ``x`` (bound angles).  A header

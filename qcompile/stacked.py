@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from qcompile.errors import NotImplementedYetError, QcompileError
+from qcompile.program import ProgramCommon
 
 
 @dataclass
@@ -54,7 +55,7 @@ class Segment:
 
 
 @dataclass
-class StackedProgram:
+class StackedProgram(ProgramCommon):
     """A model compiled as segments × tokens of :class:`~qcompile.program.Program` (see
     the module docstring).  ``token``: the output token (an index) or ``"all"``."""
 
@@ -109,18 +110,6 @@ class StackedProgram:
                         raise QcompileError(f"internal error: programs disagree on the polynomial of %{node}")
                     out[node] = nl.polynomial
         return out
-
-    def references(self, x) -> tuple[np.ndarray, np.ndarray]:
-        """``(exact, surrogate)`` outputs of the whole model on ``x``: a vector for one
-        output token, a ``[seq, d]`` matrix for every token."""
-        from qcompile.reference.interpreter import bind_inputs, evaluate
-
-        model = self.model
-        inputs = bind_inputs(model, x)
-        out = model.ir.output
-        exact = evaluate(model.ir, model.weights, inputs, "exact")[out]
-        sur = evaluate(model.ir, model.weights, inputs, "surrogate", self.polynomials())[out]
-        return np.asarray(exact), np.asarray(sur)
 
     # ---- running ------------------------------------------------------------------------
     def run(self, x, backend: str = "qiskit", shots: int | None = None, seed: int | None = None):
@@ -187,22 +176,6 @@ class StackedProgram:
         seg, _, prog, local = self._located()[stage]
         vectors = prog._vectors_until(self.segment_input(x, seg), local) if local else {}
         return prog.bind(self.segment_input(x, seg), local, vectors)
-
-    def to_qiskit(self, stage: int | None = None):
-        """Qiskit circuit(s) of the stage circuits (run order)."""
-        from qcompile.backends.qiskit import to_qiskit
-
-        if stage is not None:
-            return to_qiskit(self.stages[stage].circuit)
-        return [to_qiskit(s.circuit) for s in self.stages]
-
-    def to_cirq(self, stage: int | None = None):
-        """Cirq circuit(s) of the stage circuits (run order)."""
-        from qcompile.backends.cirq import to_cirq
-
-        if stage is not None:
-            return to_cirq(self.stages[stage].circuit)
-        return [to_cirq(s.circuit) for s in self.stages]
 
     # ---- figures ------------------------------------------------------------------------
     def stats(self) -> dict:
