@@ -806,6 +806,12 @@ def _parse_dims(text: str | None) -> dict:
     return out
 
 
+def _count(n) -> str:
+    """A gate count for a table cell: digits with separators up to 10⁷, then 3 significant
+    digits (``4.88e+16``), so LLM-sized figures fit their column."""
+    return f"{n:,}" if n < 10_000_000 else f"{n:.3g}"
+
+
 def cmd_resources(args) -> int:
     """``qcompile resources``: resource estimate from the quantum IR (a table and JSON)."""
     from rich.console import Console
@@ -827,13 +833,13 @@ def cmd_resources(args) -> int:
                 "log10 α", "p (|y|=1)", "degrees"):
         table.add_column(col, justify="right" if col != "degrees" else "left")
     for s in rep.stages:
-        table.add_row(str(s.index), str(s.qubits), str(s.output_qubits), str(s.ancillas), f"{s.cx:,}",
-                      f"{s.rotations:,}", f"{s.t_count:,}", f"{s.depth_bound:,}", f"{s.log10_alpha:.2f}",
-                      f"{s.success_probability:.2e}",
+        table.add_row(str(s.index), str(s.qubits), str(s.output_qubits), str(s.ancillas), _count(s.cx),
+                      _count(s.rotations), _count(s.t_count), _count(s.depth_bound), f"{s.log10_alpha:.2f}",
+                      f"{s.success_probability:.2e}" if s.success_probability > 0 else f"1e{-2 * s.log10_alpha:.0f}",
                       ", ".join(f"{k} {v}" for k, v in s.degrees.items()) or "-")
     tot = rep.totals()
-    table.add_row("total", str(rep.qubits), "", "", f"{tot['per_run']['cx']:,}", f"{tot['per_run']['rotations']:,}",
-                  f"{tot['per_run']['t_count']:,}", f"{tot['per_run']['depth_bound']:,}", "", "", "")
+    table.add_row("total", str(rep.qubits), "", "", _count(tot['per_run']['cx']), _count(tot['per_run']['rotations']),
+                  _count(tot['per_run']['t_count']), _count(tot['per_run']['depth_bound']), "", "", "")
     console.print(table)
     if rep.layers > 1:
         console.print(f"{rep.layers} layers: {rep.runs:,} runs of these circuits (seq × (layers − 1) + 1); "
