@@ -493,13 +493,24 @@ def _flatten(stats: dict, prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-def _stat_changes(before: dict, after: dict) -> str:
-    """The stats that differ, e.g. ``nodes 10→22, ops.linear 2→6, ops.attention 1→-``."""
+#: the figures the timing table shows first (tensor IR, quantum IR, circuit IR)
+HEADLINE_STATS = ("nodes", "stages", "qubits", "cx", "depth")
+
+
+def _stat_changes(before: dict, after: dict, headline: bool = False) -> str:
+    """The stats that differ, e.g. ``nodes 10→22, ops.linear 2→6, ops.attention 1→-``;
+    with ``headline`` only :data:`HEADLINE_STATS` and how many other figures changed
+    (``cx 704648→645926, depth 59996→54435 (+4 more)``)."""
     a, b = _flatten(before), _flatten(after)
-    parts = []
-    for key in sorted(set(a) | set(b)):
+    parts, others = [], 0
+    for key in sorted(set(a) | set(b), key=lambda k: (k not in HEADLINE_STATS, k)):
         if a.get(key, "-") != b.get(key, "-"):
+            if headline and key not in HEADLINE_STATS:
+                others += 1
+                continue
             parts.append(f"{key} {a.get(key, '-')}→{b.get(key, '-')}")
+    if others:
+        parts.append(f"(+{others} more)")
     return ", ".join(parts)
 
 
@@ -508,11 +519,13 @@ class TimePasses(Callback):
 
     def __init__(self):
         self.rows: list[tuple[int, str, str, float, str]] = []
+        self.headlines: list[str] = []
 
     def after(self, pass_, ir, index, seconds, properties):
         record = properties.last_record
         self.rows.append((index, pass_.name, pass_.kind, seconds,
                           _stat_changes(record.stats_before, record.stats_after)))
+        self.headlines.append(_stat_changes(record.stats_before, record.stats_after, headline=True))
 
     @property
     def total(self) -> float:
@@ -523,15 +536,15 @@ class TimePasses(Callback):
         """A ``rich.table.Table`` with one row per pass and a total."""
         from rich.table import Table
 
-        table = Table(title="pass timing")
+        table = Table(title="pass timing (changes: qubits, CX, depth first; .text() lists all)")
         for col, just in (("#", "right"), ("pass", "left"), ("kind", "left"),
                           ("ms", "right"), ("%", "right"), ("changes", "left")):
             table.add_column(col, justify=just)
         total = self.total
-        for index, name, kind, seconds, changes in self.rows:
+        for (index, name, kind, seconds, _), changes in zip(self.rows, self.headlines):
             pct = 100.0 * seconds / total if total > 0 else 0.0
-            table.add_row(str(index), name, kind, f"{seconds * 1e3:.3f}", f"{pct:.1f}", changes)
-        table.add_row("", "total", "", f"{total * 1e3:.3f}", "100.0" if total > 0 else "0.0", "")
+            table.add_row(str(index), name, kind, f"{seconds * 1e3:.1f}", f"{pct:.1f}", changes)
+        table.add_row("", "total", "", f"{total * 1e3:.1f}", "100.0" if total > 0 else "0.0", "")
         return table
 
     def text(self) -> str:
