@@ -2,7 +2,8 @@
 
 For each example and stage: CX count (CX + 1q basis) and qubits of our -O0 program (the
 unfolded quantum IR, no circuit pass), of our -O2 program (``fold-linear-chains``,
-``fold-constants``, then the -O2 circuit passes incl. ancilla reuse), and of
+``fold-constants``, then the -O2 circuit passes incl. ancilla reuse; ``q reuse`` gives its
+qubits before and after ``ancilla-reuse``), and of
 ``qiskit.transpile(our -O0 circuit, basis_gates=[cx, rz, ry, rx, h, x, ...],
 optimization_level=3)``; the -O2/Qiskit-O3 CX ratio, and times: our whole -O2 compile
 (from the model) vs Qiskit's O3 on the -O0 stages (same process, one run each).  Large
@@ -40,7 +41,7 @@ def main() -> None:
     ap.add_argument("examples", nargs="*", default=["linear", "mlp", "attention_head"])
     ap.add_argument("--tolerance", type=float, default=1e-2)
     args = ap.parse_args()
-    print(f"{'example':16} {'stage':>5} {'q O0':>5} {'q O2':>5} {'q Qk':>5} {'CX O0':>9} {'CX O2':>9} "
+    print(f"{'example':16} {'stage':>5} {'q O0':>5} {'q reuse':>9} {'q Qk':>5} {'CX O0':>9} {'CX O2':>9} "
           f"{'CX Qk O3':>9} {'O2/Qk':>6}")
     for name in args.examples:
         path = f"examples/{name}.qtf"
@@ -56,7 +57,9 @@ def main() -> None:
             tot[0] += sc2.stats()["cx"]
             tot[1] += cx_q
             s0, s2 = sc0.stats(), sc2.stats()
-            print(f"{name:16} {k:>5} {s0['qubits']:>5} {s2['qubits']:>5} {q_q:>5} {s0['cx']:>9} {s2['cx']:>9} "
+            before = sc2.info.get("ancilla_reuse", {}).get("qubits_before", s2["qubits"])
+            reuse = f"{before}->{s2['qubits']}"
+            print(f"{name:16} {k:>5} {s0['qubits']:>5} {reuse:>9} {q_q:>5} {s0['cx']:>9} {s2['cx']:>9} "
                   f"{cx_q:>9} {s2['cx'] / max(cx_q, 1):>6.2f}", flush=True)
         print(f"{name:16} total CX: our -O2 {tot[0]}, Qiskit O3 {tot[1]} (ratio {tot[0] / max(tot[1], 1):.2f}); "
               f"time: our -O2 compile {t_ours:.1f} s, Qiskit O3 on the -O0 stages {t_qk:.1f} s "
