@@ -243,7 +243,6 @@ def lower_stacked(model, token, tolerance: float, method: str = "dilation", opti
     from qcompile.passes.manager import PassManager
     from qcompile.program import _with_token, structure_pipeline
 
-    seq = model.ir.op(model.ir.output).type.legs[0].dim if token == "all" else None
     segments: list[Segment] = []
     structures: dict[tuple[int, int], object] = {}
     current = SegmentModel(model, None, None, {n: n for n, _ in model.ir.nodes()})
@@ -261,27 +260,26 @@ def lower_stacked(model, token, tolerance: float, method: str = "dilation", opti
         head = prefix_model(current.model, cut, current.node_map)
         head_model = _named(head.model, model.name, k)
         rows = head_model.ir.op(head_model.ir.output).type.legs[0].dim
-        seg = Segment(k, head_model, current.input, head.node_map)
+        seg = Segment(k, head_model, current.input, head.node_map, dict.fromkeys(range(rows)))
         alphas = []
-        for tok in range(rows):
+        for tok in seg.tokens:
             structures[(k, tok)] = lower_piece(head_model, k, tok)
-            try:
+            try:  # the rows' bound needs the last stage's alpha before any polynomial is chosen
                 alphas.append(structures[(k, tok)].stages[-1].alpha)
             except ValueError:
                 raise NotImplementedYetError(
                     "stacking layers whose output is not normalised (e.g. pre-LN layers, whose "
                     "output is a residual sum) is not implemented yet", model.ir.op(head.cut).loc) from None
-            seg.programs[tok] = None
         segments.append(seg)
         bound = math.sqrt(sum(a * a for a in alphas))
         current = suffix_model(current.model, cut, bound, current.node_map)
     k = len(segments)
-    last = Segment(k, _named(current.model, model.name, k) if segments else current.model,
-                   current.input, current.node_map)
-    out_seq = last.model.ir.op(last.model.ir.output).type.legs[0].dim if token == "all" else None
-    for tok in (range(out_seq or seq) if token == "all" else [token]):
+    last_model = _named(current.model, model.name, k) if segments else current.model
+    rows = last_model.ir.op(last_model.ir.output).type.legs[0].dim
+    last = Segment(k, last_model, current.input, current.node_map,
+                   dict.fromkeys(range(rows) if token == "all" else [token]))
+    for tok in last.tokens:
         structures[(k, tok)] = lower_piece(last.model, k, tok)
-        last.programs[tok] = None
     segments.append(last)
 
     keys = list(structures)
@@ -292,7 +290,7 @@ def lower_stacked(model, token, tolerance: float, method: str = "dilation", opti
         return max(stacked_numeric(segments, lowered, x, token == "all")[1] for x in samples)
 
     fixed = len(segments) == 1 and all(input_independent(s) for s in structures.values())
-    pieces, bound, choice = calibrate_jointly([structures[k] for k in keys], worst, tolerance, fixed)
+    pieces, bound, choice = calibrate_jointly([structures[key] for key in keys], worst, tolerance, fixed)
     return segments, dict(zip(keys, pieces)), bound, choice
 
 
