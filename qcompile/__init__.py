@@ -17,13 +17,15 @@ from qcompile.errors import (
 from qcompile import reference
 from qcompile.model import Model, load
 from qcompile.passes.manager import PassManager
-from qcompile.program import Program, compile, verify
+from qcompile.compiler import compile, verify
+from qcompile.program import Program
+from qcompile.stacked import StackedProgram
 from qcompile.reference import select_output
 
 __version__ = "0.1.0"
 
 __all__ = [
     "BindError", "IRVerifyError", "Model", "NotImplementedYetError", "NotSupportedError",
-    "PassError", "PassManager", "Program", "QcompileError", "QtfSemanticError", "QtfSyntaxError",
+    "PassError", "PassManager", "Program", "QcompileError", "QtfSemanticError", "QtfSyntaxError", "StackedProgram",
     "SizeError", "WeightError", "compile", "load", "reference", "select_output", "verify",
 ]

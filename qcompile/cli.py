@@ -229,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
 # --------------------------------------------------------------------------- commands
 def _compile(args, model=None, callbacks=()):
     """Compile ``args.model`` with the shared options (-O, --passes, --target, --token)."""
-    from qcompile.program import compile as qcompile_compile
+    from qcompile.compiler import compile as qcompile_compile
 
     passes = args.passes                         # with --target, compile() appends route
     return qcompile_compile(model if model is not None else args.model,
@@ -511,7 +511,7 @@ def cmd_verify(args) -> int:
     post-selected distribution, unmitigated (and ``--mitigate``d), vs the ideal one."""
     from rich.console import Console
 
-    from qcompile.program import verify
+    from qcompile.compiler import verify
 
     if args.inputs < 1:
         raise QcompileError(f"--inputs must be at least 1, got {args.inputs}")

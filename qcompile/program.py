@@ -24,10 +24,10 @@ import numpy as np
 
 from qcompile.circuit.ir import register_indices
 from qcompile.circuit.stage import StageCircuit
-from qcompile.errors import BindError, NotImplementedYetError, QcompileError, SizeError
+from qcompile.errors import BindError, QcompileError, SizeError
 from qcompile.lowering.calibration import (  # noqa: F401 - part of the program API
     CALIBRATION_INPUTS, CALIBRATION_MARGIN, calibrate, lower_structure)
-from qcompile.lowering.inputs import random_input
+from qcompile.lowering.inputs import random_input  # noqa: F401 - part of the program API
 
 #: stages above this many qubits are refused before anything is built
 MAX_QUBITS = 24
@@ -381,49 +381,23 @@ def _with_token(model, token: int):
     return dataclasses.replace(model, ir=out)
 
 
-def compile(model_or_path, token="model", tolerance: float = 1e-3, backend: str | None = None,
-            method: str = "dilation", optimization: int = 1, target: str | None = None,
-            passes: str | None = None, callbacks=()) -> Program:
-    """Compile a model (a :class:`~qcompile.model.Model`, a path or .qtf text) for one
-    output token (``"model"``: the one its ``output`` line selects, ``"last"`` or an
-    index) into a :class:`Program`.
-
-    ``tolerance`` bounds the polynomial approximation error of every nonlinearity
-    (absolute, in the units of the function); the program's propagated error bound vs the
-    exact model is evaluated per input by :meth:`Program.run` / :func:`verify`.
-    ``backend`` is accepted for API symmetry (programs emit to every backend).
-    ``optimization`` (0, 1, 2) picks the circuit-level pass pipeline
-    (:func:`qcompile.passes.pipelines.optimization_pipeline`), ``target`` routes onto a
-    coupling map (``line:N``, ``grid:RxC``, ``heavy-hex:D``), ``passes`` replaces the
-    pipeline by an explicit list (``"cancel-inverses,merge-rotations{atol=1e-12}"``);
-    ``callbacks`` are pass-manager callbacks (IR printing, dumps, timing).  One pass
-    manager runs the whole pipeline: ``lower-to-quantum`` (tensor IR → quantum IR),
-    ``build-circuits`` (→ circuit IR), then each circuit pass on every stage.
-    """
-    from qcompile.model import Model, load
-
-    if not (isinstance(tolerance, (int, float)) and 0 < tolerance < 1):
-        raise QcompileError(f"tolerance must be a number in (0, 1), got {tolerance!r}")
-    model = model_or_path if isinstance(model_or_path, Model) else load(model_or_path)
-    if len(model.inputs) != 1:
-        raise NotImplementedYetError("compiling models with several inputs is not implemented yet")
-    check_size(model)
-    tok = _resolve_token(model, token)
-    if tok != model.output.token:
-        model = _with_token(model, tok)
-    from qcompile.stacked import compile_stacked, needs_stacking
-
-    if needs_stacking(model, tok):
-        return compile_stacked(model, tok, float(tolerance), method, optimization, target, passes, callbacks)
+def compile_program(model, token: int, tolerance: float, method: str = "dilation", optimization: int = 1,
+                    target: str | None = None, passes: str | None = None, callbacks=()) -> Program:
+    """Compile one output ``token`` of a (checked) model into a :class:`Program`: one pass
+    manager runs ``lower-to-quantum`` (tensor IR → quantum IR), the IR-level fusion of the
+    level, ``select-polynomials``, ``build-circuits`` (→ circuit IR), then each circuit
+    pass on every stage.  :func:`qcompile.compiler.compile` is the entry point (it
+    validates the arguments and routes stacked models elsewhere)."""
     from qcompile.passes.build_circuits import BuildCircuits
     from qcompile.passes.for_each_stage import ForEachStage
     from qcompile.passes.manager import PassManager
 
-    pipeline = quantum_pipeline(tok, float(tolerance), method, optimization) + [BuildCircuits(method=method)]
+    if token != model.output.token:
+        model = _with_token(model, token)
+    pipeline = quantum_pipeline(token, float(tolerance), method, optimization) + [BuildCircuits(method=method)]
     pipeline += [ForEachStage(p) for p in circuit_pipeline(optimization, target, passes)]
     built = PassManager(pipeline, callbacks=callbacks).run(model)
-    del backend
-    return Program(model, built.lowered, built.stages, built.loaders, float(tolerance), tok,
+    return Program(model, built.lowered, built.stages, built.loaders, float(tolerance), token,
                    info={"calibrated_error_bound": built.lowered.info["calibrated_error_bound"]})
 
 
@@ -479,91 +453,3 @@ def check_size(model) -> None:
         raise SizeError(f"model {model.name} is too large to build as circuits: its tensor {shape} alone "
                         f"needs {widest} qubits and its stages would need about {3 * widest + 2} "
                         f"(limit {MAX_QUBITS}); use `qcompile resources` to estimate its cost instead")
-
-
-
-# ---- verify -------------------------------------------------------------------------------
-
-#: compiled vs surrogate reference on statevector simulators
-SURROGATE_TOLERANCE = 1e-8
-
-
-@dataclass
-class VerifyRow:
-    """One input on one backend: errors vs both references, the bound, the checks."""
-
-    input: int
-    backend: str
-    surrogate_error: float
-    exact_error: float
-    error_bound: float
-    success_probability: float
-    ok: bool
-    shots_ok: bool | None = None
-
-
-@dataclass
-class VerifyReport:
-    """The rows of a verification and what they show."""
-
-    model: str
-    token: int
-    tolerance: float
-    rows: list[VerifyRow]
-
-    @property
-    def ok(self) -> bool:
-        """True when every row passed."""
-        return all(r.ok for r in self.rows)
-
-    def to_json(self) -> dict:
-        """A JSON-serialisable summary."""
-        from dataclasses import asdict
-
-        return {"model": self.model, "token": self.token, "tolerance": self.tolerance,
-                "surrogate_tolerance": SURROGATE_TOLERANCE, "ok": self.ok,
-                "rows": [asdict(r) for r in self.rows]}
-
-
-def verify(program_or_model, inputs: int = 20, backends=("qiskit", "cirq"), shots: int | None = None,
-           seed: int = 0, tolerance: float = 1e-3, progress=None) -> VerifyReport:
-    """Compile once (unless given a :class:`Program` or a
-    :class:`~qcompile.stacked.StackedProgram`), bind ``inputs`` random admissible
-    inputs into that one program, simulate on each backend and check, per input:
-    ``max|compiled − surrogate| ≤ 1e-8``, ``max|compiled − exact| ≤ bound`` and
-    ``bound ≤ tolerance``; with ``shots``, the sampled output distribution is within 4
-    standard errors of ``|y|²/‖y‖²``.  ``progress(done, total)`` is called after each run.
-    """
-    from qcompile.stacked import StackedProgram
-
-    compiled = isinstance(program_or_model, (Program, StackedProgram))
-    program = program_or_model if compiled else compile(program_or_model, tolerance=tolerance)
-    model = program.model
-    rng = np.random.default_rng(seed)
-    rows = []
-    total = inputs * len(backends)
-    done = 0
-    for i in range(inputs):
-        x = random_input(model, rng)
-        exact, sur = program.references(x)
-        for backend in backends:
-            r = program.run(x, backend=backend, shots=shots, seed=seed + i)
-            es = float(np.max(np.abs(r.output - sur)))
-            ee = float(np.max(np.abs(r.output - exact)))
-            # the bound covers the approximation; rounding is what the surrogate check measures
-            ok = (es <= SURROGATE_TOLERANCE and ee <= r.error_bound + SURROGATE_TOLERANCE
-                  and r.error_bound <= program.tolerance)
-            shots_ok = None
-            if shots:
-                # 4 standard errors of the binomial estimate, computed from the target
-                # (the estimate's own error is 0 for an unseen outcome)
-                target = sur ** 2 / np.sum(sur ** 2)
-                se = np.sqrt(target * (1 - target) / r.kept_shots)
-                shots_ok = bool(np.all(np.abs(r.probabilities - target) <= 4 * se + 1e-12))
-                ok = ok and shots_ok
-            rows.append(VerifyRow(i, backend, es, ee, float(r.error_bound), r.success_probability, bool(ok),
-                                  shots_ok))
-            done += 1
-            if progress is not None:
-                progress(done, total)
-    return VerifyReport(model.name, program.token, program.tolerance, rows)

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Mapping, Sequence
 import numpy as np
 
 from qcompile.circuit.ir import Circuit, ParamExpr
-from qcompile.simulate import EmissionCache, exact_memo_key
+from qcompile.circuit.emission import EmissionCache, exact_memo_key
 
 if TYPE_CHECKING:  # pragma: no cover
     import cirq
@@ -94,7 +94,7 @@ def _operations(circuit: Circuit, flat: bool, parametric: list[int] | None = Non
     has under two thousand distinct ones; building and validating every ``ControlledGate``
     and ``ControlledOperation`` afresh dominated emission).  The memo key is
     ``(name, qubits, params, clbits)``, stored only when
-    :func:`qcompile.simulate.exact_memo_key` says equal keys emit the same gate.
+    :func:`qcompile.circuit.emission.exact_memo_key` says equal keys emit the same gate.
 
     ``flat=True`` (simulation only) emits a two-control X (``mcx`` on three qubits,
     ``ccx``) as ``ControlledOperation(controls, X(target))`` instead of ``cirq.TOFFOLI``:
@@ -217,7 +217,7 @@ _CACHE = EmissionCache()
 
 def _simulation_operations(circuit: Circuit, cache: bool = True) -> _Emitted:
     """The :class:`_Emitted` operations of ``circuit``, emitted once per IR circuit and
-    reused while it is unchanged (:class:`qcompile.simulate.EmissionCache` says how a
+    reused while it is unchanged (:class:`qcompile.circuit.emission.EmissionCache` says how a
     mutated circuit is detected); ``cache=False`` emits afresh without reading or writing
     the cache (for one-off circuits)."""
     return _CACHE.get(circuit, _Emitted) if cache else _Emitted(circuit)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from qcompile.circuit.ir import Circuit, ParamExpr
-from qcompile.simulate import exact_memo_key
+from qcompile.circuit.emission import exact_memo_key
 
 if TYPE_CHECKING:  # pragma: no cover
     import qiskit
@@ -31,7 +31,7 @@ def to_qiskit(circuit: Circuit, aer_native: bool = False) -> "qiskit.QuantumCirc
     gates are already checked), parameterless gates are built once per width, and each
     distinct gate without a symbolic angle becomes one ``CircuitInstruction`` appended
     wherever the gate repeats (memo key ``(name, qubits, params, clbits)``, stored only
-    when :func:`qcompile.simulate.exact_memo_key` allows it): a QSVT circuit of 500k gates
+    when :func:`qcompile.circuit.emission.exact_memo_key` allows it): a QSVT circuit of 500k gates
     with under two thousand distinct ones emits in about a second.  Operations are
     therefore shared between instructions, as when a Qiskit user appends one gate object
     several times; do not mutate them in place.

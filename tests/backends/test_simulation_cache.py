@@ -21,10 +21,10 @@ from qiskit_aer import AerSimulator
 from qcompile.backends import cirq as cirq_backend
 from qcompile.backends.cirq import little_endian_order, resolver, statevector_cirq, to_cirq
 from qcompile.backends.qiskit import to_qiskit
+from qcompile.circuit.emission import EmissionCache, exact_memo_key
 from qcompile.circuit.ir import Circuit, Gate, Parameter, ParamExpr
 from qcompile.circuit.random import random_circuit
-from qcompile.simulate import (_AER_CACHE, AER_BINDABLE, EmissionCache, exact_memo_key,
-                               postselected_statevector, statevector)
+from qcompile.simulate import _AER_CACHE, AER_BINDABLE, postselected_statevector, statevector
 
 TOL = 1e-12
 

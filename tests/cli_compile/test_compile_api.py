@@ -58,7 +58,7 @@ def test_verify_api_reports_failure(monkeypatch):
     program = program_for("linear")
     report = qcompile.verify(program, inputs=1, backends=("qiskit",))
     assert report.ok and len(report.rows) == 1
-    monkeypatch.setattr("qcompile.program.SURROGATE_TOLERANCE", 0.0)
+    monkeypatch.setattr("qcompile.compiler.SURROGATE_TOLERANCE", 0.0)
     report = qcompile.verify(program, inputs=1, backends=("qiskit",))
     assert not report.ok        # rounding (~1e-15) is above a zero tolerance
 
