@@ -312,8 +312,9 @@ def markdown(shipped: dict, sw: dict, comp: list[dict], images: dict, elapsed: f
     lines += [
         "Figures from `qcompile.resources.api.estimate` at `-O1` (the default) with the default dilation block "
         "encodings. Models small enough to build are estimated from the *compiled* quantum IR "
-        "(calibrated degrees and exact α; qubits and CX are upper bounds of the -O1 circuits, and at -O0 "
-        "exact, CX except the dense blocks' generic Qiskit synthesis count, an upper bound); larger ones, including the four configurations below, from "
+        "(calibrated degrees and exact α; each dense block counted as synthesised, so at -O0 qubits, CX "
+        "and every gate count are exact, and at -O1 they count the circuits as built, upper bounds of "
+        "the circuits after the circuit passes); larger ones, including the four configurations below, from "
         "the *abstract* IR (weight shapes and norms): counts and degrees are then upper bounds and α a "
         "bound from the weight norms. T counts are leading-order estimates (Ross–Selinger rotation "
         "synthesis). A stack of `layers` layers is lowered with one layer and costs "
