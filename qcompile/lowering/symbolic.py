@@ -306,9 +306,9 @@ class _Lowerer:
                 return _Val(legs, "t", prep=True, bound=float(op.bound))
             return _Val(legs, "t", prep=True, bound=0.0)
         if op.opname == "posenc":
-            from qcompile.reference.kernels import posenc
+            from qcompile.reference.kernels import posenc_norm
 
-            return _Val(legs, "t", prep=True, bound=float(np.linalg.norm(posenc(op.seq, op.features))))
+            return _Val(legs, "t", prep=True, bound=posenc_norm(op.seq, op.features))
         if op.opname == "embed":
             e = self.weight(op.weight)
             seq = legs[0].dim

@@ -111,6 +111,17 @@ def posenc(seq: int, d: int) -> np.ndarray:
     return pe
 
 
+def posenc_norm(seq: int, d: int) -> float:
+    """‖posenc(seq, d)‖_F without building the table: every (sin, cos) column pair of a
+    row has unit norm, so the square is ``seq·⌊d/2⌋``, plus the last sine column's
+    squares when ``d`` is odd (O(seq))."""
+    total = float(seq * (d // 2))
+    if d % 2:
+        angles = np.arange(seq, dtype=np.float64) / np.power(10000.0, (d - 1) / d)
+        total += float(np.sum(np.sin(angles) ** 2))
+    return float(np.sqrt(total))
+
+
 def causal_mask(seq: int) -> np.ndarray:
     """Additive causal mask, shape [seq, seq]: 0 where key ≤ query, −inf above the diagonal.
 

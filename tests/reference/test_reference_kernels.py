@@ -82,6 +82,12 @@ def test_posenc_formula(d):
             assert abs(pe[pos, j] - want) <= 1e-15
 
 
+@pytest.mark.parametrize("seq,d", [(6, 4), (6, 5), (1, 1), (97, 33)])
+def test_posenc_norm_closed_form(seq, d):
+    """The loader bound uses ‖PE‖_F without the table (every sin/cos pair has unit norm)."""
+    assert K.posenc_norm(seq, d) == pytest.approx(float(np.linalg.norm(K.posenc(seq, d))), rel=1e-14)
+
+
 def test_causal_mask_matches_torch():
     want = _np(torch.nn.Transformer.generate_square_subsequent_mask(5, dtype=torch.float64))
     assert np.array_equal(K.causal_mask(5), want)
