@@ -1,4 +1,5 @@
-"""Compiled programs: ``qcompile.compile`` and the :class:`Program` it returns.
+"""Compiled programs: the :class:`Program` of one output token (``qcompile.compile``, in
+:mod:`qcompile.compiler`, returns it; stacked models get a :class:`~qcompile.stacked.StackedProgram`).
 
 A program is one input-parametric circuit per stage (DESIGN §1) plus the classical glue
 between stages.  Running it on an input:
