@@ -294,7 +294,7 @@ def program_description(program, files=None, bound_input=None, qasm_version=None
         for k, (sc, st) in enumerate(zip(prog.stages, stages)):
             loaders = []
             for pname, length in sorted(sc.circuit.parameters.items()):
-                kind, source, _ = prog.loaders[pname]
+                kind, source, loader = prog.loaders[pname]
                 if source in producer:
                     origin = f"glue of stage {producer[source]}"
                 elif source in from_segment:
@@ -303,8 +303,9 @@ def program_description(program, files=None, bound_input=None, qasm_version=None
                     origin = f"model input '{source}'"
                 else:
                     origin = "input preparation (embedding lookup + positional encoding)"
+                reads = f"{source}[{loader.info['row']}]" if kind == "row" else source
                 loaders.append({"parameter": pname, "length": int(length), "kind": kind,
-                                "reads": source, "from": origin})
+                                "reads": reads, "from": origin})
             glue = None
             if st.glue is not None:
                 glue = {"kind": st.glue.kind, "produces": st.glue.produces, "blocks": st.glue.blocks,

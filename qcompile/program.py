@@ -159,10 +159,10 @@ class Program(ProgramCommon):
         values = {}
         for pname in self.stages[stage].circuit.parameters:
             kind, source, loader = self.loaders[pname]
-            data = matrices.get(source) if kind == "matrix" else vectors.get(source)
+            data = vectors.get(source) if kind == "vector" else matrices.get(source)
             if data is None:
                 raise QcompileError(f"internal error: stage {stage} reads {source} before it exists")
-            values.update(loader.bind(data))
+            values.update(loader.bind(data[loader.info["row"]] if kind == "row" else data))
         return values
 
     def bind(self, x, stage: int = 0, vectors: dict | None = None):

@@ -6,9 +6,9 @@ One rule per construct, each a call into the quantum library (:mod:`qcompile.qua
   applied to it (:func:`qcompile.quantum.combine.apply`), ``alpha = Π α(F)·α(s)``;
 * form ``Σ c_k term_k``: :func:`qcompile.quantum.lcu.lcu` of the term states,
   ``alpha = Σ |c_k| α_k``;
-* sources: a matrix input's row ``x_j`` is its parametric loader with the token register
-  post-selected on ``j`` (X gates map ``j`` to 0); every row at once keeps the token
-  register as the high part of the output; a constant is a fixed state preparation
+* sources: a matrix input's row ``x_j`` has a parametric loader of its own (the row's
+  angles, alpha = the matrix's bound); every row at once is the matrix's loader, the token
+  register the high part of the output; a constant is a fixed state preparation
   (spread over the token register by Hadamards for all-row stages, ``alpha·√seq``); a stage
   input is a parametric loader with its bound; a nonlinear source is
   :func:`qcompile.quantum.elementwise.elementwise` of its argument's state with the chosen
@@ -124,30 +124,38 @@ class StageBuilder:
                                                    name=parameter_name(src.name))
         return self._loaders[key]
 
+    def row_loader(self, name: str, token: int):
+        """The parametric loader of row ``token`` of the matrix input ``name``:
+        ``[x_j/B, √(1 − ‖x_j‖²/B²)]`` with the matrix's bound ``B`` (``‖x_j‖ ≤ ‖X‖_F ≤ B``),
+        its own parameter vector ``NAME_rJ`` bound from that row."""
+        key = ("row", name, token)
+        if key not in self._loaders:
+            from qcompile.quantum.state_preparation import state_preparation
+
+            mi = self.lowered.matrix_inputs[name]
+            ld = state_preparation(mi.features, bound=mi.bound, name=f"{parameter_name(name)}_r{token}")
+            ld.info["row"] = int(token)
+            self._loaders[key] = ld
+        return self._loaders[key]
+
     def loader_table(self) -> dict:
-        """Every loader built so far: parameter-vector name -> (``"matrix"`` or
-        ``"vector"``, the matrix input or stage input it reads, the loader block)."""
-        table = {}
-        for key, ld in self._loaders.items():
-            kind, source = key[0], key[1]
-            table[parameter_name(source)] = ("vector" if kind == "vector" else "matrix", source, ld)
-        return table
+        """Every loader built so far: parameter-vector name -> (``"matrix"``, ``"row"``
+        or ``"vector"``, the matrix input or stage input it reads, the loader block; a
+        row loader's ``info["row"]`` is its row)."""
+        return {ld.name: (key[0] if key[0] in ("row", "vector") else "matrix", key[1], ld)
+                for key, ld in self._loaders.items()}
 
     def input_row(self, src: F.InputRow, token: int) -> QuantumBlock:
-        """Row ``token`` of a matrix input (token register post-selected), or every row
-        (``token == ROW``: the token register stays in the output, high part)."""
-        loader = self.matrix_loader(src.name)
-        regs = loader.info["registers"]           # per axis: (rows, cols) qubits
-        rows_q, cols_q = regs[0], regs[1]
+        """Row ``token`` of a matrix input: the row's own loader (alpha = the matrix's
+        bound; ``⌈log2 features⌉`` qubits and a flag), or every row (``token == ROW``: the
+        matrix's loader, the token register the high part of the output)."""
         if token == ROW:
+            loader = self.matrix_loader(src.name)
+            rows_q, cols_q = loader.info["registers"]      # per axis: (rows, cols) qubits
             return QuantumBlock(loader.circuit, loader.alpha, tuple(cols_q) + tuple(rows_q),
                                 loader.ancilla_qubits, "state", (src.seq * src.features,))
-        c = loader.circuit.copy()
-        for bit, q in enumerate(rows_q):
-            if (token >> bit) & 1:
-                c.append("x", (q,))
-        return QuantumBlock(c, loader.alpha, tuple(cols_q), tuple(rows_q) + loader.ancilla_qubits,
-                            "state", (src.features,))
+        ld = self.row_loader(src.name, token)
+        return QuantumBlock(ld.circuit, ld.alpha, ld.system_qubits, ld.ancilla_qubits, "state", (src.features,))
 
     def const(self, vec: np.ndarray, seq: int | None) -> QuantumBlock:
         """A fixed vector; with ``seq`` the same vector on every row (Hadamards on a token

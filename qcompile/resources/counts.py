@@ -620,19 +620,15 @@ def identity_block_cost(num_qubits: int) -> BlockCost:
 
 
 def input_row_cost(seq: int, features: int, token: int | None = None) -> BlockCost:
-    """``StageBuilder.input_row``: the parametric loader of the ``seq × features`` input
-    (:func:`state_preparation_cost`), plus one X per set bit of ``token`` (the token
-    register post-selected on the row; system = the column register, ancillas = the row
-    register and the flag).  ``token=None`` (or ``ROW = -1``): every row, no X, system =
-    columns and rows, ancillas = the flag."""
-    loader = state_preparation_cost((seq, features), parametric=True)
+    """``StageBuilder.input_row``: row ``token`` of a ``seq × features`` input is its own
+    parametric loader (:func:`state_preparation_cost` of ``features`` entries: system =
+    the feature register, ancilla = the flag); ``token=None`` (or ``ROW = -1``): every
+    row, the matrix's loader (system = columns and rows, ancilla = the flag)."""
     if token is None or token < 0:
-        return loader
-    n_rows, n_cols = _qubits(seq), _qubits(features)
-    pops = bin(int(token)).count("1")
-    if token >= 2**n_rows:
-        raise ValueError(f"token {token} does not fit a {n_rows}-qubit row register")
-    return BlockCost(loader.counts + GateCounts.gate("x", count=pops), n_cols, n_rows + loader.ancillas)
+        return state_preparation_cost((seq, features), parametric=True)
+    if not 0 <= token < seq:
+        raise ValueError(f"token {token} is not a row of a {seq}-row input")
+    return state_preparation_cost(features, parametric=True)
 
 
 def const_cost(dims, seq: int | None = None) -> BlockCost:

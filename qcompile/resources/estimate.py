@@ -93,7 +93,8 @@ class Estimator:
         if isinstance(src, F.InputRow):
             tok = src.token if src.token != ROW else token
             cost = C.input_row_cost(src.seq, src.features, None if tok == ROW else tok)
-            return Node(cost, _log(src.bound), Counter({f"load {parameter_name(src.name)}": 1}))
+            what = parameter_name(src.name) if tok == ROW else f"{parameter_name(src.name)} row {tok}"
+            return Node(cost, _log(src.bound), Counter({f"load {what}": 1}))
         if isinstance(src, F.Const):
             if token == ROW:
                 return Node(C.const_cost(src.dim, seq), _log(src.alpha) + 0.5 * math.log(seq))

@@ -333,8 +333,8 @@ def test_cli_resources_json_and_errors(tmp_path):
     res = _cli("resources", "examples/mlp.qtf", "--json", str(out))
     assert res.returncode == 0, res.stderr
     data = json.loads(out.read_text())
-    prog_cx = estimate("examples/mlp.qtf").cx
-    assert data["qubits"] == 15 and data["cx"] == prog_cx
+    api = estimate("examples/mlp.qtf")
+    assert data["qubits"] == api.qubits == 13 and data["cx"] == api.cx
     assert "stage" in res.stdout
     bad = _cli("resources", "examples/mlp.qtf", "--set", "d_model=four")
     assert bad.returncode == 2 and "Traceback" not in bad.stderr and "--set" in bad.stderr
