@@ -28,7 +28,7 @@ import re
 from typing import Sequence
 
 from qcompile.circuit.decompose import gate_key, lower_gate
-from qcompile.circuit.ir import Circuit, Gate, ParamExpr
+from qcompile.circuit.ir import Circuit, Gate, ParamExpr, wrap_phase
 from qcompile.errors import BindError
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -143,7 +143,7 @@ def _lowered_body(circuit: Circuit, version: int) -> tuple[list[str], float, dic
         if text:
             append(text)
         for ph in phases:
-            phase += ph
+            phase = wrap_phase(phase + ph)
     return body, float(phase), scratch.parameters
 
 

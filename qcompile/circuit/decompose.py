@@ -26,7 +26,7 @@ from __future__ import annotations
 from functools import lru_cache
 from math import copysign
 
-from qcompile.circuit.ir import Angle, Circuit, Gate, ParamExpr
+from qcompile.circuit.ir import Angle, Circuit, Gate, ParamExpr, wrap_phase
 
 #: largest mcp (controls + target) lowered by the Gray-code rule; larger ones recurse.
 GRAY_MAX_QUBITS = 9
@@ -154,7 +154,7 @@ def lower_multicontrolled(circuit: Circuit, max_controls: int = 2, keep_cp: bool
         else:
             extend(hit[0])
         for ph in hit[1]:
-            out.global_phase += ph
+            out.global_phase = wrap_phase(out.global_phase + ph)
     return out
 
 

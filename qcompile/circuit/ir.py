@@ -112,6 +112,15 @@ class ParamExpr:
 Angle = Union[float, ParamExpr]
 
 
+def wrap_phase(phase: float) -> float:
+    """``phase`` reduced to [−π, π] (``math.remainder`` is exact).  Passes that add up the
+    global phases of many replaced pieces keep the running sum reduced, so it keeps the
+    absolute precision of a number below π instead of the ulp of a large sum: on
+    encoder_prenorm's 1.2M-gate softmax stage at -O2 the unreduced sums left a 2.7e-9
+    state error (1.3e-8 on that stage's output, alpha 5e4), reduced 5e-12 (2e-10)."""
+    return math.remainder(float(phase), 2 * math.pi)
+
+
 def register_indices(qubits: Sequence[int]) -> np.ndarray:
     """Full-state index (little-endian over the circuit's qubits) of each value of the
     register ``qubits`` with every other qubit at 0: value ``k`` of ``(q0, q1, …)`` sits
@@ -361,7 +370,7 @@ class Circuit:
                     if isinstance(p, ParamExpr):
                         params[p.parameter.name] = max(params.get(p.parameter.name, 0), p.parameter.index + 1)
             append(h)
-        self.global_phase += other.global_phase
+        self.global_phase = wrap_phase(self.global_phase + other.global_phase)
         return self
 
     # ---- whole-circuit transforms -----------------------------------------------------

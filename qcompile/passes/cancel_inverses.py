@@ -36,7 +36,7 @@ from __future__ import annotations
 import math
 from typing import Iterator, Sequence
 
-from qcompile.circuit.ir import Angle, Circuit, Gate, ParamExpr
+from qcompile.circuit.ir import Angle, Circuit, Gate, ParamExpr, wrap_phase
 from qcompile.passes.manager import Pass, register_pass
 
 #: gates never moved across anything (they also stop every backward walk)
@@ -263,7 +263,7 @@ class GateFrontier:
 
 def circuit_with_gates(circuit: Circuit, gates: list[Gate], phase_delta: float = 0.0) -> Circuit:
     """A new circuit like ``circuit`` (registers, parameters, clbits) with ``gates``."""
-    return Circuit(circuit.num_qubits, list(gates), circuit.global_phase + phase_delta,
+    return Circuit(circuit.num_qubits, list(gates), wrap_phase(circuit.global_phase + phase_delta),
                    circuit.num_clbits, dict(circuit.registers), dict(circuit.parameters))
 
 

@@ -15,7 +15,7 @@ dropped (their value is only known at bind time).  ``eps = 0`` (default) drops n
 
 from __future__ import annotations
 
-from qcompile.circuit.ir import ROTATIONS
+from qcompile.circuit.ir import ROTATIONS, wrap_phase
 from qcompile.errors import PassError
 from qcompile.passes.cancel_inverses import circuit_with_gates
 from qcompile.passes.manager import Pass, register_pass
@@ -33,7 +33,7 @@ def drop_small(circuit, eps: float):
             controls = len(g.qubits) - 1 if g.name in ("mcrx", "mcry", "mcrz") else 0
             kept, ph, err = reduce_rotation(g.name, float(g.params[0]), eps, controls)
             if kept is None and 2 * err < eps:  # err = |r|/2: strictly |r| < eps
-                phase += ph
+                phase = wrap_phase(phase + ph)
                 error += err
                 dropped += 1
                 continue

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 
-from qcompile.circuit.ir import Angle, Gate, ParamExpr
+from qcompile.circuit.ir import Angle, Gate, ParamExpr, wrap_phase
 from qcompile.passes.cancel_inverses import (  # noqa: F401 - rotation_key is part of this module's API
     GateFrontier, circuit_with_gates, gate_info, rotation_key, walk_window, window_sizes)
 from qcompile.passes.manager import Pass, register_pass
@@ -134,7 +134,7 @@ def merge_rotations(circuit, atol: float = 1e-12, max_lookback: int = 256):
                 front.replace(target, merged)
                 continue
             kept, ph, err = reduce_rotation(old.name, angle, atol, _controls(old))
-            phase += ph
+            phase = wrap_phase(phase + ph)
             dropped += err
             if kept is None:
                 front.remove(target)
@@ -144,7 +144,7 @@ def merge_rotations(circuit, atol: float = 1e-12, max_lookback: int = 256):
         if not isinstance(a, ParamExpr):  # a rotation has one angle
             kept, ph, err = reduce_rotation(g.name, float(a), atol, _controls(g))
             if kept is None:
-                phase += ph
+                phase = wrap_phase(phase + ph)
                 dropped += err
                 continue
         idx = len(gates)  # front.add(g), inlined

@@ -12,7 +12,7 @@ import pytest
 from qcompile.backends import qasm as qasm_mod
 from qcompile.backends.qasm import to_qasm
 from qcompile.circuit.decompose import lower_gate, lower_multicontrolled
-from qcompile.circuit.ir import Circuit, Gate, Parameter, ParamExpr
+from qcompile.circuit.ir import Circuit, Gate, Parameter, ParamExpr, wrap_phase
 
 
 def _fresh_lowering(circuit: Circuit, keep_cp: bool = False) -> Circuit:
@@ -24,7 +24,7 @@ def _fresh_lowering(circuit: Circuit, keep_cp: bool = False) -> Circuit:
         for lg in gates:
             out.add_gate(lg)
         for ph in phases:
-            out.global_phase += ph
+            out.global_phase = wrap_phase(out.global_phase + ph)
     return out
 
 

@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pytest
 
-from qcompile.circuit.ir import Circuit, Gate, ParamExpr, Parameter, controlled_gates
+from qcompile.circuit.ir import Circuit, Gate, ParamExpr, Parameter, controlled_gates, wrap_phase
 from qcompile.passes.cancel_inverses import (
     FENCES, GateFrontier, cancel_inverse_pairs, circuit_with_gates, commutes, is_inverse_pair, walk_window,
 )
@@ -90,7 +90,7 @@ def _ref_merge(circuit: Circuit, atol: float, max_lookback: int):
                 front.replace(target, merged)
                 continue
             kept, ph, err = reduce_rotation(old.name, angle, atol, _controls(old))
-            phase += ph
+            phase = wrap_phase(phase + ph)
             dropped += err
             if kept is None:
                 front.remove(target)
@@ -100,7 +100,7 @@ def _ref_merge(circuit: Circuit, atol: float, max_lookback: int):
         if not g.is_parametric:
             kept, ph, err = reduce_rotation(g.name, float(g.params[0]), atol, _controls(g))
             if kept is None:
-                phase += ph
+                phase = wrap_phase(phase + ph)
                 dropped += err
                 continue
         front.add(g)
@@ -114,7 +114,7 @@ def _ref_compose(target: Circuit, other: Circuit, qubits=None) -> Circuit:
     target.num_clbits = max(target.num_clbits, other.num_clbits)
     for g in other.gates:
         target.add_gate(g.relabel(mapping))
-    target.global_phase += other.global_phase
+    target.global_phase = wrap_phase(target.global_phase + other.global_phase)
     return target
 
 
