@@ -52,7 +52,10 @@ class RunResult:
 
     ``output``: the model output for the selected token (alpha × post-selected
     amplitudes of the last stage); ``error_bound``: bound on ‖output − exact model‖₂ for
-    this input (:mod:`qcompile.lowering.bounds`); with shots, ``probabilities`` and ``standard_errors``
+    this input (:mod:`qcompile.lowering.bounds`); ``circuit_error_bound``: the part of it
+    the circuit passes declared (rotations dropped by ``merge-rotations``,
+    ``fuse-single-qubit`` or ``drop-small-rotations``), a bound on ‖output − surrogate‖₂
+    beyond rounding (0 when nothing was dropped); with shots, ``probabilities`` and ``standard_errors``
     estimate ``|y_k|²/‖y‖²`` from the post-selected samples, ``kept_shots`` of ``shots``.
     """
 
@@ -64,6 +67,7 @@ class RunResult:
     probabilities: np.ndarray | None = None
     standard_errors: np.ndarray | None = None
     kept_shots: int | None = None
+    circuit_error_bound: float = 0.0
 
     @property
     def success_probability(self) -> float:
@@ -174,11 +178,12 @@ class Program(ProgramCommon):
 
     # ---- running ------------------------------------------------------------------------
     def run(self, x, backend: str = "qiskit", shots: int | None = None, seed: int | None = None,
-            input_errors: dict | None = None) -> RunResult:
+            input_errors: dict | None = None, input_circuit_errors: dict | None = None) -> RunResult:
         """Simulate every stage on input ``x`` (see the module docstring).
         ``input_errors``: a bound on the error of the input matrix itself (a segment of a
         stacked program reads rows computed by the previous segment), carried into the
-        run's error bound."""
+        run's error bound; ``input_circuit_errors``: the part of it due to dropped
+        rotations, carried into ``circuit_error_bound``."""
         from qcompile.lowering.numeric import hand_on
 
         mats = self.matrices(x)
@@ -194,8 +199,21 @@ class Program(ProgramCommon):
                 probs, errs, kept = _sample_output(sc, values, backend, shots, seed)
         from qcompile.lowering.bounds import program_error_bound
 
-        bound, _ = program_error_bound(self.lowered, [r.output for r in results], self.model, input_errors)
-        return RunResult(results[-1].output, results, backend, bound, shots, probs, errs, kept)
+        outs = [r.output for r in results]
+        dropped = self.circuit_errors()
+        bound, _ = program_error_bound(self.lowered, outs, self.model, input_errors, dropped)
+        circuit_bound = 0.0
+        if any(dropped) or any((input_circuit_errors or {}).values()):
+            circuit_bound = program_error_bound(self.lowered, outs, self.model, input_circuit_errors,
+                                                dropped, polynomials=False)[0]
+        return RunResult(results[-1].output, results, backend, bound, shots, probs, errs, kept,
+                         circuit_bound)
+
+    def circuit_errors(self) -> list[float]:
+        """Per stage, alpha × the operator-norm error of the rotations the circuit passes
+        dropped (``info["dropped_rotation_error"]``): how far the stage's read-out may move
+        from the exact lowering's."""
+        return [sc.alpha * sc.info.get("dropped_rotation_error", 0.0) for sc in self.stages]
 
     # ---- emission -----------------------------------------------------------------------
     def qasm(self, version: int = 3, x=None, stage: int = 0, note: tuple[str, ...] = ()) -> str:
@@ -298,7 +316,8 @@ def _readout(sc: StageCircuit, values: dict, backend: str, seed) -> tuple[np.nda
     out = sc.alpha * amps
     imag = float(np.max(np.abs(out.imag))) if out.size else 0.0
     scale = max(1.0, float(np.max(np.abs(out.real))))
-    if imag > 1e-6 * scale:
+    # dropped rotations may move the output by alpha × their declared error, phases included
+    if imag > 1e-6 * scale + sc.alpha * sc.info.get("dropped_rotation_error", 0.0):
         raise QcompileError(f"internal error: stage {sc.name} output has an imaginary part {imag:.3g}")
     return out.real[:dim].copy(), float(np.sum(np.abs(amps) ** 2))
 

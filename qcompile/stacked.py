@@ -122,25 +122,29 @@ class StackedProgram(ProgramCommon):
         if shots and self.token == "all":
             raise NotImplementedYetError("sampling the output of every token is not implemented yet; "
                                          "select one token to sample it")
-        inp, errors, stages = x, None, []
+        inp, errors, circuit_errors, stages = x, None, None, []
         result = None
         for seg in self.segments:
-            rows, bounds = [], []
+            rows, bounds, circuit_bounds = [], [], []
             last = seg is self.segments[-1]
             for tok in seg.tokens:
                 r = seg.programs[tok].run(inp, backend=backend, shots=shots if last else None,
-                                          seed=seed, input_errors=errors)
+                                          seed=seed, input_errors=errors,
+                                          input_circuit_errors=circuit_errors)
                 stages += r.stages
                 rows.append(r.output)
                 bounds.append(r.error_bound)
+                circuit_bounds.append(r.circuit_error_bound)
                 result = r
             bound = math.sqrt(sum(b * b for b in bounds))
+            circuit_bound = math.sqrt(sum(b * b for b in circuit_bounds))
             if last:
                 output = np.stack(rows) if self.token == "all" else rows[0]
                 return RunResult(output, stages, backend, bound, shots, result.probabilities,
-                                 result.standard_errors, result.kept_shots)
+                                 result.standard_errors, result.kept_shots, circuit_bound)
             nxt = self.segments[seg.index + 1]
             inp, errors = np.stack(rows), {nxt.input: bound}
+            circuit_errors = {nxt.input: circuit_bound}
         raise QcompileError("internal error: a stacked program without segments")  # pragma: no cover
 
     def segment_input(self, x, segment: int):

@@ -42,7 +42,7 @@ def _source_error(s, env) -> float:
         return env["vec"][s.name]
     if isinstance(s, F.Nonlinear):
         p = s.polynomial
-        return math.sqrt(s.dim) * p.error + p.lipschitz * form_error(s.argument, env)
+        return math.sqrt(s.dim) * p.error * env["poly"] + p.lipschitz * form_error(s.argument, env)
     raise TypeError(s)  # pragma: no cover
 
 
@@ -82,7 +82,7 @@ def _softmax_error(stage, out: np.ndarray, env) -> float | None:
     nl = terms[0].source
     blocks = stage.glue.blocks
     size = stage.form.dim // blocks
-    delta = math.sqrt(size) * nl.polynomial.error       # per block, polynomial part
+    delta = math.sqrt(size) * nl.polynomial.error * env["poly"]   # per block, polynomial part
     ds = form_error(nl.argument, env)                    # error of the scores
     e = out.reshape(blocks, size)
     total = 0.0
@@ -110,18 +110,25 @@ def input_independent(lowered) -> bool:
     return all(st.glue is None for st in lowered.stages)
 
 
-def program_error_bound(lowered, stage_outputs, model, input_errors=None) -> tuple[float, list[float]]:
+def program_error_bound(lowered, stage_outputs, model, input_errors=None, circuit_errors=None,
+                        polynomials: bool = True) -> tuple[float, list[float]]:
     """Bound on ‖compiled − exact‖₂ of the output for one run, and the bound after each
     stage (before its glue).  ``stage_outputs``: each stage's read-out vector;
     ``input_errors``: a bound on ‖X − X_exact‖_F per matrix input that is itself computed
-    (the rows a previous segment of a stacked program read out), 0 for the others."""
+    (the rows a previous segment of a stacked program read out), 0 for the others;
+    ``circuit_errors``: per stage, a bound on how far its read-out moves because its circuit
+    is not the exact lowering (alpha × the operator-norm error of dropped rotations), added
+    before the glue.  ``polynomials=False`` leaves the polynomials' own errors out: the
+    bound is then on ‖compiled − surrogate‖ (what the circuit errors alone can move)."""
     del model
-    env = {"mat": dict(input_errors or {}), "vec": {}}
+    env = {"mat": dict(input_errors or {}), "vec": {}, "poly": 1.0 if polynomials else 0.0}
+    extra = list(circuit_errors or [])
     per_stage = []
-    for st, out in zip(lowered.stages, stage_outputs):
+    for k, (st, out) in enumerate(zip(lowered.stages, stage_outputs)):
         delta = form_error(st.form, env)
         if st.rows == "all":
             delta *= math.sqrt(st.seq)
+        delta += extra[k] if k < len(extra) else 0.0
         per_stage.append(delta)
         g = st.glue
         if g is None:

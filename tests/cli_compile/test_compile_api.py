@@ -58,9 +58,31 @@ def test_verify_api_reports_failure(monkeypatch):
     program = program_for("linear")
     report = qcompile.verify(program, inputs=1, backends=("qiskit",))
     assert report.ok and len(report.rows) == 1
-    monkeypatch.setattr("qcompile.compiler.SURROGATE_TOLERANCE", 0.0)
+    monkeypatch.setattr("qcompile.compiler.SURROGATE_TOLERANCE", -1.0)  # impossible
     report = qcompile.verify(program, inputs=1, backends=("qiskit",))
-    assert not report.ok        # rounding (~1e-15) is above a zero tolerance
+    assert not report.ok
+
+
+def test_dropped_rotations_enter_the_bounds():
+    """Rotations dropped by a pass move the output from the surrogate by at most the
+    declared amount, propagated through the glue; the exact bound includes it."""
+    path = example("mlp")
+    eps = 0.02
+    lossy = qcompile.compile(path, tolerance=1e-2, passes=f"merge-rotations,drop-small-rotations{{eps={eps}}}")
+    plain = qcompile.compile(path, tolerance=1e-2, passes="merge-rotations")
+    # merge-rotations drops only what is within 1e-12 of an identity
+    assert max(lossy.circuit_errors()) > 1e-3 and max(plain.circuit_errors()) < 1e-9
+    moved = 0.0
+    for seed in range(3):
+        x = random_float_input(lossy.model, 200 + seed)
+        exact, sur = lossy.references(x)
+        r, r0 = lossy.run(x), plain.run(x)
+        assert r0.circuit_error_bound < 1e-9
+        assert 0.0 < r.circuit_error_bound and r.error_bound >= r0.error_bound
+        assert np.max(np.abs(r.output - sur)) <= 1e-8 + r.circuit_error_bound
+        assert np.linalg.norm(r.output - exact) <= r.error_bound + 1e-8
+        moved = max(moved, float(np.max(np.abs(r.output - sur))))
+    assert moved > 1e-8  # eps really changed the circuit: the allowance is needed
 
 
 def test_shots_within_four_standard_errors():
