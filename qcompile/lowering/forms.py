@@ -28,8 +28,8 @@ Factors (maps between flattened vector spaces):
 
 Sources (vectors a circuit can prepare):
 
-* :class:`InputRow` — row ``token`` of a matrix input (its loader with the token register
-  post-selected), ``alpha = bound``; ``token`` may be :data:`ROW` (the generic row, bound
+* :class:`InputRow` — row ``token`` of a matrix input (a parametric loader of that row
+  alone), ``alpha = bound`` (the matrix's: ``‖x_j‖ ≤ ‖X‖_F ≤ bound``); ``token`` may be :data:`ROW` (the generic row, bound
   to the selected token when a stage is built).
 * :class:`Const` — a fixed vector, ``alpha = ‖c‖``.
 * :class:`StageInput` — a vector read out by an earlier stage, loaded with a parametric
