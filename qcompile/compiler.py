@@ -60,7 +60,8 @@ SURROGATE_TOLERANCE = 1e-8
 
 @dataclass
 class VerifyRow:
-    """One input on one backend: errors vs both references, the bound, the checks."""
+    """One input on one backend: errors vs both references, the bound, the checks;
+    ``surrogate_limit`` is 1e-8 plus what the passes declared they dropped."""
 
     input: int
     backend: str
@@ -70,6 +71,7 @@ class VerifyRow:
     success_probability: float
     ok: bool
     shots_ok: bool | None = None
+    surrogate_limit: float = SURROGATE_TOLERANCE
 
 
 @dataclass
@@ -122,7 +124,8 @@ def verify(program_or_model, inputs: int = 20, backends=("qiskit", "cirq"), shot
             # the bound covers the approximation (and any rotations the passes dropped, which
             # is all the surrogate may differ by beyond rounding); rounding is what the
             # surrogate check measures
-            ok = (es <= SURROGATE_TOLERANCE + r.circuit_error_bound
+            limit = SURROGATE_TOLERANCE + r.circuit_error_bound
+            ok = (es <= limit
                   and ee <= r.error_bound + SURROGATE_TOLERANCE
                   and r.error_bound <= program.tolerance)
             shots_ok = None
@@ -134,7 +137,7 @@ def verify(program_or_model, inputs: int = 20, backends=("qiskit", "cirq"), shot
                 shots_ok = bool(np.all(np.abs(r.probabilities - target) <= 4 * se + 1e-12))
                 ok = ok and shots_ok
             rows.append(VerifyRow(i, backend, es, ee, float(r.error_bound), r.success_probability, bool(ok),
-                                  shots_ok))
+                                  shots_ok, float(limit)))
             done += 1
             if progress is not None:
                 progress(done, total)
