@@ -374,6 +374,15 @@ def _write_text(path: str, text: str) -> None:
         raise QcompileError(f"cannot write '{path}' ({exc.strerror})") from None
 
 
+def _check_writable(path: str, flag: str) -> None:
+    """Refuse an output path whose directory does not exist before compiling, not after."""
+    import os
+
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise QcompileError(f"cannot write '{path}' ({flag}): the directory '{folder}' does not exist")
+
+
 def cmd_compile(args) -> int:
     """``qcompile MODEL.qtf -o OUT.qasm``: compile, write one QASM file per stage, the
     program JSON and (``--stats``) the figures."""
@@ -384,6 +393,9 @@ def cmd_compile(args) -> int:
     if args.qasm == 2 and not bound:
         raise BindError("OpenQASM 2 has no input parameters: bind an input with --bind X.npy or "
                         "--text SEQ, or write OpenQASM 3 (--qasm 3, the default)")
+    _check_writable(args.output, "-o")
+    if args.stats:
+        _check_writable(args.stats, "--stats")
     model = load(args.model)
     x = _load_input(model, args.bind, args.text, "--bind") if bound else None
     callbacks = []

@@ -65,6 +65,13 @@ def test_qasm2_needs_bound_input(tmp_path, cli):
     assert not (tmp_path / "l.qasm").exists()
 
 
+def test_missing_output_directory_refused_before_compiling(tmp_path, cli):
+    code, _, err = cli(example("linear"), "-o", tmp_path / "nowhere" / "l.qasm")
+    assert code == 2 and "nowhere" in err and "does not exist" in err and "Traceback" not in err
+    code, _, err = cli(example("linear"), "-o", tmp_path / "l.qasm", "--stats", tmp_path / "no" / "s.json")
+    assert code == 2 and "--stats" in err and not (tmp_path / "l.qasm").exists()
+
+
 def test_user_errors_are_one_message(tmp_path, cli):
     code, _, err = cli("run", example("linear"), "--bind", tmp_path / "missing.npy")
     assert code == 2 and "does not exist" in err and "Traceback" not in err
