@@ -269,9 +269,10 @@ def program_description(program, files=None, bound_input=None, qasm_version=None
         "token": program.token,
         "tolerance": program.tolerance,
         "alpha": program.alpha,
-        "error_bound": program.info.get("calibrated_error_bound"),
+        "error_bound": program.error_bound,
         "error_bound_note": "largest propagated bound on ||output - exact model||_2 over the "
-                            "calibration inputs; 'qcompile run' reports it per input",
+                            "calibration inputs (rotations dropped by the passes included); "
+                            "'qcompile run' reports it per input",
         "qasm_version": qasm_version,
         "bound_input": bound_input,
         "output": "alpha of the last stage * amplitudes of its output qubits (little-endian) "
@@ -334,7 +335,7 @@ def _stats(program, run=None) -> dict:
     """``program.stats()`` with the calibrated error bound (and, after a run, the measured
     success probability)."""
     stats = program.stats()
-    stats["error_bound"] = program.info.get("calibrated_error_bound")
+    stats["error_bound"] = program.error_bound
     if run is not None:
         stats["success_probability"] = run.success_probability
         stats["error_bound_for_input"] = run.error_bound
@@ -425,7 +426,7 @@ def cmd_compile(args) -> int:
     what = ", ".join(files) if len(files) <= 3 else f"{files[0]} ... {files[-1]}"
     print(f"wrote {what} and {json_path}: {len(files)} stage(s), {s['qubits']} qubits, "
           f"{s['cx']} CX, alpha {program.alpha:.6g}, error bound "
-          f"{program.info.get('calibrated_error_bound', float('nan')):.3g}")
+          f"{program.error_bound:.3g}")
     return 0
 
 

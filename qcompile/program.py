@@ -80,6 +80,14 @@ class ProgramCommon:
     references (``self.model``, ``self.token``, ``self.polynomials()``) and the emitters
     over ``self.stages`` (stage circuits in run order)."""
 
+    @property
+    def error_bound(self) -> float:
+        """The program's error bound: the largest propagated bound on
+        ‖output − exact model‖₂ over the calibration inputs, including the rotations the
+        circuit passes dropped (a stacked program: its calibrated bound, the drops are
+        carried per run).  :meth:`run` gives the bound of each input."""
+        return float(self.info.get("error_bound", self.info.get("calibrated_error_bound", float("nan"))))
+
     def references(self, x) -> tuple[np.ndarray, np.ndarray]:
         """``(exact, surrogate)`` outputs of the model on input ``x``: the NumPy
         reference, and the same with the compiled polynomials; a vector for one output
@@ -284,7 +292,7 @@ class Program(ProgramCommon):
             "depth": sum(p["depth"] for p in per),
             "ancillas": max(p["postselect_qubits"] for p in per),
             "alpha": self.alpha,
-            "error_bound": self.info.get("error_bound"),
+            "error_bound": self.error_bound,
             "tolerance": self.tolerance,
             "success_probability_bound": None,
             "output_qubits": list(self.stages[-1].output),
@@ -417,8 +425,16 @@ def compile_program(model, token: int, tolerance: float, method: str = "dilation
     pipeline = quantum_pipeline(token, float(tolerance), method, optimization) + [BuildCircuits(method=method)]
     pipeline += [ForEachStage(p) for p in circuit_pipeline(optimization, target, passes)]
     built = PassManager(pipeline, callbacks=callbacks).run(model)
-    return Program(model, built.lowered, built.stages, built.loaders, float(tolerance), token,
-                   info={"calibrated_error_bound": built.lowered.info["calibrated_error_bound"]})
+    program = Program(model, built.lowered, built.stages, built.loaders, float(tolerance), token,
+                      info={"calibrated_error_bound": built.lowered.info["calibrated_error_bound"]})
+    bound = program.info["calibrated_error_bound"]
+    dropped = program.circuit_errors()
+    if any(dropped):
+        from qcompile.lowering.calibration import sampled_bound
+
+        bound = sampled_bound(model, built.lowered, dropped)
+    program.info["error_bound"] = bound
+    return program
 
 
 def quantum_pipeline(token: int, tolerance: float, method: str = "dilation", optimization: int = 1) -> list:

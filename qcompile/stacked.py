@@ -212,7 +212,7 @@ class StackedProgram(ProgramCommon):
             "depth": sum(p["depth"] for p in per),
             "ancillas": max(p.pop("postselect_count") for p in per),
             "alpha": self.alpha,
-            "error_bound": self.info.get("calibrated_error_bound"),
+            "error_bound": self.error_bound,
             "tolerance": self.tolerance,
             "success_probability_bound": None,
             "output_qubits": list(last.output),

@@ -42,25 +42,33 @@ def calibrate(model, token: int, tolerance: float, max_rounds: int = 12, method:
     NumPy evaluator of the quantum IR (no circuits).  ``structure``: the polynomial-free
     quantum IR to calibrate (default: :func:`lower_structure`, fully folded, with
     ``method``).  Returns the lowered program and the largest bound seen."""
-    from qcompile.lowering.bounds import input_independent, program_error_bound
-    from qcompile.lowering.inputs import prepare_matrices
-    from qcompile.lowering.numeric import run_numeric
+    from qcompile.lowering.bounds import input_independent
 
     if structure is None:
         structure = lower_structure(model, token, method)
-    samples = calibration_samples(model)
 
     def worst(pieces) -> float:
-        (lowered,) = pieces
-        out = 0.0
-        for x in (samples[:1] if input_independent(lowered) or not lowered.nonlinear else samples):
-            outs = run_numeric(lowered, prepare_matrices(model, lowered, x), lambda nl, v: nl.polynomial(v))
-            out = max(out, program_error_bound(lowered, outs, model)[0])
-        return out
+        return sampled_bound(model, pieces[0])
 
     (lowered,), bound, _ = calibrate_jointly([structure], worst, tolerance,
                                              input_independent(structure), max_rounds)
     return lowered, bound
+
+
+def sampled_bound(model, lowered, circuit_errors=None) -> float:
+    """The largest propagated error bound over the calibration inputs (one input when the
+    bound does not depend on it), with ``circuit_errors`` per stage (alpha × the rotations
+    the circuit passes dropped) added before each glue."""
+    from qcompile.lowering.bounds import input_independent, program_error_bound
+    from qcompile.lowering.inputs import prepare_matrices
+    from qcompile.lowering.numeric import run_numeric
+
+    samples = calibration_samples(model)
+    out = 0.0
+    for x in (samples[:1] if input_independent(lowered) or not lowered.nonlinear else samples):
+        outs = run_numeric(lowered, prepare_matrices(model, lowered, x), lambda nl, v: nl.polynomial(v))
+        out = max(out, program_error_bound(lowered, outs, model, None, circuit_errors)[0])
+    return out
 
 
 def calibration_samples(model) -> list:

@@ -72,6 +72,9 @@ def test_dropped_rotations_enter_the_bounds():
     plain = qcompile.compile(path, tolerance=1e-2, passes="merge-rotations")
     # merge-rotations drops only what is within 1e-12 of an identity
     assert max(lossy.circuit_errors()) > 1e-3 and max(plain.circuit_errors()) < 1e-9
+    # the program's bound (over the calibration inputs) counts the drops too
+    assert lossy.error_bound > plain.error_bound + 1e-3
+    assert lossy.stats()["error_bound"] == lossy.error_bound
     moved = 0.0
     for seed in range(3):
         x = random_float_input(lossy.model, 200 + seed)
