@@ -218,10 +218,9 @@ class Program(ProgramCommon):
                          circuit_bound)
 
     def circuit_errors(self) -> list[float]:
-        """Per stage, alpha × the operator-norm error of the rotations the circuit passes
-        dropped (``info["dropped_rotation_error"]``): how far the stage's read-out may move
-        from the exact lowering's."""
-        return [sc.alpha * sc.info.get("dropped_rotation_error", 0.0) for sc in self.stages]
+        """Per stage, how far its read-out may move from the exact lowering's because the
+        circuit passes dropped rotations (:attr:`~qcompile.circuit.stage.StageCircuit.dropped_output_error`)."""
+        return [sc.dropped_output_error for sc in self.stages]
 
     # ---- emission -----------------------------------------------------------------------
     def qasm(self, version: int = 3, x=None, stage: int = 0, note: tuple[str, ...] = ()) -> str:
@@ -325,7 +324,7 @@ def _readout(sc: StageCircuit, values: dict, backend: str, seed) -> tuple[np.nda
     imag = float(np.max(np.abs(out.imag))) if out.size else 0.0
     scale = max(1.0, float(np.max(np.abs(out.real))))
     # dropped rotations may move the output by alpha × their declared error, phases included
-    if imag > 1e-6 * scale + sc.alpha * sc.info.get("dropped_rotation_error", 0.0):
+    if imag > 1e-6 * scale + sc.dropped_output_error:
         raise QcompileError(f"internal error: stage {sc.name} output has an imaginary part {imag:.3g}")
     return out.real[:dim].copy(), float(np.sum(np.abs(amps) ** 2))
 
@@ -415,13 +414,12 @@ def compile_program(model, token: int, tolerance: float, method: str = "dilation
     manager runs ``lower-to-quantum`` (tensor IR → quantum IR), the IR-level fusion of the
     level, ``select-polynomials``, ``build-circuits`` (→ circuit IR), then each circuit
     pass on every stage.  :func:`qcompile.compiler.compile` is the entry point (it
-    validates the arguments and routes stacked models elsewhere)."""
+    validates the arguments, sets the model's output to ``token`` and routes stacked
+    models elsewhere)."""
     from qcompile.passes.build_circuits import BuildCircuits
     from qcompile.passes.for_each_stage import ForEachStage
     from qcompile.passes.manager import PassManager
 
-    if token != model.output.token:
-        model = _with_token(model, token)
     pipeline = quantum_pipeline(token, float(tolerance), method, optimization) + [BuildCircuits(method=method)]
     pipeline += [ForEachStage(p) for p in circuit_pipeline(optimization, target, passes)]
     built = PassManager(pipeline, callbacks=callbacks).run(model)

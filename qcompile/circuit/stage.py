@@ -36,6 +36,13 @@ class StageCircuit:
         """A copy with a new circuit (and any other field changed)."""
         return replace(self, circuit=circuit, info=dict(self.info), **changes)
 
+    @property
+    def dropped_output_error(self) -> float:
+        """How far the read-out (alpha × output amplitudes) may move because the circuit
+        passes dropped rotations: alpha × their operator-norm error
+        (``info["dropped_rotation_error"]``)."""
+        return self.alpha * self.info.get("dropped_rotation_error", 0.0)
+
     # --- pass-manager protocol
     def to_text(self) -> str:
         """Deterministic text: roles then one gate per line."""
