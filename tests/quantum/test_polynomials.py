@@ -4,7 +4,6 @@ import math
 
 import numpy as np
 import pytest
-import torch
 
 from qcompile.errors import NotSupportedError
 from qcompile.quantum.polynomials import (Polynomial, PolynomialError, chebyshev_approximation,
@@ -69,6 +68,7 @@ def test_scale_to_unit():
 
 
 def test_gelu_matches_torch():
+    torch = pytest.importorskip("torch")
     x = np.linspace(-6, 6, 1001)
     ref = torch.nn.functional.gelu(torch.tensor(x, dtype=torch.float64)).numpy()
     assert np.max(np.abs(gelu(x) - ref)) <= 1e-14
@@ -77,8 +77,8 @@ def test_gelu_matches_torch():
 @pytest.mark.parametrize("alpha,tol", [(1.0, 1e-6), (4.0, 1e-8)])
 def test_gelu_approximation(alpha, tol):
     p = gelu_approximation(alpha, tol)
-    ref = torch.nn.functional.gelu(torch.tensor(alpha * FINE, dtype=torch.float64)).numpy()
-    assert np.max(np.abs(p(FINE) - ref)) <= tol
+    # against the erf GELU, which test_gelu_matches_torch checks against PyTorch
+    assert np.max(np.abs(p(FINE) - gelu(alpha * FINE))) <= tol
 
 
 def test_relu_approximation_first_order():
