@@ -11,7 +11,7 @@ Public API::
 """
 
 from qcompile.errors import (
-    BindError, IRVerifyError, NotImplementedYetError, NotSupportedError, PassError,
+    BindError, InternalError, IRVerifyError, NotImplementedYetError, NotSupportedError, PassError,
     QcompileError, QtfSemanticError, QtfSyntaxError, SizeError, WeightError,
 )
 from qcompile import reference
@@ -25,7 +25,7 @@ from qcompile.reference import select_output
 __version__ = "0.1.0"
 
 __all__ = [
-    "BindError", "IRVerifyError", "Model", "NotImplementedYetError", "NotSupportedError",
+    "BindError", "InternalError", "IRVerifyError", "Model", "NotImplementedYetError", "NotSupportedError",
     "PassError", "PassManager", "Program", "QcompileError", "QtfSemanticError", "QtfSyntaxError", "StackedProgram",
     "SizeError", "WeightError", "compile", "load", "reference", "select_output", "verify",
 ]

@@ -25,7 +25,7 @@ import argparse
 import sys
 import traceback
 
-from qcompile.errors import BindError, QcompileError
+from qcompile.errors import BindError, InternalError, QcompileError
 
 COMMANDS = ("compile", "verify", "run", "ir", "reference", "check", "passes", "resources")
 
@@ -220,7 +220,8 @@ def main(argv: list[str] | None = None) -> int:
         if debug:
             traceback.print_exc()
         else:
-            print(f"internal error: {type(err).__name__}: {err}", file=sys.stderr)
+            what = str(err) if isinstance(err, InternalError) else f"internal error: {type(err).__name__}: {err}"
+            print(what, file=sys.stderr)
             print("this is a bug in qcompile; rerun with --debug to see the traceback",
                   file=sys.stderr)
         return 3
@@ -246,13 +247,6 @@ def _stage_paths(output: str, stages: int) -> tuple[list[str], str]:
     stem, suffix = (out.with_suffix(""), out.suffix) if out.suffix else (out, ".qasm")
     files = [str(out)] + [f"{stem}.s{k}{suffix}" for k in range(1, stages)]
     return files, f"{stem}.program.json"
-
-
-GLUE_TEXT = {
-    "normalize": "divide the read-out vector by its 2-norm (layer norm)",
-    "normalize_rows": "divide each of the {rows} read-out rows by its own 2-norm (layer norm of every token)",
-    "block_sum": "divide each of the {blocks} read-out blocks by its entry sum (softmax normalisation per head)",
-}
 
 
 def program_description(program, files=None, bound_input=None, qasm_version=None) -> dict:
@@ -307,12 +301,7 @@ def program_description(program, files=None, bound_input=None, qasm_version=None
                 reads = f"{source}[{loader.info['row']}]" if kind == "row" else source
                 loaders.append({"parameter": pname, "length": int(length), "kind": kind,
                                 "reads": reads, "from": origin})
-            glue = None
-            if st.glue is not None:
-                glue = {"kind": st.glue.kind, "produces": st.glue.produces, "blocks": st.glue.blocks,
-                        "rows": st.glue.rows,
-                        "does": GLUE_TEXT.get(st.glue.kind, st.glue.kind).format(rows=st.glue.rows,
-                                                                                blocks=st.glue.blocks)}
+            glue = None if st.glue is None else st.glue.to_json()
             entry = {"index": index, "segment": seg_index, "token": tok, "stage": k, "name": sc.name,
                      "qubits": sc.circuit.num_qubits, "alpha": sc.alpha,
                      "output_qubits": list(sc.output),
@@ -605,7 +594,7 @@ def last_stage_values(program, x) -> dict:
     vectors = {}
     res = program.run(x)
     for st, sr in zip(program.lowered.stages[:-1], res.stages[:-1]):
-        if st.glue.kind == "normalize_rows":
+        if st.glue.hands_on_matrix:
             mats[st.glue.produces] = sr.handed_on
         else:
             vectors[st.glue.produces] = sr.handed_on

@@ -1,7 +1,10 @@
-"""User-facing errors.
+"""User-facing errors, and the one error that is not the user's.
 
 Every mistake a user can make surfaces as a subclass of :class:`QcompileError`.  The CLI
-prints ``str(error)`` (never a traceback) and exits with status 2.  Errors that point into
+prints ``str(error)`` (never a traceback) and exits with status 2.  A broken invariant
+inside the compiler raises :class:`InternalError` instead, which is deliberately *not* a
+``QcompileError``: the CLI reports it as a bug (exit 3), and embedders catching
+``QcompileError`` for bad input do not swallow it.  Errors that point into
 a ``.qtf`` source carry a :class:`SourceLocation` and render as::
 
     model.qtf:7:12: error: unknown name 'hh'
@@ -81,3 +84,17 @@ class NotSupportedError(QcompileError):
 
 class NotImplementedYetError(QcompileError):
     """The request is meaningful but qcompile does not implement it yet."""
+
+
+class InternalError(Exception):
+    """An invariant of the compiler broke: a bug in qcompile, never the user's mistake.
+
+    Not a :class:`QcompileError` on purpose (see the module docstring); the CLI prints
+    ``internal error: <message>`` and "this is a bug" and exits with status 3."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"internal error: {self.message}"

@@ -25,7 +25,7 @@ import numpy as np
 
 from qcompile.circuit.ir import register_indices
 from qcompile.circuit.stage import StageCircuit
-from qcompile.errors import BindError, QcompileError, SizeError
+from qcompile.errors import BindError, InternalError, QcompileError, SizeError
 from qcompile.lowering.calibration import (  # noqa: F401 - part of the program API
     CALIBRATION_INPUTS, CALIBRATION_MARGIN, calibrate, lower_structure)
 from qcompile.lowering.inputs import random_input  # noqa: F401 - part of the program API
@@ -173,7 +173,7 @@ class Program(ProgramCommon):
             kind, source, loader = self.loaders[pname]
             data = vectors.get(source) if kind == "vector" else matrices.get(source)
             if data is None:
-                raise QcompileError(f"internal error: stage {stage} reads {source} before it exists")
+                raise InternalError(f"stage {stage} reads {source} before it exists")
             values.update(loader.bind(data[loader.info["row"]] if kind == "row" else data))
         return values
 
@@ -192,7 +192,7 @@ class Program(ProgramCommon):
         stacked program reads rows computed by the previous segment), carried into the
         run's error bound; ``input_circuit_errors``: the part of it due to dropped
         rotations, carried into ``circuit_error_bound``."""
-        from qcompile.lowering.numeric import hand_on
+        from qcompile.qir.evaluate import hand_on
 
         mats = self.matrices(x)
         vectors: dict[str, np.ndarray] = {}
@@ -205,15 +205,15 @@ class Program(ProgramCommon):
             results.append(StageResult(out, p, hand_on(st.glue, out, mats, vectors)))
             if k == last and shots:
                 probs, errs, kept = _sample_output(sc, values, backend, shots, seed)
-        from qcompile.lowering.bounds import program_error_bound
+        from qcompile.qir.bounds import program_error_bound
 
         outs = [r.output for r in results]
         dropped = self.circuit_errors()
-        bound, _ = program_error_bound(self.lowered, outs, self.model, input_errors, dropped)
+        bound, _ = program_error_bound(self.lowered, outs, input_errors, dropped)
         circuit_bound = 0.0
         if any(dropped) or any((input_circuit_errors or {}).values()):
-            circuit_bound = program_error_bound(self.lowered, outs, self.model, input_circuit_errors,
-                                                dropped, polynomials=False)[0]
+            circuit_bound = program_error_bound(self.lowered, outs, input_circuit_errors, dropped,
+                                                polynomials=False)[0]
         return RunResult(results[-1].output, results, backend, bound, shots, probs, errs, kept,
                          circuit_bound)
 
@@ -254,7 +254,7 @@ class Program(ProgramCommon):
             self._last_run = (key, res)
         vectors = {}
         for st, r in zip(self.lowered.stages[:stage], res.stages[:stage]):
-            if st.glue is not None and st.glue.kind != "normalize_rows":
+            if st.glue is not None and not st.glue.hands_on_matrix:
                 vectors[st.glue.produces] = r.handed_on
         return vectors
 
@@ -325,7 +325,7 @@ def _readout(sc: StageCircuit, values: dict, backend: str, seed) -> tuple[np.nda
     scale = max(1.0, float(np.max(np.abs(out.real))))
     # dropped rotations may move the output by alpha × their declared error, phases included
     if imag > 1e-6 * scale + sc.dropped_output_error:
-        raise QcompileError(f"internal error: stage {sc.name} output has an imaginary part {imag:.3g}")
+        raise InternalError(f"stage {sc.name} output has an imaginary part {imag:.3g}")
     return out.real[:dim].copy(), float(np.sum(np.abs(amps) ** 2))
 
 
@@ -420,7 +420,7 @@ def compile_program(model, token: int, tolerance: float, method: str = "dilation
     from qcompile.passes.for_each_stage import ForEachStage
     from qcompile.passes.manager import PassManager
 
-    pipeline = quantum_pipeline(token, float(tolerance), method, optimization) + [BuildCircuits(method=method)]
+    pipeline = quantum_pipeline(token, float(tolerance), method, optimization) + [BuildCircuits()]
     pipeline += [ForEachStage(p) for p in circuit_pipeline(optimization, target, passes)]
     built = PassManager(pipeline, callbacks=callbacks).run(model)
     program = Program(model, built.lowered, built.stages, built.loaders, float(tolerance), token,

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from qcompile.errors import NotImplementedYetError, QcompileError
+from qcompile.errors import InternalError, NotImplementedYetError, QcompileError
 from qcompile.program import ProgramCommon
 
 
@@ -107,7 +107,7 @@ class StackedProgram(ProgramCommon):
                 for nl in prog.lowered.nonlinear:
                     node = seg.node_map[nl.node]
                     if node in out and out[node].p_raw.coefficients != nl.polynomial.p_raw.coefficients:
-                        raise QcompileError(f"internal error: programs disagree on the polynomial of %{node}")
+                        raise InternalError(f"programs disagree on the polynomial of %{node}")
                     out[node] = nl.polynomial
         return out
 
@@ -145,7 +145,7 @@ class StackedProgram(ProgramCommon):
             nxt = self.segments[seg.index + 1]
             inp, errors = np.stack(rows), {nxt.input: bound}
             circuit_errors = {nxt.input: circuit_bound}
-        raise QcompileError("internal error: a stacked program without segments")  # pragma: no cover
+        raise InternalError("a stacked program without segments")  # pragma: no cover
 
     def segment_input(self, x, segment: int):
         """The input segment ``segment``'s programs read for model input ``x`` (earlier
@@ -241,11 +241,12 @@ def lower_stacked(model, token, tolerance: float, method: str = "dilation", opti
     jointly calibrated polynomials.  Returns ``(segments, lowered, bound, choice)``:
     ``lowered[(segment, token)]`` the quantum IR, ``bound`` the largest propagated bound
     over the calibration inputs, ``choice`` the per-op tolerance and shares."""
-    from qcompile.lowering.bounds import input_independent
     from qcompile.lowering.calibration import calibrate_jointly, calibration_samples
+    from qcompile.qir.bounds import input_independent
     from qcompile.lowering.segments import SegmentModel, find_cut, prefix_model, suffix_model
     from qcompile.passes.manager import PassManager
     from qcompile.program import _with_token, structure_pipeline
+    from qcompile.qir.nodes import AlphaNotKnownYet
 
     segments: list[Segment] = []
     structures: dict[tuple[int, int], object] = {}
@@ -270,7 +271,7 @@ def lower_stacked(model, token, tolerance: float, method: str = "dilation", opti
             structures[(k, tok)] = lower_piece(head_model, k, tok)
             try:  # the rows' bound needs the last stage's alpha before any polynomial is chosen
                 alphas.append(structures[(k, tok)].stages[-1].alpha)
-            except ValueError:
+            except AlphaNotKnownYet:
                 raise NotImplementedYetError(
                     "stacking layers whose output is not normalised (e.g. pre-LN layers, whose "
                     "output is a residual sum) is not implemented yet", model.ir.op(head.cut).loc) from None
@@ -336,23 +337,23 @@ def stacked_numeric(segments: list[Segment], lowered: dict, x, all_tokens: bool 
     evaluated with the NumPy evaluator of the quantum IR (what the circuits compute, no
     circuits): each segment's rows' bounds become the next segment's input error.  The
     output is the last segment's row, or (``all_tokens``) its rows stacked."""
-    from qcompile.lowering.bounds import program_error_bound
     from qcompile.lowering.inputs import prepare_matrices
-    from qcompile.lowering.numeric import run_numeric
+    from qcompile.qir.bounds import program_error_bound
+    from qcompile.qir.evaluate import run_numeric, surrogate_rule
 
     inp, errors = x, None
     for seg in segments:
         rows, bounds = [], []
         for tok in seg.tokens:
             low = lowered[(seg.index, tok)]
-            outs = run_numeric(low, prepare_matrices(seg.model, low, inp), lambda nl, v: nl.polynomial(v))
+            outs = run_numeric(low, prepare_matrices(seg.model, low, inp), surrogate_rule)
             rows.append(outs[-1])
-            bounds.append(program_error_bound(low, outs, seg.model, errors)[0])
+            bounds.append(program_error_bound(low, outs, errors)[0])
         total = math.sqrt(sum(b * b for b in bounds))
         if seg is segments[-1]:
             return (np.stack(rows) if all_tokens else rows[0]), total
         inp, errors = np.stack(rows), {segments[seg.index + 1].input: total}
-    raise QcompileError("internal error: a stacked program without segments")  # pragma: no cover
+    raise InternalError("a stacked program without segments")  # pragma: no cover
 
 
 def _piece_callbacks(callbacks, segment: int, token: int) -> list:
@@ -386,7 +387,7 @@ def compile_stacked(model, token, tolerance: float, method: str = "dilation", op
         for tok in seg.tokens:
             structure = _unpolynomial(lowered[(seg.index, tok)])
             pipeline = [SelectPolynomials(tolerance=tolerance, per_op=per_op, log_share=log_share),
-                        BuildCircuits(method=method)]
+                        BuildCircuits()]
             pipeline += [ForEachStage(p) for p in circuit_pipeline(optimization, target, passes)]
             built = PassManager(pipeline, callbacks=_piece_callbacks(callbacks, seg.index, tok)).run(structure)
             seg.programs[tok] = Program(seg.model, built.lowered, built.stages, built.loaders,
@@ -400,8 +401,6 @@ def compile_stacked(model, token, tolerance: float, method: str = "dilation", op
 def _unpolynomial(lowered):
     """The same quantum IR with its polynomials cleared (``select-polynomials`` chooses
     them again, deterministically, from the per-op tolerance)."""
-    from qcompile.lowering import forms as F
-    from qcompile.lowering.rebuild import rebuild
+    from qcompile.qir.fold import without_polynomials
 
-    with F.folding(chains=False, constants=False):
-        return rebuild(lowered, drop_polynomials=True)
+    return without_polynomials(lowered)

@@ -22,6 +22,7 @@ import math
 from dataclasses import dataclass
 
 from qcompile.errors import QcompileError, QtfSemanticError, SourceLocation
+from qcompile.functions import function_names, is_function
 from qcompile.grammar import ast
 from qcompile.ir import ops
 from qcompile.ir.graph import Graph
@@ -147,7 +148,7 @@ class Builder:
             if isinstance(st, ast.LayerDef):
                 if st.name in self.layer_defs:
                     raise _err(f"layer '{st.name}' is defined twice", st.loc)
-                if hasattr(self, f"_op_{st.name}"):
+                if hasattr(self, f"_op_{st.name}") or is_function(st.name):
                     raise _err(f"'{st.name}' is a built-in operation; give the layer another "
                                f"name", st.loc)
                 if len(set(st.params)) != len(st.params):
@@ -373,11 +374,13 @@ class Builder:
     def _call(self, e: ast.Call, scope: _Scope):
         if e.func in self.layer_defs:
             return self._layer_call(e, scope, 1, repeat=False)
+        if is_function(e.func):
+            return self._elementwise(e, scope)
         handler = getattr(self, f"_op_{e.func}", None)
         if handler is None:
             import difflib
 
-            names = sorted(n[4:] for n in dir(self) if n.startswith("_op_"))
+            names = sorted(n[4:] for n in dir(self) if n.startswith("_op_")) + function_names()
             close = difflib.get_close_matches(e.func, names + list(self.layer_defs), n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
             raise _err(f"unknown operation or layer '{e.func}'{hint}", e.loc)
@@ -504,15 +507,10 @@ class Builder:
             inputs=(a["x"].node,), weight=f"{base}.weight", bias=f"{base}.bias",
             features=self._features(a["x"], scope, e), eps=a["eps"], loc=e.loc))
 
-    def _op_gelu(self, e, scope):
-        """gelu(x) (erf form)"""
+    def _elementwise(self, e, scope):
+        """f(x) for a registered elementwise function f (:mod:`qcompile.functions`)"""
         a = self._args(e, scope, [("x", "tensor")], {})
-        return scope.emit(ops.Gelu(inputs=(a["x"].node,), loc=e.loc))
-
-    def _op_relu(self, e, scope):
-        """relu(x)"""
-        a = self._args(e, scope, [("x", "tensor")], {})
-        return scope.emit(ops.Relu(inputs=(a["x"].node,), loc=e.loc))
+        return scope.emit(ops.Elementwise(inputs=(a["x"].node,), function=e.func, loc=e.loc))
 
     def _op_posenc(self, e, scope):
         """posenc(seq, d_model): the sinusoidal table"""
@@ -553,7 +551,7 @@ class Builder:
         [, causal = true] [, eps = 1e-5] [, name = "enc"])"""
         a = self._args(e, scope, [("x", "tensor")],
                        {"heads": ("dim", _REQUIRED), "d_ff": ("dim", _REQUIRED),
-                        "norm_first": ("bool", False), "activation": (("gelu", "relu"), "gelu"),
+                        "norm_first": ("bool", False), "activation": (tuple(function_names()), "gelu"),
                         "causal": ("bool", False), "eps": ("number", 1e-5),
                         "name": ("string", None)})
         feats = self._features(a["x"], scope, e)

@@ -114,7 +114,7 @@ class Graph:
     def stats(self) -> dict:
         """``{"nodes": n, "ops": {opname: count}, "parameters": number of weight scalars,
         "weights": number of weight tensors}``."""
-        counts = Counter(op.opname for _, op in self.nodes())
+        counts = Counter(op.printed_name for _, op in self.nodes())
         shapes = self.weight_shapes()
         params = 0
         for shape in shapes.values():

@@ -120,6 +120,11 @@ class Op:
         return dataclasses.replace(self, **changes)
 
     # --- printing
+    @property
+    def printed_name(self) -> str:
+        """The name the printer shows (``opname``; an elementwise op shows its function)."""
+        return self.opname
+
     def attributes(self) -> list[tuple[str, str]]:
         """Printable ``(key, value)`` attributes in a fixed order (None values omitted)."""
         out = []
@@ -471,31 +476,26 @@ class LayerNorm(Op):
 
 
 @dataclass(frozen=True, kw_only=True)
-class Gelu(Op):
-    """GELU with the exact erf form: x/2 (1 + erf(x/√2))."""
+class Elementwise(Op):
+    """A registered elementwise function (:mod:`qcompile.functions`: ``gelu`` in the erf
+    form, ``relu``, ...), applied entry by entry; printed under the function's name."""
 
-    opname: ClassVar[str] = "gelu"
+    opname: ClassVar[str] = "elementwise"
     arity: ClassVar[int] = 1
+    function: str
+
+    @property
+    def printed_name(self) -> str:
+        return self.function
 
     def infer(self, in_types):
         self.check_arity(in_types)
         if in_types[0].dtype != "float":
-            self.fail(f"gelu needs a float tensor, got {in_types[0]}")
+            self.fail(f"{self.function} needs a float tensor, got {in_types[0]}")
         return in_types[0]
 
-
-@dataclass(frozen=True, kw_only=True)
-class Relu(Op):
-    """max(x, 0)."""
-
-    opname: ClassVar[str] = "relu"
-    arity: ClassVar[int] = 1
-
-    def infer(self, in_types):
-        self.check_arity(in_types)
-        if in_types[0].dtype != "float":
-            self.fail(f"relu needs a float tensor, got {in_types[0]}")
-        return in_types[0]
+    def attributes(self):
+        return []
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -645,9 +645,10 @@ class CallLayer(Op):
 OP_CLASSES: dict[str, type[Op]] = {
     cls.opname: cls for cls in (
         Input, Param, PosEnc, Embed, Linear, MatMul, Transpose, SplitHeads, MergeHeads, Add,
-        Scale, CausalMask, Softmax, LayerNorm, Gelu, Relu, SelectToken, Attention, Encoder,
+        Scale, CausalMask, Softmax, LayerNorm, Elementwise, SelectToken, Attention, Encoder,
         CallLayer)
 }
 
-#: ops whose scalar function is replaced by a polynomial in surrogate mode
-NONLINEAR_OPS: tuple[str, ...] = ("softmax", "gelu", "relu")
+#: ops whose scalar function is replaced by a polynomial in surrogate mode (softmax's exp,
+#: and every elementwise function)
+NONLINEAR_OPS: tuple[str, ...] = ("softmax", "elementwise")

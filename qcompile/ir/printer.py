@@ -16,7 +16,7 @@ def format_op(node: int, op) -> str:
     """One printed line for ``op`` with id ``node`` (no indentation, no newline)."""
     operands = ", ".join(f"%{i}" for i in op.inputs)
     attrs = op.attributes()
-    text = f"%{node}: {op.type} = {op.opname}"
+    text = f"%{node}: {op.type} = {op.printed_name}"
     if operands:
         text += " " + operands
     if attrs:

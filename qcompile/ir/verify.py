@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from qcompile.errors import IRVerifyError, QcompileError
+from qcompile.functions import is_function
 
 
 def verify_graph(graph, *, is_body: bool = False, allow_sugar: bool = True) -> None:
@@ -10,23 +11,25 @@ def verify_graph(graph, *, is_body: bool = False, allow_sugar: bool = True) -> N
 
     Checks: operands exist and precede their user (ids are topological); every op has a
     type equal to what ``op.infer`` gives for its operand types; ``param`` ops only in layer
-    bodies; layer calls name an existing body whose parameter/result types match; the
+    bodies; elementwise ops apply registered functions; layer calls name an existing body whose parameter/result types match; the
     output id exists; each weight name is used with one shape; no sugar op remains when
     ``allow_sugar`` is False.  Layer bodies are verified recursively.
     """
     for node, op in graph.nodes():
         for i in op.inputs:
             if not (isinstance(i, int) and 0 <= i < node):
-                raise IRVerifyError(f"%{node} ({op.opname}) reads %{i}, which does not "
+                raise IRVerifyError(f"%{node} ({op.printed_name}) reads %{i}, which does not "
                                     f"precede it", op.loc)
         if op.type is None:
-            raise IRVerifyError(f"%{node} ({op.opname}) has no type", op.loc)
+            raise IRVerifyError(f"%{node} ({op.printed_name}) has no type", op.loc)
         if len(set(op.type.names)) != len(op.type.legs):
-            raise IRVerifyError(f"%{node} ({op.opname}) has repeated leg names: {op.type}",
+            raise IRVerifyError(f"%{node} ({op.printed_name}) has repeated leg names: {op.type}",
                                 op.loc)
         if op.sugar and not allow_sugar:
             raise IRVerifyError(f"%{node} is the sugar op {op.opname}, which should have been "
                                 f"desugared", op.loc)
+        if op.opname == "elementwise" and not is_function(op.function, language=False):
+            raise IRVerifyError(f"%{node} applies the unregistered function '{op.function}'", op.loc)
         if op.opname == "param" and not is_body:
             raise IRVerifyError(f"%{node}: a param op outside a layer body", op.loc)
         try:
@@ -34,9 +37,9 @@ def verify_graph(graph, *, is_body: bool = False, allow_sugar: bool = True) -> N
         except IRVerifyError:
             raise
         except QcompileError as err:
-            raise IRVerifyError(f"%{node} ({op.opname}): {err.message}", op.loc) from None
+            raise IRVerifyError(f"%{node} ({op.printed_name}): {err.message}", op.loc) from None
         if want != op.type:
-            raise IRVerifyError(f"%{node} ({op.opname}) has type {op.type} but its operands "
+            raise IRVerifyError(f"%{node} ({op.printed_name}) has type {op.type} but its operands "
                                 f"give {want}", op.loc)
         if op.opname == "call":
             body = graph.layers.get(op.layer)

@@ -24,13 +24,18 @@ CALIBRATION_MARGIN = 0.25
 
 def lower_structure(model, token: int, method: str = "dilation", chains: bool = True,
                     constants: bool = True):
-    """The quantum IR of ``model`` without polynomials: staged forms, folded as asked
-    (:func:`qcompile.lowering.forms.folding`), dense factors block-encoded with ``method``."""
-    from qcompile.lowering.forms import dense_method, folding
+    """The quantum IR of ``model`` without polynomials: staged forms, folded as asked (the
+    ``fold-linear-chains`` and ``fold-constants`` rules, :func:`qcompile.qir.fold.refold`),
+    dense factors block-encoded with ``method``."""
     from qcompile.lowering.symbolic import lower
+    from qcompile.qir.fold import refold
 
-    with dense_method(method), folding(chains=chains, constants=constants):
-        return lower(model, token, None)
+    program = lower(model, token, method=method)
+    if chains:
+        program = refold(program, chains=True, constants=False)
+    if constants:
+        program = refold(program, chains=False, constants=True)
+    return program
 
 
 def calibrate(model, token: int, tolerance: float, max_rounds: int = 12, method: str = "dilation",
@@ -42,7 +47,7 @@ def calibrate(model, token: int, tolerance: float, max_rounds: int = 12, method:
     NumPy evaluator of the quantum IR (no circuits).  ``structure``: the polynomial-free
     quantum IR to calibrate (default: :func:`lower_structure`, fully folded, with
     ``method``).  Returns the lowered program and the largest bound seen."""
-    from qcompile.lowering.bounds import input_independent
+    from qcompile.qir.bounds import input_independent
 
     if structure is None:
         structure = lower_structure(model, token, method)
@@ -59,15 +64,15 @@ def sampled_bound(model, lowered, circuit_errors=None) -> float:
     """The largest propagated error bound over the calibration inputs (one input when the
     bound does not depend on it), with ``circuit_errors`` per stage (alpha × the rotations
     the circuit passes dropped) added before each glue."""
-    from qcompile.lowering.bounds import input_independent, program_error_bound
     from qcompile.lowering.inputs import prepare_matrices
-    from qcompile.lowering.numeric import run_numeric
+    from qcompile.qir.bounds import input_independent, program_error_bound
+    from qcompile.qir.evaluate import run_numeric, surrogate_rule
 
     samples = calibration_samples(model)
     out = 0.0
     for x in (samples[:1] if input_independent(lowered) or not lowered.nonlinear else samples):
-        outs = run_numeric(lowered, prepare_matrices(model, lowered, x), lambda nl, v: nl.polynomial(v))
-        out = max(out, program_error_bound(lowered, outs, model, None, circuit_errors)[0])
+        outs = run_numeric(lowered, prepare_matrices(model, lowered, x), surrogate_rule)
+        out = max(out, program_error_bound(lowered, outs, None, circuit_errors)[0])
     return out
 
 
@@ -94,7 +99,7 @@ def calibrate_jointly(structures: list, worst, tolerance: float, fixed: bool, ma
     tolerance asked).  Returns (the pieces with polynomials, the bound, the per-op
     tolerance and shares as ``(per_op, shares)``)."""
     from qcompile.lowering.polynomials import tolerance_policy, tolerance_shares
-    from qcompile.lowering.rebuild import with_polynomials
+    from qcompile.qir.fold import with_polynomials
     from qcompile.quantum.polynomials import PolynomialError
 
     shares = tolerance_shares(nl.function for st in structures for nl in st.nonlinear)

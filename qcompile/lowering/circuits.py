@@ -13,7 +13,8 @@ One rule per construct, each a call into the quantum library (:mod:`qcompile.qua
   input is a parametric loader with its bound; a nonlinear source is
   :func:`qcompile.quantum.elementwise.elementwise` of its argument's state with the chosen
   polynomial;
-* factors: a dense matrix is a dilation block encoding (:func:`block_encoding`), an input
+* factors: a dense matrix is the block encoding of its method (:func:`block_encoding`:
+  the dilation or FABLE), an input
   matrix ``I_B ⊗ X`` is :func:`input_block_encoding` (its adjoint for ``Xᵀ``) tensored with
   the identity on the batch register, a rank-one ``u wᵀ`` is :func:`rank_one_block`.
 
@@ -32,11 +33,11 @@ import numpy as np
 
 from qcompile.circuit.ir import Circuit
 from qcompile.circuit.stage import StageCircuit
-from qcompile.errors import NotImplementedYetError, QcompileError
-from qcompile.lowering import forms as F
-from qcompile.lowering.forms import ROW
+from qcompile.errors import InternalError, NotImplementedYetError
 from qcompile.lowering.polynomials import MARGIN
-from qcompile.lowering.symbolic import Lowered, Stage
+from qcompile.qir.nodes import ROW, Form, StageInput
+from qcompile.qir.program import QuantumIR, Stage
+from qcompile.qir.visitor import FormVisitor
 from qcompile.quantum.base import QuantumBlock
 
 
@@ -94,12 +95,15 @@ def _negate(block: QuantumBlock) -> QuantumBlock:
                         tuple(block.shape), dict(block.info))
 
 
-class StageBuilder:
-    """Builds stage circuits for one :class:`~qcompile.lowering.symbolic.Lowered` program."""
+class StageBuilder(FormVisitor):
+    """Builds stage circuits for one :class:`~qcompile.qir.program.QuantumIR` (a
+    :class:`~qcompile.qir.visitor.FormVisitor` whose values are
+    :class:`~qcompile.quantum.base.QuantumBlock` states; the context is the token, or
+    :data:`~qcompile.qir.nodes.ROW` for an all-rows stage, and its sequence length)."""
 
-    def __init__(self, lowered: Lowered, method: str = "dilation"):
+    def __init__(self, lowered: QuantumIR):
+        super().__init__()
         self.lowered = lowered
-        self.method = method
         self._loaders: dict = {}
 
     # ---- sources ---------------------------------------------------------------------
@@ -114,7 +118,7 @@ class StageBuilder:
                                                    name=parameter_name(name))
         return self._loaders[key]
 
-    def vector_loader(self, src: F.StageInput):
+    def vector_loader(self, src: StageInput):
         """The parametric loader of a stage input."""
         key = ("vector", src.name)
         if key not in self._loaders:
@@ -145,10 +149,11 @@ class StageBuilder:
         return {ld.name: (key[0] if key[0] in ("row", "vector") else "matrix", key[1], ld)
                 for key, ld in self._loaders.items()}
 
-    def input_row(self, src: F.InputRow, token: int) -> QuantumBlock:
+    def input_row(self, src, token: int, seq: int | None) -> QuantumBlock:
         """Row ``token`` of a matrix input: the row's own loader (alpha = the matrix's
         bound; ``⌈log2 features⌉`` qubits and a flag), or every row (``token == ROW``: the
         matrix's loader, the token register the high part of the output)."""
+        token = src.token if src.token != ROW else token
         if token == ROW:
             loader = self.matrix_loader(src.name)
             rows_q, cols_q = loader.info["registers"]      # per axis: (rows, cols) qubits
@@ -157,13 +162,13 @@ class StageBuilder:
         ld = self.row_loader(src.name, token)
         return QuantumBlock(ld.circuit, ld.alpha, ld.system_qubits, ld.ancilla_qubits, "state", (src.features,))
 
-    def const(self, vec: np.ndarray, seq: int | None) -> QuantumBlock:
-        """A fixed vector; with ``seq`` the same vector on every row (Hadamards on a token
-        register above it, ``alpha·√seq``)."""
+    def const(self, src, token: int, seq: int | None) -> QuantumBlock:
+        """A fixed vector; in an all-rows stage the same vector on every row (Hadamards
+        on a token register above it, ``alpha·√seq``)."""
         from qcompile.quantum.state_preparation import state_preparation
 
-        prep = state_preparation(vec)
-        if seq is None:
+        prep = state_preparation(src.vector)
+        if token != ROW:
             return prep
         nt = max(1, math.ceil(math.log2(seq)))
         if 2**nt != seq:
@@ -176,53 +181,55 @@ class StageBuilder:
         return QuantumBlock(c, prep.alpha * math.sqrt(seq), tuple(range(n + nt)), (), "state",
                             (seq * 2**n,))
 
-    def source(self, src, token: int, seq: int | None) -> QuantumBlock:
-        if isinstance(src, F.InputRow):
-            return self.input_row(src, src.token if src.token != ROW else token)
-        if isinstance(src, F.Const):
-            return self.const(src.vector, seq if token == ROW else None)
-        if isinstance(src, F.StageInput):
-            if token == ROW:
-                raise NotImplementedYetError("all-row stages reading a stage vector are not implemented yet")
-            return self.vector_loader(src)
-        if isinstance(src, F.Nonlinear):
-            if token == ROW:
-                raise NotImplementedYetError("all-row stages with nonlinearities are not implemented yet")
-            from qcompile.quantum.elementwise import elementwise
+    def stage_input(self, src, token: int, seq: int | None) -> QuantumBlock:
+        """A vector read out by an earlier stage: its parametric loader."""
+        if token == ROW:
+            raise NotImplementedYetError("all-row stages reading a stage vector are not implemented yet")
+        return self.vector_loader(src)
 
-            arg = narrowed(self.form(src.argument, token, seq), src.argument.dim)
-            choice = src.polynomial
-            if not math.isclose(arg.alpha, choice.input_alpha, rel_tol=1e-9):
-                raise QcompileError(f"internal error: alpha of the argument of %{src.node} is "
-                                    f"{arg.alpha}, polynomial chosen for {choice.input_alpha}")
-            out = elementwise(arg, src.function, choice.tolerance, polynomial=choice.p_raw,
-                              margin=MARGIN)
-            return out
-        raise TypeError(src)  # pragma: no cover
+    def nonlinear(self, src, token: int, seq: int | None) -> QuantumBlock:
+        """``f`` of a form: QSVT on the diagonal encoding of the argument's state with the
+        chosen polynomial (:func:`qcompile.quantum.elementwise.elementwise`)."""
+        if token == ROW:
+            raise NotImplementedYetError("all-row stages with nonlinearities are not implemented yet")
+        from qcompile.quantum.elementwise import elementwise
+
+        arg = narrowed(self.form(src.argument, token, seq), src.argument.dim)
+        choice = src.polynomial
+        if not math.isclose(arg.alpha, choice.input_alpha, rel_tol=1e-9):
+            raise InternalError(f"alpha of the argument of %{src.node} is {arg.alpha}, polynomial "
+                                f"chosen for {choice.input_alpha}")
+        return elementwise(arg, src.function, choice.tolerance, polynomial=choice.p_raw, margin=MARGIN)
 
     # ---- factors ---------------------------------------------------------------------
-    def factor(self, f, token: int, seq: int | None) -> QuantumBlock:
-        from qcompile.quantum.block_encoding import block_encoding
+    def _applied(self, be: QuantumBlock, f, state: QuantumBlock, token: int, seq: int | None) -> QuantumBlock:
+        """``be`` (the block encoding of factor ``f``) applied to ``state``; in an
+        all-rows stage tensored with the identity on the token register first."""
+        from qcompile.quantum.combine import apply, tensor
 
-        if isinstance(f, F.Dense):
-            be = block_encoding(f.matrix, method=self.method)
-        elif isinstance(f, F.InputMatrix):
-            be = self.input_matrix(f)
-        elif isinstance(f, F.RankOne):
-            be = rank_one_block(self.source(f.source, token, seq), f.right)
-        else:  # pragma: no cover
-            raise TypeError(f)
         if token == ROW:
             if f.shape[0] != f.shape[1]:
                 raise NotImplementedYetError("all-row stages with a change of width are not implemented yet")
-            from qcompile.quantum.combine import tensor
-
             nt = max(1, math.ceil(math.log2(seq)))
             be = tensor(identity_block(nt), be)
-        return be
+        return apply(be, state)
 
-    def input_matrix(self, f: F.InputMatrix) -> QuantumBlock:
-        """``I_batch ⊗ X`` or ``I_batch ⊗ Xᵀ`` from the input's loader."""
+    def dense(self, f, state, token: int, seq: int | None) -> QuantumBlock:
+        """A fixed matrix: its block encoding by the factor's method (dilation or FABLE)."""
+        from qcompile.quantum.block_encoding import block_encoding
+
+        return self._applied(block_encoding(f.matrix, method=f.method), f, state, token, seq)
+
+    def rank_one(self, f, state, token: int, seq: int | None) -> QuantumBlock:
+        """``u wᵀ``: :func:`rank_one_block` of the source's state and ``w``."""
+        return self._applied(rank_one_block(self.source(f.source, token, seq), f.right), f, state, token, seq)
+
+    def input_matrix(self, f, state, token: int, seq: int | None) -> QuantumBlock:
+        """``I_batch ⊗ X`` (or ``Xᵀ``) from the input's loader."""
+        return self._applied(self.input_matrix_block(f), f, state, token, seq)
+
+    def input_matrix_block(self, f) -> QuantumBlock:
+        """The block encoding of ``I_batch ⊗ X`` or ``I_batch ⊗ Xᵀ`` from the input's loader."""
         from qcompile.quantum.combine import tensor
         from qcompile.quantum.input_block_encoding import input_block_encoding
 
@@ -245,21 +252,13 @@ class StageBuilder:
         return be
 
     # ---- terms and forms -------------------------------------------------------------
-    def term(self, t: F.Term, token: int, seq: int | None) -> QuantumBlock:
-        from qcompile.quantum.combine import apply
-
-        state = self.source(t.source, token, seq)
-        for f in reversed(t.factors):
-            state = apply(self.factor(f, token, seq), state)
-        return state
-
-    def form(self, form: F.Form, token: int, seq: int | None = None) -> QuantumBlock:
-        """The state of ``form`` (an LCU of its terms)."""
+    def combine(self, form: Form, blocks: list, token: int, seq: int | None = None) -> QuantumBlock:
+        """The state of ``form``: an LCU of its terms' states (a single term negated when
+        its coefficient is negative)."""
         from qcompile.quantum.lcu import lcu
 
         if not form.terms:
-            raise QcompileError("internal error: a stage computes the zero vector")
-        blocks = [self.term(t, token, seq) for t in form.terms]
+            raise InternalError("a stage computes the zero vector")
         coeffs = [t.coeff for t in form.terms]
         n = max(len(b.system_qubits) for b in blocks)
         blocks = [_pad_system(b, n) for b in blocks]
@@ -278,14 +277,14 @@ class StageBuilder:
         seq = stage.seq if stage.rows == "all" else None
         block = self.form(stage.form, token, seq)
         if not math.isclose(block.alpha, stage.alpha, rel_tol=1e-9):
-            raise QcompileError(f"internal error: stage {stage.index} circuit alpha {block.alpha} "
-                                f"differs from the quantum IR's {stage.alpha}")
+            raise InternalError(f"stage {stage.index} circuit alpha {block.alpha} differs from the "
+                                f"quantum IR's {stage.alpha}")
         c = block.circuit.copy()
         c.registers = {}
         c.add_register("output", block.system_qubits)
         return StageCircuit(c, tuple(block.system_qubits), tuple(block.ancilla_qubits), block.alpha,
                             name=f"stage{stage.index}",
-                            info={"dim": stage.form.dim * (stage.seq if stage.rows == "all" else 1)})
+                            info={"dim": stage.dim})
 
 
 def narrowed(state: QuantumBlock, dim: int) -> QuantumBlock:
@@ -323,7 +322,7 @@ class StageProgram:
     :class:`StageCircuit` per stage, and the loaders (parameter vector -> what it reads).
     Circuit-level passes run on it stage by stage (:class:`ForEachStage`)."""
 
-    lowered: Lowered
+    lowered: QuantumIR
     stages: list
     loaders: dict
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 import numpy as np
 
 from qcompile.errors import BindError
-from qcompile.lowering.symbolic import Lowered
 
 
-def prepare_matrices(model, lowered: Lowered, x) -> dict[str, np.ndarray]:
-    """The matrix inputs of ``lowered`` for the user input ``x`` (validated by
+def prepare_matrices(model, lowered, x) -> dict[str, np.ndarray]:
+    """The matrix inputs of ``lowered`` (a :class:`~qcompile.qir.program.QuantumIR`) for
+    the user input ``x`` (validated by
     :func:`qcompile.reference.interpreter.bind_inputs`: shapes, bounds, alphabets)."""
     from qcompile.reference import kernels
     from qcompile.reference.interpreter import bind_inputs

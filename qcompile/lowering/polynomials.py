@@ -16,8 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qcompile.quantum.polynomials import (Polynomial, approximation, named_function, parity_parts,
-                                          scale_to_unit)
+from qcompile.quantum.polynomials import Polynomial, parity_parts, scale_to_unit
 
 #: the QSVT margin: scaled polynomials stay within 1 − MARGIN on [-1, 1]
 MARGIN = 1e-2
@@ -28,7 +27,7 @@ def qubits_for(dim: int) -> int:
     return max(1, math.ceil(math.log2(dim))) if dim > 1 else 1
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True)
 class PolynomialChoice:
     """The polynomial of one nonlinearity and what follows from it.
 
@@ -64,36 +63,25 @@ def qsvt_scale(p_raw: Polynomial, margin: float = MARGIN) -> float:
     return float(sum(scale_to_unit(part, margin)[1] for part in parity_parts(p_raw)))
 
 
-def _lipschitz(function: str, alpha: float) -> float:
-    if function == "exp":
-        return math.exp(alpha)
-    if function == "gelu":
-        return 1.13  # sup |GELU'(x)| = Φ(√2) + √2 φ(√2) ≈ 1.1289, attained at x = √2
-    if function == "relu":
-        return 1.0
-    raise ValueError(function)  # pragma: no cover
-
-
 def choose_polynomial(function: str, input_alpha: float, dim: int, tolerance: float,
                       max_degree: int = 2000) -> PolynomialChoice:
     """The polynomial of ``f(input_alpha · t)`` within ``tolerance`` (absolute, in units
-    of f: the smallest-degree Chebyshev interpolant, or ReLU's minimax construction,
-    :func:`qcompile.quantum.polynomials.approximation`) and its QSVT scale and output
+    of f: the registry entry's rule, :mod:`qcompile.functions` — the smallest-degree
+    Chebyshev interpolant, or ReLU's minimax construction) and its QSVT scale and output
     alpha."""
-    f = named_function(function)
-    p = approximation(function, tolerance, input_alpha, max_degree, label=f"{function}({input_alpha:.6g} t)")
+    from qcompile.functions import get_function
+
+    f = get_function(function)
+    p = f.polynomial(input_alpha, tolerance, max_degree, label=f"{function}({input_alpha:.6g} t)")
     t = np.cos(np.pi * np.arange(8 * p.degree + 65) / (8 * p.degree + 64))
     t = np.concatenate([t, np.linspace(-1, 1, 4001)])
     err = float(np.max(np.abs(p(t) - f(input_alpha * t))))
     k = qsvt_scale(p)
     n = qubits_for(dim)
     return PolynomialChoice(function, p, float(input_alpha), float(k), float(k * math.sqrt(2**n)),
-                            err, float(tolerance), _lipschitz(function, input_alpha))
+                            err, float(tolerance), float(f.lipschitz(input_alpha)))
 
 
-#: how a function's polynomial degree grows as its tolerance ε shrinks: ``"log"`` for the
-#: entire functions (degree ~ log 1/ε), ``"inverse"`` for a kink (ReLU: degree ~ 1/ε)
-DEGREE_GROWTH = {"exp": "log", "gelu": "log", "relu": "inverse"}
 #: the share of the per-op tolerance the entire functions get when the program also has
 #: a kinked one: their degrees grow by ~log(1/share) while the kinked ones keep the budget
 LOG_SHARE = 1e-3
@@ -104,9 +92,11 @@ def tolerance_shares(functions) -> dict[str, float]:
     :data:`LOG_SHARE` for the ``"log"``-growth functions of a program that also has an
     ``"inverse"``-growth one (its degree is the expensive one: an error budget spent on
     exp or GELU costs a ReLU ~1000× more degree than it saves them)."""
-    functions = set(functions)
-    kinked = any(DEGREE_GROWTH[f] == "inverse" for f in functions)
-    return {f: LOG_SHARE if kinked and DEGREE_GROWTH[f] == "log" else 1.0 for f in functions}
+    from qcompile.functions import get_function
+
+    growth = {f: get_function(f).growth for f in set(functions)}
+    kinked = any(g == "inverse" for g in growth.values())
+    return {f: LOG_SHARE if kinked and g == "log" else 1.0 for f, g in growth.items()}
 
 
 def tolerance_policy(tolerance: float, shares: dict[str, float] | None = None):

@@ -24,154 +24,36 @@ The tensor IR is evaluated *symbolically*: every value is the linear form
   out ``Z`` (one more entry), so eps is still exact.  When the
   normalised value is needed for every token (pre-LN attention reads LN(x) of all keys),
   the stage computes all rows at once and its glue normalises each row.
-* ``gelu``/``relu`` — elementwise QSVT (a nonlinear source).
+* ``elementwise`` (gelu, relu, ... from :mod:`qcompile.functions`) — elementwise QSVT (a
+  nonlinear source).
 
-The result is a :class:`Lowered` program: a list of :class:`Stage` records, each a linear
+The result is a :class:`~qcompile.qir.program.QuantumIR`: a list of stages, each a linear
 form of the selected token (or of every token) plus the glue that turns its read-out into
-the next stage's input.  Polynomials are chosen by a *policy* callback when each nonlinear
-source is created (its argument's subnormalisation is known then).
+the next stage's input.  The forms are built with the exact algebra
+(:mod:`qcompile.qir.algebra`): one dense factor per weight and fixed map, constants kept
+apart; the IR-level fusion passes fold them.  Dense factors get the block encoding
+``method`` the lowering is given.  Polynomials are chosen by a *policy* callback when each
+nonlinear source is created (its argument's subnormalisation is known then), or left to
+``select-polynomials`` (no policy).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import numpy as np
 
-from qcompile.errors import NotImplementedYetError, QcompileError
-from qcompile.lowering import forms as F
-from qcompile.lowering.forms import ROW, Form
-from qcompile.lowering.linalg import LinearAlgebra, is_abstract
+from qcompile.errors import InternalError, NotImplementedYetError
+from qcompile.qir import algebra as A
+from qcompile.qir.fold import normal_form
+from qcompile.qir.glue import BlockSum, Normalize, NormalizeRows, NormalizeScaled
+from qcompile.qir.linalg import LinearAlgebra, is_abstract
+from qcompile.qir.nodes import ROW, Const, Dense, Form, InputRow, Nonlinear, RankOne, StageInput
+from qcompile.qir.program import MatrixInput, QuantumIR, Stage, nonlinear_sources
 
 #: op names that are classical input preparation when all their operands are
 PREP_OPS = ("input", "embed", "posenc", "add", "scale")
-
-
-@dataclass(frozen=True)
-class MatrixInput:
-    """A float matrix the circuits load parametrically: a model input, the result of
-    input preparation (``node``), or the all-token output of a stage (``stage``)."""
-
-    name: str
-    seq: int
-    features: int
-    bound: float
-    node: int | None = None
-    stage: int | None = None
-
-    def row(self, token: int = ROW) -> F.InputRow:
-        """The source for one of its rows."""
-        return F.InputRow(self.name, self.seq, self.features, self.bound, token)
-
-    def matrix(self, transpose: bool = False, batch: int = 1) -> F.InputMatrix:
-        """The factor ``I_batch ⊗ X`` (or ``Xᵀ``)."""
-        return F.InputMatrix(self.name, self.seq, self.features, self.bound, transpose, batch)
-
-
-@dataclass(frozen=True)
-class Glue:
-    """What happens classically between a stage and the next one.
-
-    ``kind``: ``"normalize"`` (layer norm: the read-out centred vector ``c`` becomes
-    ``c/√(‖c‖² + d·eps)``, exactly PyTorch's ``(x − mean)/√(var + eps)`` over ``√d``),
-    ``"normalize_scaled"`` (the same after dividing by the last entry, the softmax sum
-    ``Z`` read out beside ``Z·c`` when the softmax normaliser was eliminated),
-    ``"normalize_rows"`` (each of ``rows`` rows as ``normalize``: layer norm of every
-    token), ``"block_sum"`` (divide each of ``blocks`` blocks by its entry sum: softmax
-    normalisation per head).  ``produces`` names the next stages' input.  The glue is
-    norm bookkeeping on a read-out vector, O(its length); no weight is applied.
-    """
-
-    kind: str
-    produces: str
-    blocks: int = 1
-    rows: int = 1
-    node: int | None = None
-    eps: float = 0.0
-
-
-@dataclass(frozen=True)
-class Stage:
-    """One circuit: the form it prepares (``rows="one"``: the selected token's row,
-    ``rows="all"``: every row, the token register kept as the high part of the output),
-    its output length, and the glue after it (None for the last stage)."""
-
-    index: int
-    form: Form
-    rows: str
-    glue: Glue | None
-    seq: int = 1
-
-    @property
-    def alpha(self) -> float:
-        """The stage circuit's subnormalisation (for ``rows="all"``: of the whole matrix)."""
-        if self.rows == "all":
-            return self.form.alpha * _all_rows_factor(self.form, self.seq)
-        return self.form.alpha
-
-
-def _all_rows_factor(form: Form, seq: int) -> float:
-    """Extra subnormalisation of the all-rows circuit of ``form``: constants are spread
-    over the token register as ``√seq |+⟩ ⊗ c`` (factor √seq); input rows come with their
-    token already (the loader prepares all rows at once, factor 1)."""
-    factors = [np.sqrt(seq) if isinstance(t.source, F.Const) else 1.0 for t in form.terms]
-    # the LCU's alpha is Σ |c| α_k f_k; return the ratio to Σ |c| α_k
-    total = sum(t.alpha for t in form.terms)
-    return float(sum(t.alpha * f for t, f in zip(form.terms, factors)) / total) if total else 1.0
-
-
-@dataclass
-class Lowered:
-    """The quantum IR of one model and token: stages, matrix inputs, nonlinear sources."""
-
-    model_name: str
-    token: int
-    stages: list[Stage]
-    matrix_inputs: dict[str, MatrixInput]
-    nonlinear: list[F.Nonlinear] = field(default_factory=list)
-    output_dim: int = 0
-    info: dict = field(default_factory=dict)
-
-    def to_text(self) -> str:
-        """Deterministic text (quantum-IR dump)."""
-        from qcompile.lowering.printer import print_lowered
-
-        return print_lowered(self)
-
-    def polynomials(self) -> dict:
-        """``{node: scalar function}`` of the chosen polynomials (the surrogate reference's)."""
-        return {nl.node: nl.polynomial for nl in self.nonlinear}
-
-    def stats(self) -> dict:
-        """Stage count, terms per stage, alphas and polynomial degrees."""
-        return {
-            "stages": len(self.stages),
-            "terms": [len(s.form.terms) for s in self.stages],
-            "alpha": [_alpha_or_none(s) for s in self.stages],
-            "nonlinear": {f"%{n.node}": getattr(n.polynomial, "degree", None) for n in self.nonlinear},
-        }
-
-    def verify(self) -> None:
-        """Check that every stage's inputs are produced before it is used."""
-        from qcompile.errors import IRVerifyError
-
-        produced = set(self.matrix_inputs)
-        for st in self.stages:
-            for src in st.form.sources():
-                name = getattr(src, "name", None)
-                if isinstance(src, (F.InputRow, F.StageInput)) and name not in produced:
-                    raise IRVerifyError(f"stage {st.index} reads {name} before it is produced")
-            if st.glue is not None:
-                produced.add(st.glue.produces)
-
-
-def _alpha_or_none(stage: Stage) -> float | None:
-    """The stage's alpha, or None while a polynomial it depends on is not chosen yet."""
-    try:
-        return float(f"{stage.alpha:.12g}")
-    except ValueError:
-        return None
 
 
 # ---- values during evaluation ------------------------------------------------------------
@@ -230,8 +112,9 @@ PolicyFn = Callable[[str, Form, int], object]
 
 class _Lowerer:
     def __init__(self, model, token: int, policy: PolicyFn, eliminable: set[int],
-                 la: LinearAlgebra | None = None, weights=None):
+                 la: LinearAlgebra | None = None, weights=None, method: str = "dilation"):
         self.model = model
+        self.method = method
         self.graph = model.ir
         self.weights = model.weights if weights is None else weights
         self.la = la or LinearAlgebra()
@@ -240,7 +123,7 @@ class _Lowerer:
         self.eliminable = eliminable
         self.stages: list[Stage] = []
         self.inputs: dict[str, MatrixInput] = {}
-        self.nonlinear: list[F.Nonlinear] = []
+        self.nonlinear: list[Nonlinear] = []
         self.vals: dict[int, _Val] = {}
         self.prep_nodes = _prep_nodes(self.graph)
 
@@ -267,21 +150,21 @@ class _Lowerer:
                 mi = MatrixInput(name, seq, feat, v.bound, node=node)
                 self.inputs[f"%{node}"] = mi
                 self.inputs[name] = mi
-            return _Val(v.legs, "t", F.source_form(mi.row()))
+            return _Val(v.legs, "t", A.source_form(mi.row()))
         return v
 
-    def new_nonlinear(self, function: str, arg: Form, node: int) -> F.Nonlinear:
+    def new_nonlinear(self, function: str, arg: Form, node: int) -> Nonlinear:
         poly = None if self.policy is None else self.policy(function, arg, node)
-        nl = F.Nonlinear(function, arg, node, poly)
+        nl = Nonlinear(function, arg, node, poly)
         self.nonlinear.append(nl)
         return nl
 
-    def end_stage(self, form: Form, rows: str, glue: Glue | None, seq: int = 1) -> None:
-        f = F.instantiate(form, self.token) if rows == "one" else form
+    def end_stage(self, form: Form, rows: str, glue, seq: int = 1) -> None:
+        f = A.instantiate(form, self.token) if rows == "one" else form
         self.stages.append(Stage(len(self.stages), f, rows, glue, seq))
 
     # -- main loop
-    def run(self) -> Lowered:
+    def run(self) -> QuantumIR:
         out_dim = 0
         for node, op in self.graph.nodes():
             if node in self.prep_nodes:
@@ -295,8 +178,8 @@ class _Lowerer:
                 self.vals[node] = result
             if op.opname == "select_token":
                 out_dim = result.form.dim if result is not None else 0
-        return Lowered(self.model.name, self.token, self.stages, _unique_inputs(self.inputs),
-                       self.nonlinear, out_dim)
+        return QuantumIR(self.model.name, self.token, self.stages, _unique_inputs(self.inputs),
+                         nonlinear_sources(self.stages), out_dim, self.method)
 
     # -- input preparation
     def prep(self, node, op) -> _Val:
@@ -328,13 +211,13 @@ class _Lowerer:
         w = self.weight(op.weight, rows)
         batch = _prod(v.other[:-1])
         m = self.la.kron_eye(batch, w)
-        form = F.apply_dense(m, v.form, label=op.weight)
+        form = A.apply_dense(m, v.form, self.method, op.weight)
         if op.bias is not None:
             b = self.weight(op.bias, rows)
-            form = F.add(form, F.const_form(self.la.tile(b, batch)))
+            form = A.add(form, A.const_form(self.la.tile(b, batch)))
         pending = None
         if v.pending is not None:
-            pending = replace(v.pending, over=F.apply_dense(m, v.pending.over, label=op.weight))
+            pending = replace(v.pending, over=A.apply_dense(m, v.pending.over, self.method, op.weight))
         return _Val(op.type.legs, v.row, form, pending)
 
     def op_add(self, node, op):
@@ -346,14 +229,14 @@ class _Lowerer:
             self.fail(op, "adding two differently normalised softmax results is not supported yet")
         pending = pa or pb
         if pa is not None and pb is not None:
-            pending = replace(pa, over=F.add(pa.over, pb.over))
+            pending = replace(pa, over=A.add(pa.over, pb.over))
         self.check_mask(op, a, b)
-        return _Val(op.type.legs, a.row, F.add(a.form, b.form), pending)
+        return _Val(op.type.legs, a.row, A.add(a.form, b.form), pending)
 
     def op_scale(self, node, op):
         v = self.row_form(op.inputs[0], op)
-        pending = None if v.pending is None else replace(v.pending, over=F.scale(v.pending.over, op.factor))
-        return _Val(op.type.legs, v.row, F.scale(v.form, op.factor), pending, v.masked)
+        pending = None if v.pending is None else replace(v.pending, over=A.scale(v.pending.over, op.factor))
+        return _Val(op.type.legs, v.row, A.scale(v.form, op.factor), pending, v.masked)
 
     def op_split_heads(self, node, op):
         v = self.row_form(op.inputs[0], op)
@@ -380,7 +263,7 @@ class _Lowerer:
             dims = [leg.dim for leg in v.other]
             size = _prod(v.other)
             idx = np.arange(size).reshape(dims).transpose(perm).reshape(-1)
-            form = F.apply_dense(self.la.permutation(idx), form, label="transpose")
+            form = A.apply_dense(self.la.permutation(idx), form, self.method, "transpose")
             if v.pending is not None:
                 self.fail(op, "transposing a softmax result is not supported yet")
         return _Val(new_legs, row, form, v.pending, v.masked)
@@ -424,15 +307,15 @@ class _Lowerer:
         other = b.other
         inner = _prod(other) // batch          # n (features) or k (value features)
         out = []
-        for t in _folded_terms(b.form):
-            if isinstance(t.source, F.Const) and not t.factors:
+        for t in normal_form(b.form, self.method):
+            if isinstance(t.source, Const) and not t.factors:
                 seq = b.legs[[leg.name for leg in b.legs].index(b.row)].dim
                 blocks = self.la.bias_blocks(t.source.vector, t.coeff, batch, inner, seq,
                                              features=contract == "features")
-                out.append((1.0, (F.Dense(self.la.block_diag(blocks), "bias"),)))
+                out.append((1.0, (Dense(self.la.block_diag(blocks), self.method, "bias"),)))
                 continue
-            ok = isinstance(t.source, F.InputRow) and t.source.token == ROW and \
-                all(isinstance(f, F.Dense) for f in t.factors) and len(t.factors) <= 1
+            ok = isinstance(t.source, InputRow) and t.source.token == ROW and \
+                all(isinstance(f, Dense) for f in t.factors) and len(t.factors) <= 1
             if not ok:
                 self.fail(op, "attention over keys/values that are not linear in a loaded "
                               "matrix (e.g. a second stacked layer) is not implemented yet")
@@ -442,10 +325,10 @@ class _Lowerer:
             blocks = self.la.head_blocks(m, batch, inner)
             if contract == "features":
                 g = self.la.block_diag([blk.T for blk in blocks])   # (B·d) × (B·n)
-                out.append((t.coeff, (mi.matrix(False, batch), F.Dense(g, "keys"))))
+                out.append((t.coeff, (mi.matrix(False, batch), Dense(g, self.method, "keys"))))
             else:
                 h = self.la.block_diag(blocks)                       # (B·k) × (B·d)
-                out.append((t.coeff, (F.Dense(h, "values"), mi.matrix(True, batch))))
+                out.append((t.coeff, (Dense(h, self.method, "values"), mi.matrix(True, batch))))
             assert d == mi.features
         return out
 
@@ -457,16 +340,16 @@ class _Lowerer:
         batch = _prod(v.other[:-1])
         size = v.legs[-1].dim
         nl = self.new_nonlinear("exp", v.form, node)
-        e = F.source_form(nl)
+        e = A.source_form(nl)
         if v.masked:
             mask = (np.arange(size) <= self.token).astype(float)
-            e = F.apply_dense(self.la.kron_eye(batch, self.la.diag(mask)), e, label="causal")
+            e = A.apply_dense(self.la.kron_eye(batch, self.la.diag(mask)), e, self.method, "causal")
         if node in self.eliminable and batch == 1:
-            return _Val(op.type.legs, v.row, F.Form(e.dim, ()), _Pending(e, e, node))
+            return _Val(op.type.legs, v.row, Form(e.dim, ()), _Pending(e, e, node))
         name = f"softmax%{node}"
-        self.end_stage(e, "one", Glue("block_sum", name, blocks=batch, node=node))
-        src = F.StageInput(name, e.dim, float(np.sqrt(batch)), len(self.stages) - 1)
-        return _Val(op.type.legs, v.row, F.source_form(src))
+        self.end_stage(e, "one", BlockSum(name, node, blocks=batch))
+        src = StageInput(name, e.dim, float(np.sqrt(batch)), len(self.stages) - 1)
+        return _Val(op.type.legs, v.row, A.source_form(src))
 
     # -- normalisation points and nonlinearities
     def op_layernorm(self, node, op):
@@ -476,41 +359,34 @@ class _Lowerer:
         d = v.other[0].dim
         u = v.form
         if v.pending is not None:
-            u = F.add(_times_sum(v.form, v.pending.e, self.la), v.pending.over)
-        centered = F.apply_dense(self.la.centering(d), u, label="center")
+            u = A.add(_times_sum(v.form, v.pending.e, self.la, self.method), v.pending.over)
+        centered = A.apply_dense(self.la.centering(d), u, self.method, "center")
         scaled = v.pending is not None
         if scaled:  # read Z out beside Z·c so the glue can apply eps exactly
-            centered = F.add(F.apply_dense(self.la.embed_top(d), centered, label="embed"),
-                             F.apply_dense(self.la.unit_column(d + 1, d),
-                                           _sum_form(v.pending.e, self.la), label="Z"))
+            centered = A.add(A.apply_dense(self.la.embed_top(d), centered, self.method, "embed"),
+                             A.apply_dense(self.la.unit_column(d + 1, d),
+                                           _sum_form(v.pending.e, self.la, self.method), self.method, "Z"))
         gamma = self.la.diag(self.weight(op.weight), np.sqrt(d))
         beta = self.weight(op.bias)
-        if _row_generic(centered):
+        if A.is_row_generic(centered):
             name = f"ln%{node}"
             seq = v.legs[v.names.index(v.row)].dim
-            self.end_stage(centered, "all", Glue("normalize_rows", name, rows=seq, node=node,
-                                                 eps=op.eps), seq)
+            self.end_stage(centered, "all", NormalizeRows(name, node, rows=seq, eps=op.eps), seq)
             mi = MatrixInput(name, seq, d, float(np.sqrt(seq)), stage=len(self.stages) - 1)
             self.inputs[name] = mi
             src = mi.row()
         else:
             name = f"ln%{node}"
-            kind = "normalize_scaled" if scaled else "normalize"
-            self.end_stage(centered, "one", Glue(kind, name, node=node, eps=op.eps))
-            src = F.StageInput(name, d, 1.0, len(self.stages) - 1)
-        form = F.add(F.apply_dense(gamma, F.source_form(src), label=op.weight), F.const_form(beta))
+            glue = (NormalizeScaled if scaled else Normalize)(name, node, eps=op.eps)
+            self.end_stage(centered, "one", glue)
+            src = StageInput(name, d, 1.0, len(self.stages) - 1)
+        form = A.add(A.apply_dense(gamma, A.source_form(src), self.method, op.weight), A.const_form(beta))
         return _Val(op.type.legs, v.row, form)
 
-    def _elementwise(self, node, op, function):
+    def op_elementwise(self, node, op):
         v = self.row_form(op.inputs[0], op)
         self.check_plain_row(op, v)
-        return _Val(op.type.legs, v.row, F.source_form(self.new_nonlinear(function, v.form, node)))
-
-    def op_gelu(self, node, op):
-        return self._elementwise(node, op, "gelu")
-
-    def op_relu(self, node, op):
-        return self._elementwise(node, op, "relu")
+        return _Val(op.type.legs, v.row, A.source_form(self.new_nonlinear(op.function, v.form, node)))
 
     def op_select_token(self, node, op):
         v = self.row_form(op.inputs[0], op)
@@ -524,12 +400,11 @@ class _Lowerer:
     # -- checks
     def check_plain_row(self, op, v: _Val, allow_pending: bool = False, allow_mask: bool = False):
         if v.row is None or v.row != "t":
-            self.fail(op, f"{op.opname} of a value not indexed by the query token is not supported yet")
+            self.fail(op, f"{op.printed_name} of a value not indexed by the query token is not supported yet")
         if v.pending is not None and not allow_pending:
-            raise QcompileError(f"internal error: softmax normaliser of %{v.pending.node} reached "
-                                f"{op.opname}", op.loc)
+            raise InternalError(f"softmax normaliser of %{v.pending.node} reached {op.printed_name} ({op.loc})")
         if v.masked and not allow_mask:
-            self.fail(op, f"{op.opname} of masked scores is not supported")
+            self.fail(op, f"{op.printed_name} of masked scores is not supported")
 
     def check_mask(self, op, *vals):
         if any(v.masked for v in vals):
@@ -541,23 +416,9 @@ def _apply_operator(op_factors, form: Form) -> Form:
     for coeff, factors in op_factors:
         f = form
         for fac in reversed(factors):
-            f = F.apply_factor(fac, f)
-        parts.append(F.scale(f, coeff))
-    return F.add(*parts)
-
-
-def _folded_terms(form: Form) -> tuple:
-    """The terms of ``form`` with their dense chains multiplied out and dense maps of
-    constants applied.  The attention rules need this normal form *locally* (the keys'
-    matrix ``M`` is rearranged into ``G``/``H``), whatever folding the lowering does."""
-    with F.folding(chains=True, constants=True):
-        parts = []
-        for t in form.terms:
-            f = F.source_form(t.source, t.coeff)
-            for fac in reversed(t.factors):
-                f = F.apply_factor(fac, f)
-            parts.extend(f.terms)
-    return tuple(parts)
+            f = A.apply_factor(fac, f)
+        parts.append(A.scale(f, coeff))
+    return A.add(*parts)
 
 
 def max_row_norm(e) -> float:
@@ -568,44 +429,30 @@ def max_row_norm(e) -> float:
     return float(np.linalg.norm(e, axis=1).max())
 
 
-def _times_sum(form: Form, e: Form, la: LinearAlgebra) -> Form:
+def _times_sum(form: Form, e: Form, la: LinearAlgebra, method: str) -> Form:
     """``form · (1ᵀ e)`` as a form in the sources of ``e``: each term ``C s`` becomes
     ``Σ_e C · (s wₑᵀ) · srcₑ`` with ``wₑ = coeffₑ · Dₑᵀ 1`` (``e = Σ coeffₑ Dₑ srcₑ``)."""
     terms = []
-    for et in _folded_terms(e):
-        if len(et.factors) > 1 or (et.factors and not isinstance(et.factors[0], F.Dense)):
-            raise QcompileError("internal error: unexpected softmax numerator form")
+    for et in normal_form(e, method):
+        if len(et.factors) > 1 or (et.factors and not isinstance(et.factors[0], Dense)):
+            raise InternalError("unexpected softmax numerator form")
         w = la.sum_of_columns_map(et.factors[0].matrix if et.factors else la.eye(et.dim), et.coeff)
         for t in form.terms:
-            if isinstance(t.source, F.Const):
-                fac = F.Dense(la.outer(t.source.vector, w), "bias·1ᵀ")
+            if isinstance(t.source, Const):
+                fac = Dense(la.outer(t.source.vector, w), method, "bias·1ᵀ")
             else:
-                fac = F.RankOne(t.source, w)
+                fac = RankOne(t.source, w)
             chain = t.factors + (fac,)
-            f = F.source_form(et.source, t.coeff)
+            f = A.source_form(et.source, t.coeff)
             for factor in reversed(chain):
-                f = F.apply_factor(factor, f)
+                f = A.apply_factor(factor, f)
             terms.append(f)
-    return F.add(*terms) if terms else F.Form(form.dim, ())
+    return A.add(*terms) if terms else Form(form.dim, ())
 
 
-def _sum_form(e: Form, la: LinearAlgebra) -> Form:
+def _sum_form(e: Form, la: LinearAlgebra, method: str) -> Form:
     """The 1-entry form ``1ᵀ e``."""
-    return F.apply_dense(la.ones_row(e.dim), e, label="sum")
-
-
-def _row_generic(form: Form) -> bool:
-    """True if every row of the form is computable at once: only generic input rows and
-    constants as sources, only dense factors."""
-    for t in form.terms:
-        if not all(isinstance(f, F.Dense) for f in t.factors):
-            return False
-        s = t.source
-        if isinstance(s, F.Const):
-            continue
-        if not (isinstance(s, F.InputRow) and s.token == ROW):
-            return False
-    return True
+    return A.apply_dense(la.ones_row(e.dim), e, method, "sum")
 
 
 def _prep_nodes(graph) -> set[int]:
@@ -652,13 +499,16 @@ def softmax_eliminable(graph) -> set[int]:
     return out
 
 
-def lower(model, token: int, policy: PolicyFn, la: LinearAlgebra | None = None, weights=None) -> Lowered:
+def lower(model, token: int, policy: PolicyFn | None = None, la: LinearAlgebra | None = None, weights=None,
+          method: str = "dilation") -> QuantumIR:
     """Lower ``model`` (desugared tensor IR) for the selected ``token`` into stages of
     linear forms; ``policy(function, argument_form, node)`` chooses each nonlinearity's
-    polynomial record (see :mod:`qcompile.lowering.polynomials`).
+    polynomial record (see :mod:`qcompile.lowering.polynomials`; None: none chosen, the
+    ``select-polynomials`` pass chooses them).  Dense factors are block-encoded with
+    ``method`` (:data:`~qcompile.qir.nodes.DENSE_METHODS`).
 
     ``la`` and ``weights``: by default concrete NumPy matrices from ``model.weights``; for
-    resource estimation an :class:`~qcompile.lowering.linalg.AbstractLinearAlgebra` and a
+    resource estimation an :class:`~qcompile.qir.linalg.AbstractLinearAlgebra` and a
     mapping of weight names to abstract matrices/vectors (shapes and norms only)."""
-    low = _Lowerer(model, token, policy, softmax_eliminable(model.ir), la, weights)
+    low = _Lowerer(model, token, policy, softmax_eliminable(model.ir), la, weights, method)
     return low.run()

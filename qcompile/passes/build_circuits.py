@@ -8,18 +8,17 @@ from qcompile.passes.manager import Pass, register_pass
 @register_pass
 class BuildCircuits(Pass):
     """Build every stage's input-parametric circuit from its linear form with the quantum
-    library (:class:`~qcompile.lowering.circuits.StageBuilder`); ``method`` is the
-    block encoding of dense matrices (``dilation`` or ``fable``).  Output: a
+    library (:class:`~qcompile.lowering.circuits.StageBuilder`); each dense factor gets
+    the block encoding its quantum IR chose (``dilation`` or ``fable``).  Output: a
     :class:`~qcompile.lowering.circuits.StageProgram`."""
 
     name = "build-circuits"
     kind = "transformation"
     description = "quantum IR -> circuit IR: one input-parametric circuit per stage"
-    options = {"method": "dilation"}
 
     def run(self, lowered, properties):
         from qcompile.lowering.circuits import StageBuilder, StageProgram
 
-        builder = StageBuilder(lowered, method=self.options["method"])
+        builder = StageBuilder(lowered)
         stages = [builder.stage(s) for s in lowered.stages]
         return StageProgram(lowered, stages, builder.loader_table())

@@ -84,7 +84,7 @@ def expand_encoder(emit: _Emitter, x: int, op: ops.Encoder) -> int:
     def ffn(v: int) -> int:
         h = ffn_emit(ops.Linear, [v], weight=f"{p}linear1.weight", bias=f"{p}linear1.bias",
                      in_features=d, out_features=f)
-        h = ffn_emit(ops.Gelu if op.activation == "gelu" else ops.Relu, [h])
+        h = ffn_emit(ops.Elementwise, [h], function=op.activation)
         return ffn_emit(ops.Linear, [h], weight=f"{p}linear2.weight", bias=f"{p}linear2.bias",
                         in_features=f, out_features=d)
 

@@ -18,6 +18,6 @@ class FoldConstants(Pass):
     description = "quantum IR: apply fixed maps to constants, sum the constants of a form"
 
     def run(self, lowered, properties):
-        from qcompile.lowering.rebuild import refold
+        from qcompile.qir.fold import refold
 
         return refold(lowered, chains=False, constants=True)

@@ -12,7 +12,7 @@ class FoldLinearChains(Pass):
     and the centering and ``γ`` of a layer norm with the next weight), and merge terms
     that differ only in their leading fixed map (``x + W x → (I + W) x``).  One block
     encoding replaces several, and ``α = ‖W₂W₁‖ ≤ ‖W₂‖‖W₁‖``.  Exact: the forms compute
-    the same vectors (:func:`qcompile.lowering.rebuild.refold`).  Polynomials are cleared
+    the same vectors (:func:`qcompile.qir.fold.refold`).  Polynomials are cleared
     (their arguments' α changed); ``select-polynomials`` chooses them after."""
 
     name = "fold-linear-chains"
@@ -20,6 +20,6 @@ class FoldLinearChains(Pass):
     description = "quantum IR: multiply dense chains (incl. W_k.W_q^T), merge x + Wx into (I+W)x"
 
     def run(self, lowered, properties):
-        from qcompile.lowering.rebuild import refold
+        from qcompile.qir.fold import refold
 
         return refold(lowered, chains=True, constants=False)

@@ -27,11 +27,13 @@ class SelectPolynomials(Pass):
         tol = float(self.options["tolerance"])
         per_op = float(self.options["per_op"])
         if per_op > 0:
-            from qcompile.lowering.polynomials import DEGREE_GROWTH, tolerance_policy
-            from qcompile.lowering.rebuild import with_polynomials
+            from qcompile.functions import function_names, get_function
+            from qcompile.lowering.polynomials import tolerance_policy
+            from qcompile.qir.fold import with_polynomials
 
             log_share = float(self.options["log_share"])
-            shares = {f: log_share if growth == "log" else 1.0 for f, growth in DEGREE_GROWTH.items()}
+            shares = {f: log_share if get_function(f).growth == "log" else 1.0
+                      for f in function_names(language=False)}
             out = with_polynomials(lowered, tolerance_policy(per_op, shares))
             out.info["tolerance"] = tol
             return out

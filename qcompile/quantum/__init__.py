@@ -18,14 +18,12 @@ __all__ += ["LoaderBlock", "StatePreparation", "state_preparation", "lcu", "diag
 
 # ---- polynomials, QSP phases, QSVT, elementwise functions, fixed-point amplification ---------
 from qcompile.quantum.polynomials import (Polynomial, chebyshev_approximation, exp_approximation,  # noqa: E402
-                                          gelu_approximation, parity_parts, relu_approximation,
-                                          scale_to_unit)
+                                          parity_parts, relu_approximation, scale_to_unit)
 from qcompile.quantum.qsp import PhaseFindingError, qsp_phases  # noqa: E402
 from qcompile.quantum.qsvt import qsvt  # noqa: E402
 from qcompile.quantum.elementwise import elementwise  # noqa: E402
 from qcompile.quantum.amplification import fixed_point_amplification  # noqa: E402
 
-__all__ += ["Polynomial", "chebyshev_approximation", "exp_approximation", "gelu_approximation",
-            "relu_approximation", "parity_parts", "scale_to_unit", "PhaseFindingError", "qsp_phases",
+__all__ += ["Polynomial", "chebyshev_approximation", "exp_approximation", "relu_approximation", "parity_parts", "scale_to_unit", "PhaseFindingError", "qsp_phases",
             "qsvt", "elementwise", "fixed_point_amplification"]
 # ---- end of polynomial / QSVT exports -------------------------------------------------------

@@ -5,7 +5,7 @@ From an SS (U, a, α) of v (N = 2^n entries, t = v/α ∈ [-1, 1]):
 1. ``diagonal_from_state``: block encoding of diag(t) (α unchanged, n + a ancillas);
 2. QSVT with P_raw ≈ g(t) = f(α·t) on [-1, 1] (Chebyshev interpolation, smallest degree
    with sup error ≤ ``tolerance``; ReLU's minimax construction; or the ``polynomial``
-   given, see :func:`qcompile.quantum.polynomials.approximation`): for definite parity P_raw
+   given; the registry entry's rule, :mod:`qcompile.functions`): for definite parity P_raw
    is scaled to P = P_raw/K with |P| ≤ 1 − margin and QSVT'd with ``scale=K``; for mixed
    parity the QSVT scales its even/odd parts (K = K_e + K_o) and adds them by LCU.
    Either way the result encodes diag(P_raw(t)) with α_QSVT = K;
@@ -30,8 +30,7 @@ import numpy as np
 from qcompile.circuit.ir import Circuit
 from qcompile.errors import NotSupportedError
 from qcompile.quantum.base import QuantumBlock
-from qcompile.quantum.polynomials import (DENSE_GRID_POINTS, Polynomial, approximation, named_function,
-                                          scale_to_unit)
+from qcompile.quantum.polynomials import DENSE_GRID_POINTS, Polynomial, chebyshev_approximation, scale_to_unit
 from qcompile.quantum.qsvt import qsvt
 
 
@@ -46,7 +45,8 @@ def elementwise(state: QuantumBlock, function: str | Callable | None, tolerance:
                 max_degree: int = 1000) -> QuantumBlock:
     """Subnormalised state of f(v) (elementwise) from a subnormalised state of v.
 
-    ``function``: ``"exp"``, ``"gelu"`` (erf form), ``"relu"`` or a NumPy callable;
+    ``function``: the name of a registered elementwise function (:mod:`qcompile.functions`:
+    ``"exp"``, ``"gelu"`` (erf form), ``"relu"``, ...), its registry entry, or a NumPy callable;
     ``tolerance``: sup error allowed for P_raw vs f(α·t) on [-1, 1] (absolute, in units of
     f).  ``polynomial``: use this P_raw (an approximation of f(α·t) on [-1, 1]) instead of
     interpolating; its error vs f is still measured when ``function`` is given.
@@ -57,12 +57,18 @@ def elementwise(state: QuantumBlock, function: str | Callable | None, tolerance:
         raise NotSupportedError("elementwise needs a subnormalised state (kind 'state'), got a block encoding")
     if function is None and polynomial is None:
         raise NotSupportedError("elementwise needs a function or a polynomial")
-    label = function if isinstance(function, str) else getattr(function, "__name__", "f")
-    f = named_function(function) if isinstance(function, str) else function
+    if isinstance(function, str):
+        from qcompile.functions import get_function
+
+        function = get_function(function)
+    label = getattr(function, "name", None) or getattr(function, "__name__", "f")
+    f = function
     alpha = float(state.alpha)
     g = None if f is None else (lambda t: np.asarray(f(alpha * np.asarray(t, dtype=float)), dtype=float))
-    if polynomial is None:
-        p_raw = approximation(function, tolerance, alpha, max_degree, label=f"{label}({alpha:g} t)")
+    if polynomial is None and hasattr(function, "polynomial"):
+        p_raw = function.polynomial(alpha, tolerance, max_degree, label=f"{label}({alpha:g} t)")
+    elif polynomial is None:
+        p_raw = chebyshev_approximation(function, tolerance, alpha, max_degree, label=f"{label}({alpha:g} t)")
     else:
         p_raw = polynomial
     error = None if g is None else _sup_error(p_raw, g)

@@ -21,7 +21,7 @@ import functools
 import numpy as np
 from numpy.polynomial import chebyshev as C
 
-from qcompile.errors import QcompileError
+from qcompile.errors import InternalError, QcompileError
 
 #: Bernstein's constant: ``n·E_n(|t|) ↑ β``
 BERNSTEIN = 0.2801694990238691
@@ -86,14 +86,14 @@ def abs_minimax(m: int, max_iterations: int = 30) -> tuple[tuple[float, ...], fl
             else:
                 cand, vals = cand[:-1], vals[:-1]
         if cand.size < n:
-            raise QcompileError(f"internal error: Remez exchange lost alternation at degree {2 * m}")
+            raise InternalError(f"Remez exchange lost alternation at degree {2 * m}")
         sup = float(np.max(np.abs(vals)))
         phi_ref = cand
         if sup - levelled <= 1e-7 * sup:
             coefs = np.zeros(2 * m + 1)
             coefs[0::2] = a
             return tuple(float(c) for c in coefs), sup
-    raise QcompileError(f"internal error: Remez exchange did not converge at degree {2 * m}")
+    raise InternalError(f"Remez exchange did not converge at degree {2 * m}")
 
 
 def abs_minimax_degree(tolerance: float) -> int:

@@ -27,7 +27,7 @@ from typing import Callable, Literal
 
 import numpy as np
 
-from qcompile.errors import NotSupportedError, QcompileError
+from qcompile.errors import QcompileError
 
 Parity = Literal["even", "odd"] | None
 
@@ -253,43 +253,11 @@ def scale_to_unit(p: Polynomial, margin: float = 1e-2) -> tuple[Polynomial, floa
     return p / k, k
 
 
-# ---- named targets -------------------------------------------------------------------------
-
-def gelu(x):
-    """GELU in the erf form (PyTorch's default): x/2 · (1 + erf(x/√2))."""
-    from scipy.special import erf
-
-    x = np.asarray(x, dtype=float)
-    return 0.5 * x * (1.0 + erf(x / math.sqrt(2.0)))
-
-
-def relu(x):
-    """max(x, 0)."""
-    return np.maximum(np.asarray(x, dtype=float), 0.0)
-
-
-#: the named elementwise functions (``elementwise(state, "gelu", ...)``)
-NAMED_FUNCTIONS: dict[str, Callable] = {"exp": np.exp, "gelu": gelu, "relu": relu}
-
-
-def named_function(name: str) -> Callable:
-    """The NumPy function behind a name in :data:`NAMED_FUNCTIONS`."""
-    try:
-        return NAMED_FUNCTIONS[name]
-    except KeyError:
-        raise NotSupportedError(
-            f"unknown elementwise function {name!r}; known: {', '.join(sorted(NAMED_FUNCTIONS))} "
-            "(or pass a callable)") from None
-
+# ---- ready-made targets ----------------------------------------------------------------------
 
 def exp_approximation(beta: float, tolerance: float, max_degree: int = 1000) -> Polynomial:
     """Chebyshev interpolant of exp(β t) on [-1, 1] within ``tolerance`` (mixed parity)."""
     return chebyshev_approximation(np.exp, tolerance, beta, max_degree, label=f"exp({beta:g} t)")
-
-
-def gelu_approximation(alpha: float, tolerance: float, max_degree: int = 1000) -> Polynomial:
-    """Chebyshev interpolant of GELU(α t) (erf form) on [-1, 1] within ``tolerance``."""
-    return chebyshev_approximation(gelu, tolerance, alpha, max_degree, label=f"gelu({alpha:g} t)")
 
 
 def relu_approximation(alpha: float, tolerance: float, max_degree: int = 2000) -> Polynomial:
@@ -317,15 +285,3 @@ def relu_approximation(alpha: float, tolerance: float, max_degree: int = 2000) -
     c = 0.5 * alpha * np.array(coefs)
     c[1] = 0.5 * alpha
     return Polynomial.from_chebyshev(c, error=0.5 * alpha * err, label=label)
-
-
-def approximation(function: str | Callable, tolerance: float, domain_scale: float = 1.0,
-                  max_degree: int = 1000, label: str = "") -> Polynomial:
-    """The polynomial qcompile compiles ``function(domain_scale·t)`` with on [-1, 1]:
-    :func:`relu_approximation` for ``"relu"``, otherwise the Chebyshev interpolant
-    (:func:`chebyshev_approximation`) of the named function or callable.  Its sup error
-    is at most ``tolerance``."""
-    if function == "relu":
-        return relu_approximation(domain_scale, tolerance, max_degree)
-    f = named_function(function) if isinstance(function, str) else function
-    return chebyshev_approximation(f, tolerance, domain_scale, max_degree, label=label)

@@ -4,7 +4,7 @@
 :mod:`qcompile.reference.kernels`).  ``mode="surrogate"`` computes what the compiled
 circuit computes: every nonlinear op's scalar function is replaced by the polynomial the
 compiler chose (``polynomials[node]``: for softmax it replaces exp and is applied to the raw
-scores; for gelu/relu it replaces the activation).  LayerNorm keeps its eps: the staged
+scores; for an elementwise function, gelu or relu say, it replaces the function).  LayerNorm keeps its eps: the staged
 compilation applies it exactly in the glue between stages (DESIGN §1 anticipated eps = 0;
 that is only needed by a coherent normalisation, which qcompile does not build yet).
 """
@@ -92,12 +92,13 @@ def _polynomial(polynomials, node: int, op):
                 return polynomials[key]
     where = f" ({op.loc})" if op.loc is not None else ""
     raise QcompileError(f"surrogate mode needs a polynomial for %{node} "
-                        f"({op.opname}){where}")
+                        f"({op.printed_name}){where}")
 
 
 def evaluate(graph, weights: Mapping, inputs: dict[str, np.ndarray], mode: str = "exact",
              polynomials: Mapping | None = None) -> dict[int, np.ndarray]:
     """Every node's value (node id -> array) of the desugared ``graph``."""
+    from qcompile.functions import get_function
     from qcompile.reference import kernels
 
     if mode not in MODES:
@@ -145,11 +146,11 @@ def evaluate(graph, weights: Mapping, inputs: dict[str, np.ndarray], mode: str =
         elif name == "layernorm":
             val = kernels.layernorm(args[0], weights[op.weight], weights[op.bias],
                                     eps=op.eps)
-        elif name in ("gelu", "relu"):
+        elif name == "elementwise":
             if surrogate:
                 val = np.asarray(_polynomial(polynomials, node, op)(args[0]), dtype=np.float64)
             else:
-                val = getattr(kernels, name)(args[0])
+                val = get_function(op.function)(args[0])
         elif name == "select_token":
             val = args[0] if op.token == "all" else args[0][op.token]
         else:  # pragma: no cover - every op kind is listed above
@@ -159,7 +160,8 @@ def evaluate(graph, weights: Mapping, inputs: dict[str, np.ndarray], mode: str =
 
 
 def nonlinear_nodes(model) -> list[int]:
-    """Ids of the ops whose function surrogate mode replaces (softmax, gelu, relu)."""
+    """Ids of the ops whose function surrogate mode replaces (softmax and the elementwise
+    functions: gelu, relu, ...)."""
     return [n for n, op in model.ir.nodes() if op.opname in NONLINEAR_OPS]
 
 

@@ -19,6 +19,8 @@ from typing import Callable, Mapping
 
 import numpy as np
 
+from qcompile.functions import gelu, get_function, relu  # noqa: F401 - gelu and relu are kernels too
+
 ArrayFn = Callable[[np.ndarray], np.ndarray]
 
 #: state_dict names of one ``nn.TransformerEncoderLayer`` (without any prefix)
@@ -40,19 +42,6 @@ def linear(x, weight, bias=None) -> np.ndarray:
     if bias is not None:
         y = y + _f64(bias)
     return y
-
-
-def gelu(x) -> np.ndarray:
-    """Exact (erf) GELU, ``F.gelu(approximate="none")``: 0.5·x·(1 + erf(x/√2))."""
-    from scipy.special import erf
-
-    x = _f64(x)
-    return 0.5 * x * (1.0 + erf(x / np.sqrt(2.0)))
-
-
-def relu(x) -> np.ndarray:
-    """ReLU: max(x, 0)."""
-    return np.maximum(_f64(x), 0.0)
 
 
 def softmax(x, axis: int = -1, exp: ArrayFn = np.exp) -> np.ndarray:
@@ -169,17 +158,13 @@ def encoder_layer(x, weights: Mapping[str, np.ndarray], heads: int, norm_first: 
     post-LN (default): x ← LN1(x + SA(x)); x ← LN2(x + FF(x)).
     pre-LN (``norm_first``): x ← x + SA(LN1(x)); x ← x + FF(LN2(x)).
     ``weights`` uses the layer's state_dict names without prefix
-    (:data:`ENCODER_LAYER_WEIGHT_NAMES`).  ``activation`` is "gelu" (erf) or "relu";
+    (:data:`ENCODER_LAYER_WEIGHT_NAMES`).  ``activation`` names a registered elementwise
+    function (:mod:`qcompile.functions`: "gelu" (erf), "relu", ...);
     ``act``, when given, replaces it (a surrogate polynomial); ``exp`` is the softmax's
     exponential; ``causal`` applies the causal mask (``is_causal``/``src_mask``).
     """
     if act is None:
-        if activation == "gelu":
-            act = gelu
-        elif activation == "relu":
-            act = relu
-        else:
-            raise ValueError(f"unknown activation {activation!r}; expected 'gelu' or 'relu'")
+        act = get_function(activation)
     w = weights
 
     def sa(h):

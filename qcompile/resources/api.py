@@ -158,7 +158,7 @@ def _t_count(basis: dict, rotations: int, tolerance: float) -> int:
 
 def stage_resources(estimator, stage, tolerance: float) -> StageResources:
     """The :class:`StageResources` of one stage of ``estimator``'s program."""
-    from qcompile.lowering import forms as F
+    from qcompile.qir.nodes import Nonlinear
     from qcompile.resources.estimate import ROTATIONS, basis_counts
 
     node = estimator.stage(stage)
@@ -167,7 +167,7 @@ def stage_resources(estimator, stage, tolerance: float) -> StageResources:
     rotations = sum(basis.get(r, 0) for r in ROTATIONS)
     degrees, errors = {}, {}
     for src in stage.form.sources():
-        if isinstance(src, F.Nonlinear):
+        if isinstance(src, Nonlinear):
             degrees[f"%{src.node} {src.function}"] = int(src.polynomial.degree)
             errors[f"%{src.node} {src.function}"] = float(src.polynomial.error)
     return StageResources(stage.index, cost.num_qubits, cost.system, cost.ancillas,
@@ -184,16 +184,17 @@ def _lowered(model, token: int, tolerance: float, mode: str, norms, method: str,
         from qcompile.program import quantum_pipeline
 
         return PassManager(quantum_pipeline(token, tolerance, method, optimization)).run(model)
-    from qcompile.lowering.forms import dense_method, folding
-    from qcompile.lowering.linalg import AbstractLinearAlgebra
     from qcompile.lowering.symbolic import lower
+    from qcompile.qir.fold import refold, with_polynomials
+    from qcompile.qir.linalg import AbstractLinearAlgebra
     from qcompile.resources.degrees import estimate_policy
     from qcompile.resources.norms import abstract_weights
 
     weights = abstract_weights(model.ir.weight_shapes(), norms)
-    fold = optimization >= 1
-    with dense_method(method), folding(chains=fold, constants=fold):
-        return lower(model, token, estimate_policy(tolerance), la=AbstractLinearAlgebra(), weights=weights)
+    program = lower(model, token, la=AbstractLinearAlgebra(), weights=weights, method=method)
+    if optimization >= 1:   # the passes of the level: fold-linear-chains, fold-constants
+        program = refold(refold(program, chains=True, constants=False), chains=False, constants=True)
+    return with_polynomials(program, estimate_policy(tolerance))
 
 
 def estimate(model_or_path, *, dims: dict | None = None, optimization: int = 1, tolerance: float = 1e-3,
@@ -263,7 +264,7 @@ def estimate(model_or_path, *, dims: dict | None = None, optimization: int = 1, 
     # concrete weights: every dilation counted as synthesised (exact); abstract ones: the
     # generic count (an upper bound); FABLE: its formula with the matrix's mask (exact)
     dense = synthesised_dense_cost if mode == "compiled" and method == "dilation" else None
-    est = Estimator(lowered, method, dense_cost=dense)
+    est = Estimator(lowered, dense_cost=dense)
     stages = [stage_resources(est, st, float(tolerance)) for st in lowered.stages]
     seq = _sequence_length(model)
     runs = seq * (layers - 1) + 1

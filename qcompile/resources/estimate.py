@@ -25,12 +25,12 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 
-from qcompile.errors import NotImplementedYetError
-from qcompile.lowering import forms as F
+from qcompile.errors import InternalError, NotImplementedYetError
 from qcompile.lowering.circuits import parameter_name
-from qcompile.lowering.forms import ROW
-from qcompile.lowering.linalg import fingerprint, is_abstract, vector_norm
 from qcompile.lowering.polynomials import qubits_for
+from qcompile.qir.linalg import fingerprint, is_abstract, vector_norm
+from qcompile.qir.nodes import ROW
+from qcompile.qir.visitor import FormVisitor
 from qcompile.resources import counts as C
 from qcompile.resources.gates import lowered_gate
 
@@ -70,99 +70,102 @@ def _logsumexp(values) -> float:
     return m + math.log(sum(math.exp(v - m) for v in values))
 
 
-class Estimator:
-    """Estimates the stage circuits of one lowered program (see the module docstring).
+class Estimator(FormVisitor):
+    """Estimates the stage circuits of one quantum IR (see the module docstring): a
+    :class:`~qcompile.qir.visitor.FormVisitor` over :class:`Node` values that mirrors
+    :class:`~qcompile.lowering.circuits.StageBuilder` rule for rule.
 
-    ``method``: the dense block encoding (``"dilation"`` or ``"fable"``), as in
-    :func:`qcompile.compile`.  ``dense_cost(factor) -> BlockCost`` replaces the dense
-    blocks' cost formula: :func:`synthesised_dense_cost` (what
-    :func:`qcompile.resources.api.estimate` passes in compiled mode with the dilation)
-    makes the walk exact at -O0; without it a dilation is costed by the generic
-    :func:`~qcompile.resources.counts.dilation_cost` (an upper bound) and FABLE by its
-    formula with the matrix's compression mask (exact for a concrete matrix).
+    ``dense_cost(factor) -> BlockCost`` replaces the dense blocks' cost formula:
+    :func:`synthesised_dense_cost` (what :func:`qcompile.resources.api.estimate` passes in
+    compiled mode with the dilation) makes the walk exact at -O0; without it a dilation is
+    costed by the generic :func:`~qcompile.resources.counts.dilation_cost` (an upper
+    bound) and FABLE by its formula with the matrix's compression mask (exact for a
+    concrete matrix).  Each dense factor is costed with its own method.
     """
 
-    def __init__(self, lowered, method: str = "dilation", dense_cost=None):
+    def __init__(self, lowered, dense_cost=None):
+        super().__init__()
         self.lowered = lowered
-        self.method = method
         self.dense_cost = dense_cost
 
     # ---- sources --------------------------------------------------------------------
-    def source(self, src, token: int, seq: int | None) -> Node:
-        """A source's state (``StageBuilder.source``)."""
-        if isinstance(src, F.InputRow):
-            tok = src.token if src.token != ROW else token
-            cost = C.input_row_cost(src.seq, src.features, None if tok == ROW else tok)
-            what = parameter_name(src.name) if tok == ROW else f"{parameter_name(src.name)} row {tok}"
-            return Node(cost, _log(src.bound), Counter({f"load {what}": 1}))
-        if isinstance(src, F.Const):
-            if token == ROW:
-                return Node(C.const_cost(src.dim, seq), _log(src.alpha) + 0.5 * math.log(seq))
-            return Node(C.const_cost(src.dim, None), _log(src.alpha))
-        if isinstance(src, F.StageInput):
-            if token == ROW:
-                raise NotImplementedYetError("all-row stages reading a stage vector are not implemented yet")
-            cost = C.state_preparation_cost(src.dim, parametric=True)
-            return Node(cost, _log(src.bound), Counter({f"load {parameter_name(src.name)}": 1}))
-        if isinstance(src, F.Nonlinear):
-            if token == ROW:
-                raise NotImplementedYetError("all-row stages with nonlinearities are not implemented yet")
-            arg = self.form(src.argument, token, seq)
-            poly = src.polynomial
-            degree, parity, other = _degrees(poly)
-            cost = C.elementwise_cost(C.narrowed_cost(arg.cost, qubits_for(src.argument.dim)), degree, parity, other)
-            log_a = getattr(poly, "log_alpha", None)
-            if log_a is None:
-                log_a = math.log(poly.alpha)
-            calls = Counter({k: v * degree for k, v in arg.calls.items()})
-            calls[f"qsvt {src.function} %{src.node} (degree {degree})"] += 1
-            return Node(cost, log_a, calls)
-        raise TypeError(src)  # pragma: no cover
+    def input_row(self, src, token: int, seq: int | None) -> Node:
+        """A row's loader, or every row's (``StageBuilder.input_row``)."""
+        tok = src.token if src.token != ROW else token
+        cost = C.input_row_cost(src.seq, src.features, None if tok == ROW else tok)
+        what = parameter_name(src.name) if tok == ROW else f"{parameter_name(src.name)} row {tok}"
+        return Node(cost, _log(src.bound), Counter({f"load {what}": 1}))
+
+    def const(self, src, token: int, seq: int | None) -> Node:
+        """A fixed state preparation (spread over the token register in an all-rows stage)."""
+        if token == ROW:
+            return Node(C.const_cost(src.dim, seq), _log(src.alpha) + 0.5 * math.log(seq))
+        return Node(C.const_cost(src.dim, None), _log(src.alpha))
+
+    def stage_input(self, src, token: int, seq: int | None) -> Node:
+        """A stage vector's parametric loader."""
+        if token == ROW:
+            raise NotImplementedYetError("all-row stages reading a stage vector are not implemented yet")
+        cost = C.state_preparation_cost(src.dim, parametric=True)
+        return Node(cost, _log(src.bound), Counter({f"load {parameter_name(src.name)}": 1}))
+
+    def nonlinear(self, src, token: int, seq: int | None) -> Node:
+        """QSVT of the argument's diagonal encoding (``StageBuilder.nonlinear``)."""
+        if token == ROW:
+            raise NotImplementedYetError("all-row stages with nonlinearities are not implemented yet")
+        arg = self.form(src.argument, token, seq)
+        poly = src.polynomial
+        degree, parity, other = _degrees(poly)
+        cost = C.elementwise_cost(C.narrowed_cost(arg.cost, qubits_for(src.argument.dim)), degree, parity, other)
+        log_a = getattr(poly, "log_alpha", None)
+        if log_a is None:
+            log_a = math.log(poly.alpha)
+        calls = Counter({k: v * degree for k, v in arg.calls.items()})
+        calls[f"qsvt {src.function} %{src.node} (degree {degree})"] += 1
+        return Node(cost, log_a, calls)
 
     # ---- factors --------------------------------------------------------------------
-    def factor(self, f, token: int, seq: int | None) -> Node:
-        """A factor's block encoding (``StageBuilder.factor``)."""
-        if isinstance(f, F.Dense):
-            rows, cols = f.shape
-            if self.dense_cost is not None:
-                cost = self.dense_cost(f)
-            else:
-                cost = C.block_encoding_cost((rows, cols), method=self.method, skip=_fable_skip(f, self.method))
-            if self.method == "dilation":
-                alpha = f.alpha
-            else:  # FABLE: 2^n · max|W|
-                alpha = 2 ** qubits_for(max(rows, cols)) * _max_abs(f.matrix)
-            node = Node(cost, _log(alpha), Counter({f"dense {rows}x{cols} block encoding": 1}))
-        elif isinstance(f, F.InputMatrix):
-            cost = C.input_matrix_cost(f.seq, f.features, f.batch, f.transpose)
-            node = Node(cost, _log(f.bound), Counter({f"load {parameter_name(f.name)} (block encoding)": 1}))
-        elif isinstance(f, F.RankOne):
-            u = self.source(f.source, token, seq)
-            node = Node(C.rank_one_cost(u.cost, f.shape[1]), u.log_alpha + _log(vector_norm(f.right)), u.calls)
-        else:  # pragma: no cover
-            raise TypeError(f)
+    def _applied(self, fac: Node, f, state: Node, token: int, seq: int | None) -> Node:
+        """The factor's block encoding applied to ``state`` (tensored with the token
+        register's identity in an all-rows stage)."""
         if token == ROW:
             if f.shape[0] != f.shape[1]:
                 raise NotImplementedYetError("all-row stages with a change of width are not implemented yet")
             nt = max(1, math.ceil(math.log2(seq)))
-            node = Node(C.tensor_cost(C.identity_block_cost(nt), node.cost), node.log_alpha, node.calls)
-        return node
+            fac = Node(C.tensor_cost(C.identity_block_cost(nt), fac.cost), fac.log_alpha, fac.calls)
+        return Node(C.apply_cost(fac.cost, state.cost), state.log_alpha + fac.log_alpha, state.calls + fac.calls)
 
-    # ---- terms and forms ------------------------------------------------------------
-    def term(self, t: F.Term, token: int, seq: int | None) -> Node:
-        """A term's state: its source, then each factor applied (``StageBuilder.term``)."""
-        state = self.source(t.source, token, seq)
-        for f in reversed(t.factors):
-            fac = self.factor(f, token, seq)
-            state = Node(C.apply_cost(fac.cost, state.cost), state.log_alpha + fac.log_alpha,
-                         state.calls + fac.calls)
-        return state
+    def dense(self, f, state: Node, token: int, seq: int | None) -> Node:
+        """A dense block encoding (dilation or FABLE, the factor's method)."""
+        rows, cols = f.shape
+        if self.dense_cost is not None:
+            cost = self.dense_cost(f)
+        else:
+            cost = C.block_encoding_cost((rows, cols), method=f.method, skip=_fable_skip(f, f.method))
+        if f.method == "dilation":
+            alpha = f.alpha
+        else:  # FABLE: 2^n · max|W|
+            alpha = 2 ** qubits_for(max(rows, cols)) * _max_abs(f.matrix)
+        fac = Node(cost, _log(alpha), Counter({f"dense {rows}x{cols} block encoding": 1}))
+        return self._applied(fac, f, state, token, seq)
 
-    def form(self, form: F.Form, token: int, seq: int | None = None) -> Node:
-        """A form's state: one LCU of its terms (``StageBuilder.form``)."""
+    def input_matrix(self, f, state: Node, token: int, seq: int | None) -> Node:
+        """A loaded matrix's block encoding."""
+        cost = C.input_matrix_cost(f.seq, f.features, f.batch, f.transpose)
+        fac = Node(cost, _log(f.bound), Counter({f"load {parameter_name(f.name)} (block encoding)": 1}))
+        return self._applied(fac, f, state, token, seq)
+
+    def rank_one(self, f, state: Node, token: int, seq: int | None) -> Node:
+        """``u wᵀ`` from ``u``'s state."""
+        u = self.source(f.source, token, seq)
+        fac = Node(C.rank_one_cost(u.cost, f.shape[1]), u.log_alpha + _log(vector_norm(f.right)), u.calls)
+        return self._applied(fac, f, state, token, seq)
+
+    # ---- forms ------------------------------------------------------------------------
+    def combine(self, form, nodes: list, token: int, seq: int | None = None) -> Node:
+        """A form's state: one LCU of its terms (``StageBuilder.combine``)."""
         if not form.terms:
-            raise NotImplementedYetError("internal error: a stage computes the zero vector")
-        nodes = [self.term(t, token, seq) for t in form.terms]
+            raise InternalError("a stage computes the zero vector")
         n = max(nd.cost.system for nd in nodes)
         costs = [C.pad_system_cost(nd.cost, n) for nd in nodes]
         logs = [_log(abs(t.coeff)) + nd.log_alpha for t, nd in zip(form.terms, nodes)]
@@ -186,9 +189,9 @@ _SYNTHESISED: dict = {}
 _SYNTHESISED_MAX = 4096
 
 
-def synthesised_dense_cost(f, method: str = "dilation") -> "C.BlockCost":
+def synthesised_dense_cost(f) -> "C.BlockCost":
     """The exact cost of the block encoding the compiler builds for the dense factor ``f``
-    (``StageBuilder.factor``: ``block_encoding(f.matrix, method=method)``): its circuit's
+    (``StageBuilder.dense``: ``block_encoding(f.matrix, method=f.method)``): its circuit's
     gate counts and global phase (:meth:`~qcompile.resources.counts.BlockCost.of`).
 
     The block is synthesised once per distinct matrix (the dilation is Qiskit's QSD, a
@@ -198,7 +201,7 @@ def synthesised_dense_cost(f, method: str = "dilation") -> "C.BlockCost":
     :func:`~qcompile.resources.counts.block_encoding_cost` (an upper bound for the
     dilation).
     """
-    m = f.matrix
+    m, method = f.matrix, f.method
     if is_abstract(m):
         return C.block_encoding_cost(f.shape, method=method)
     import hashlib

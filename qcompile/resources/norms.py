@@ -28,7 +28,7 @@ from typing import Mapping
 import numpy as np
 
 from qcompile.errors import QcompileError
-from qcompile.lowering.linalg import AbstractMatrix, AbstractVector
+from qcompile.qir.linalg import AbstractMatrix, AbstractVector
 
 
 def measure_norms(weights: Mapping[str, np.ndarray]) -> dict:

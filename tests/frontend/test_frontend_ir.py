@@ -67,7 +67,7 @@ def test_verifier_catches_a_wrong_type():
     bad = type(ir)(ir.name)
     bad.desugared = True
     for node, op in ir.nodes():
-        if op.opname == "gelu":
+        if op.printed_name == "gelu":
             op = dataclasses.replace(op, type=ops.tensor_type(("t", 4), ("d", 3)))
         bad.add(op)
     bad.set_output(ir.output)

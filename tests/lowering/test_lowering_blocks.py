@@ -7,7 +7,7 @@ import pytest
 
 import qcompile
 from qcompile.lowering.circuits import parameter_name, rank_one_block
-from qcompile.lowering.numeric import run_numeric
+from qcompile.qir.evaluate import run_numeric
 from qcompile.program import random_input
 from qcompile.quantum import state_preparation
 from qcompile.simulate import unitary

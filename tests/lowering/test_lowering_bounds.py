@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 import qcompile
-from qcompile.lowering.bounds import program_error_bound
+from qcompile.qir.bounds import program_error_bound
 from qcompile.lowering.inputs import prepare_matrices
-from qcompile.lowering.numeric import run_numeric
+from qcompile.qir.evaluate import run_numeric
 from qcompile.lowering.polynomials import tolerance_policy
 from qcompile.lowering.symbolic import lower
 from qcompile.program import random_input
@@ -32,7 +32,7 @@ def test_bound_covers_the_distance_to_the_exact_model(name, per_op):
     for _ in range(8):
         x = random_input(model, rng)
         outs = run_numeric(low, prepare_matrices(model, low, x), lambda nl, v: nl.polynomial(v))
-        bound, per_stage = program_error_bound(low, outs, model)
+        bound, per_stage = program_error_bound(low, outs)
         exact = qcompile.select_output(model, qcompile.reference(model, x))
         err = float(np.linalg.norm(outs[-1] - exact))
         assert err <= bound + 1e-12
@@ -46,7 +46,7 @@ def test_bound_covers_eliminated_softmax():
     for _ in range(8):
         x = random_input(model, rng)
         outs = run_numeric(low, prepare_matrices(model, low, x), lambda nl, v: nl.polynomial(v))
-        bound, _ = program_error_bound(low, outs, model)
+        bound, _ = program_error_bound(low, outs)
         exact = qcompile.select_output(model, qcompile.reference(model, x))
         assert np.linalg.norm(outs[-1] - exact) <= bound + 1e-12
 
@@ -57,7 +57,7 @@ def test_calibrated_compile_meets_the_tolerance_on_fresh_inputs():
     for _ in range(5):
         x = random_input(prog.model, rng)
         outs = run_numeric(prog.lowered, prog.matrices(x), lambda nl, v: nl.polynomial(v))
-        bound, _ = program_error_bound(prog.lowered, outs, prog.model)
+        bound, _ = program_error_bound(prog.lowered, outs)
         assert bound <= 1e-3
 
 
@@ -65,7 +65,7 @@ def test_input_independent_bound_gets_the_whole_tolerance():
     """A single-stage program's bound does not depend on the input, so calibration
     spends the whole tolerance on it (not a margin): mlp_relu's ReLU, whose degree grows
     like 1/ε, lands just below the tolerance instead of a quarter of it."""
-    from qcompile.lowering.bounds import input_independent
+    from qcompile.qir.bounds import input_independent
     from qcompile.lowering.calibration import calibrate
 
     model = qcompile.load(ROOT / "examples" / "mlp_relu.qtf")
@@ -76,7 +76,7 @@ def test_input_independent_bound_gets_the_whole_tolerance():
     for _ in range(4):  # the same bound for every input, and it covers the exact model
         x = random_input(model, rng)
         outs = run_numeric(low, prepare_matrices(model, low, x), lambda nl, v: nl.polynomial(v))
-        bound, _ = program_error_bound(low, outs, model)
+        bound, _ = program_error_bound(low, outs)
         exact = qcompile.select_output(model, qcompile.reference(model, x))
         assert bound == pytest.approx(worst, rel=1e-12)
         assert np.linalg.norm(outs[-1] - exact) <= bound
@@ -85,7 +85,7 @@ def test_input_independent_bound_gets_the_whole_tolerance():
 def test_input_dependent_bound_keeps_the_margin():
     """With layer-norm glue the bound depends on the input: calibration keeps it below
     the margin on its samples."""
-    from qcompile.lowering.bounds import input_independent
+    from qcompile.qir.bounds import input_independent
     from qcompile.lowering.calibration import CALIBRATION_MARGIN, calibrate
 
     model = qcompile.load(ROOT / "examples" / "attention_head.qtf")

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from qcompile.quantum.minimax import BERNSTEIN, abs_minimax, abs_minimax_degree
-from qcompile.quantum.polynomials import chebyshev_approximation, parity_parts, relu, relu_approximation
+from qcompile.functions import relu
+from qcompile.quantum.polynomials import chebyshev_approximation, parity_parts, relu_approximation
 
 FINE = np.linspace(-1.0, 1.0, 200001)
 

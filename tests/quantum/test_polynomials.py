@@ -5,10 +5,9 @@ import math
 import numpy as np
 import pytest
 
-from qcompile.errors import NotSupportedError
+from qcompile.functions import relu
 from qcompile.quantum.polynomials import (Polynomial, PolynomialError, chebyshev_approximation,
-                                          exp_approximation, gelu, gelu_approximation, named_function,
-                                          parity_parts, relu, relu_approximation, scale_to_unit)
+                                          exp_approximation, parity_parts, relu_approximation, scale_to_unit)
 
 FINE = np.linspace(-1.0, 1.0, 20001)
 
@@ -67,20 +66,6 @@ def test_scale_to_unit():
     assert math.isclose(k, math.exp(2.0) / 0.95, rel_tol=1e-9)
 
 
-def test_gelu_matches_torch():
-    torch = pytest.importorskip("torch")
-    x = np.linspace(-6, 6, 1001)
-    ref = torch.nn.functional.gelu(torch.tensor(x, dtype=torch.float64)).numpy()
-    assert np.max(np.abs(gelu(x) - ref)) <= 1e-14
-
-
-@pytest.mark.parametrize("alpha,tol", [(1.0, 1e-6), (4.0, 1e-8)])
-def test_gelu_approximation(alpha, tol):
-    p = gelu_approximation(alpha, tol)
-    # against the erf GELU, which test_gelu_matches_torch checks against PyTorch
-    assert np.max(np.abs(p(FINE) - gelu(alpha * FINE))) <= tol
-
-
 def test_relu_approximation_first_order():
     p1 = relu_approximation(1.0, 1e-1)
     p2 = relu_approximation(1.0, 1e-2)
@@ -93,12 +78,6 @@ def test_relu_approximation_first_order():
 def test_unreachable_tolerance_raises():
     with pytest.raises(PolynomialError):
         chebyshev_approximation(relu, 1e-6, max_degree=64)
-
-
-def test_named_function_unknown():
-    assert named_function("exp") is np.exp
-    with pytest.raises(NotSupportedError):
-        named_function("softsign")
 
 
 def test_symmetric_target_gets_definite_parity():

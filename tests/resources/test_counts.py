@@ -11,7 +11,7 @@ from qcompile.circuit.ir import Circuit
 from qcompile.circuit.metrics import cx_count
 from qcompile.circuit.random import random_circuit
 from qcompile.lowering import circuits as LC
-from qcompile.lowering import forms as F
+from qcompile.qir import nodes as F
 from qcompile.quantum.block_encoding import block_encoding
 from qcompile.quantum.combine import apply, product, tensor
 from qcompile.quantum.diagonal import diagonal_from_state
@@ -320,7 +320,7 @@ def test_input_row(seq, features):
     b = _builder(seq, features)
     src = F.InputRow("x", seq, features, 2.0)
     for token in list(range(seq)) + [F.ROW]:
-        block = b.input_row(src, token)
+        block = b.input_row(src, token, None)
         assert_matches(R.input_row_cost(seq, features, None if token == F.ROW else token), block)
 
 
@@ -328,7 +328,7 @@ def test_input_row(seq, features):
 def test_const(length, seq):
     b = _builder(2, 2)
     vec = rng(20).normal(size=length) + 2.0
-    assert_matches(R.const_cost(length, seq), b.const(vec, seq))
+    assert_matches(R.const_cost(length, seq), b.const(F.Const(vec), F.ROW if seq else 0, seq))
 
 
 def test_pad_negate_identity():
@@ -343,7 +343,7 @@ def test_input_matrix_batch():
     b = LC.StageBuilder(SimpleNamespace(matrix_inputs={}))
     for transpose in (False, True):
         f = SimpleNamespace(name="k", seq=4, features=4, bound=2.0, transpose=transpose, batch=2)
-        assert_matches(R.input_matrix_cost(4, 4, 2, transpose), b.input_matrix(f))
+        assert_matches(R.input_matrix_cost(4, 4, 2, transpose), b.input_matrix_block(f))
 
 
 # ---- large sizes need no gate list ---------------------------------------------------------

@@ -20,7 +20,7 @@ import pytest
 import qcompile
 from qcompile.circuit.metrics import cx_count
 from qcompile.errors import QcompileError
-from qcompile.lowering import forms as F
+from qcompile.qir import nodes as F
 from qcompile.resources.api import estimate, stage_resources
 from qcompile.resources.counts import BlockCost
 from qcompile.resources.estimate import Estimator
@@ -39,7 +39,7 @@ def _folded_unoptimised(ex, method="dilation"):
     from qcompile.program import quantum_pipeline
 
     model = load(f"examples/{ex}.qtf")
-    built = PassManager(quantum_pipeline(model.output.token, 1e-3, method, 1) + [BuildCircuits(method=method)]).run(model)
+    built = PassManager(quantum_pipeline(model.output.token, 1e-3, method, 1) + [BuildCircuits()]).run(model)
     return built
 
 
@@ -60,7 +60,7 @@ def test_walk_is_exact_given_the_dense_blocks(programs, ex):
     """With each dense block's own synthesised counts, every stage's qubits, CX and gates
     by name equal the compiled -O0 circuit's exactly (the walk itself adds no error)."""
     prog = programs[ex]
-    est = Estimator(prog.lowered, "dilation", dense_cost=_synthesised)
+    est = Estimator(prog.lowered, dense_cost=_synthesised)
     for st, sc in zip(prog.lowered.stages, prog.stages, strict=True):
         r = stage_resources(est, st, 1e-3)
         assert r.qubits == sc.circuit.num_qubits
@@ -157,7 +157,7 @@ def test_dense_blocks_are_synthesised_once_per_matrix(monkeypatch):
     and repeats of a matrix, hit the cache) and costed as its block's own circuit; an
     abstract matrix gets the generic dilation count and abstract mode synthesises
     nothing (its counts stay upper bounds)."""
-    from qcompile.lowering.linalg import AbstractMatrix
+    from qcompile.qir.linalg import AbstractMatrix
     from qcompile.resources import estimate as E
     from qcompile.resources.counts import block_encoding_cost
 
@@ -172,13 +172,13 @@ def test_dense_blocks_are_synthesised_once_per_matrix(monkeypatch):
     monkeypatch.setattr(B, "block_encoding", counting)
     monkeypatch.setattr(E, "_SYNTHESISED", {})
     w = np.random.default_rng(3).normal(size=(4, 3))
-    first = E.synthesised_dense_cost(F.Dense(w))
+    first = E.synthesised_dense_cost(F.Dense(w, "dilation"))
     assert first == BlockCost.of(real(w)) and first.exact and first.phase is not None
-    assert E.synthesised_dense_cost(F.Dense(w.copy())) == first  # equal entries: cached
+    assert E.synthesised_dense_cost(F.Dense(w.copy(), "dilation")) == first  # equal entries: cached
     assert len(calls) == 1
-    E.synthesised_dense_cost(F.Dense(w[:, :2]))  # another matrix: synthesised
+    E.synthesised_dense_cost(F.Dense(w[:, :2], "dilation"))  # another matrix: synthesised
     assert len(calls) == 2
-    abstract = F.Dense(AbstractMatrix((4, 3), 1.0, 1.0))
+    abstract = F.Dense(AbstractMatrix((4, 3), 1.0, 1.0), "dilation")
     assert E.synthesised_dense_cost(abstract) == block_encoding_cost((4, 3))
     assert len(calls) == 2
 

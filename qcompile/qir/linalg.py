@@ -1,7 +1,7 @@
 """The matrices the lowering builds: concrete (NumPy) or abstract (shape and norms only).
 
-The symbolic lowering (:mod:`qcompile.lowering.symbolic`) and the form algebra
-(:mod:`qcompile.lowering.forms`) only ever need, of a fixed matrix, its shape, its
+The symbolic lowering (:mod:`qcompile.lowering.symbolic`) and the quantum IR's algebra
+(:mod:`qcompile.qir.algebra`, :mod:`qcompile.qir.fold`) only ever need, of a fixed matrix, its shape, its
 spectral norm (the subnormalisation of its block encoding) and products, sums and
 rearrangements of it.  At sizes that can be compiled the matrices are NumPy arrays.  For
 resource estimation at LLM sizes (``qcompile resources``) they are
@@ -205,6 +205,22 @@ def is_identity(m) -> bool:
     if isinstance(m, AbstractMatrix):
         return m.kind == "identity"
     return m.shape[0] == m.shape[1] and np.array_equal(m, np.eye(m.shape[0]))
+
+
+def identity(n: int, abstract: bool = False):
+    """The ``n × n`` identity, concrete or abstract."""
+    return AbstractMatrix.identity(n) if abstract else np.eye(n)
+
+
+def same_matrix(a, b) -> bool:
+    """True if ``a`` and ``b`` are the same fixed matrix: equal entries for concrete
+    matrices, the same record for abstract ones (two abstract matrices are distinct
+    unknowns unless they are one object)."""
+    if a is b:
+        return True
+    if is_abstract(a) or is_abstract(b):
+        return False
+    return a.shape == b.shape and bool(np.array_equal(a, b))
 
 
 def fingerprint(v):

@@ -1,0 +1,168 @@
+"""Elementwise functions: one registry entry each, read by every part of the compiler.
+
+An entry (:class:`ElementwiseFunction`) holds everything qcompile needs to know about a
+scalar nonlinearity ``f``:
+
+* ``exact`` — the NumPy function (float64, PyTorch's semantics): the exact reference's
+  kernel and the target the polynomials approximate;
+* ``growth`` — how the polynomial degree grows as the tolerance ε shrinks: ``"log"`` for
+  entire functions (degree ~ log 1/ε), ``"inverse"`` for a kink (degree ~ 1/ε); the
+  error budget favours the expensive ones (:mod:`qcompile.lowering.polynomials`);
+* ``lipschitz(a)`` — a bound on ``|f'|`` over ``[−a, a]`` (error propagation);
+* ``approximate(a, tolerance, max_degree)`` — the polynomial of ``f(a·t)`` on ``[−1, 1]``
+  the compiler uses (default: the smallest-degree Chebyshev interpolant);
+* ``degree_estimate(a, tolerance)`` and ``log_scale(a)`` — the resource estimator's
+  degree bound and ``ln`` of the QSVT scale ``sup|f_even| + sup|f_odd|`` of ``f(a·t)``
+  without fitting (defaults: a Chebyshev coefficient tail from a DCT, a dense grid);
+* ``language`` — whether ``.qtf`` models can write ``name(x)`` (``exp`` is used by
+  softmax only).
+
+The tensor IR's ``elementwise`` op, the NumPy reference, the lowering, polynomial
+selection and the resource estimator all read this registry, so adding a function is one
+:func:`register_function` call (see the README's "Extending qcompile").
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from qcompile.errors import NotSupportedError
+
+
+@dataclass(frozen=True)
+class ElementwiseFunction:
+    """One elementwise nonlinearity (see the module docstring for each field)."""
+
+    name: str
+    exact: Callable[[np.ndarray], np.ndarray]
+    description: str
+    lipschitz: Callable[[float], float]
+    growth: str = "log"
+    approximate: Callable | None = None
+    degree_estimate: Callable | None = None
+    log_scale: Callable[[float], float] | None = None
+    language: bool = True
+
+    def __post_init__(self):
+        if self.growth not in ("log", "inverse"):
+            raise ValueError(f"growth of {self.name!r} must be 'log' or 'inverse', got {self.growth!r}")
+
+    def __call__(self, x) -> np.ndarray:
+        """``exact`` on a float64 array."""
+        return self.exact(np.asarray(x, dtype=np.float64))
+
+    def polynomial(self, a: float, tolerance: float, max_degree: int, label: str = ""):
+        """The polynomial of ``f(a·t)`` on ``[−1, 1]`` within ``tolerance``
+        (:class:`~qcompile.quantum.polynomials.Polynomial`)."""
+        if self.approximate is not None:
+            return self.approximate(a, tolerance, max_degree)
+        from qcompile.quantum.polynomials import chebyshev_approximation
+
+        return chebyshev_approximation(self.exact, tolerance, a, max_degree, label=label or f"{self.name}({a:.6g} t)")
+
+    def estimated_degree(self, a: float, tolerance: float) -> tuple[int, float]:
+        """An upper bound of the degree :meth:`polynomial` picks, and its error bound."""
+        if self.degree_estimate is not None:
+            return self.degree_estimate(a, tolerance)
+        from qcompile.quantum.degrees import chebyshev_tail_degree
+
+        return chebyshev_tail_degree(self.exact, a, tolerance)
+
+    def log_qsvt_scale(self, a: float) -> float:
+        """``ln(sup|f_even(a·t)| + sup|f_odd(a·t)|)`` over ``t ∈ [−1, 1]``."""
+        if self.log_scale is not None:
+            return self.log_scale(a)
+        t = np.linspace(0.0, 1.0, 4097)
+        up, down = self.exact(a * t), self.exact(-a * t)
+        return math.log(float(np.max(np.abs(up + down))) / 2 + float(np.max(np.abs(up - down))) / 2)
+
+
+_REGISTRY: dict[str, ElementwiseFunction] = {}
+
+
+def register_function(entry: ElementwiseFunction) -> ElementwiseFunction:
+    """Add an elementwise function to the registry (a name may be registered once)."""
+    old = _REGISTRY.get(entry.name)
+    if old is not None and old is not entry:
+        raise ValueError(f"an elementwise function named {entry.name!r} is already registered")
+    _REGISTRY[entry.name] = entry
+    return entry
+
+
+def get_function(name: str) -> ElementwiseFunction:
+    """The registered function ``name``; :class:`~qcompile.errors.NotSupportedError` if unknown."""
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        close = difflib.get_close_matches(name, list(_REGISTRY), n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        raise NotSupportedError(f"unknown elementwise function '{name}'{hint}; known: "
+                                f"{', '.join(sorted(_REGISTRY))}") from None
+
+
+def is_function(name: str, language: bool = True) -> bool:
+    """True if ``name`` is registered (and, with ``language``, usable in ``.qtf``)."""
+    entry = _REGISTRY.get(name)
+    return entry is not None and (entry.language or not language)
+
+
+def function_names(language: bool = True) -> list[str]:
+    """The registered names, sorted (only the ``.qtf`` ones with ``language``)."""
+    return sorted(n for n, e in _REGISTRY.items() if e.language or not language)
+
+
+# ---- the built-in functions ----------------------------------------------------------------
+
+
+def gelu(x):
+    """GELU in the erf form (PyTorch's default): x/2 · (1 + erf(x/√2))."""
+    from scipy.special import erf
+
+    x = np.asarray(x, dtype=float)
+    return 0.5 * x * (1.0 + erf(x / math.sqrt(2.0)))
+
+
+def relu(x):
+    """max(x, 0)."""
+    return np.maximum(np.asarray(x, dtype=float), 0.0)
+
+
+def _relu_polynomial(a, tolerance, max_degree):
+    from qcompile.quantum.polynomials import relu_approximation
+
+    return relu_approximation(a, tolerance, max_degree)
+
+
+def _relu_degree(a, tolerance):
+    from qcompile.quantum.degrees import relu_minimax_degree
+
+    return relu_minimax_degree(a, tolerance)
+
+
+def _exp_degree(a, tolerance):
+    from qcompile.quantum.degrees import exp_degree
+
+    return exp_degree(a, tolerance)
+
+
+def _gelu_log_scale(a):
+    from scipy.special import erf
+
+    return math.log(a * float(erf(a / math.sqrt(2.0))) / 2.0 + a / 2.0)
+
+
+EXP = register_function(ElementwiseFunction(
+    "exp", np.exp, "e^x, the numerator of softmax", lipschitz=lambda a: math.exp(a) if a < 709 else math.inf,
+    degree_estimate=_exp_degree, log_scale=lambda a: a, language=False))
+#: sup |GELU'(x)| = Φ(√2) + √2 φ(√2) ≈ 1.1289, attained at x = √2
+GELU = register_function(ElementwiseFunction(
+    "gelu", gelu, "GELU, erf form (torch.nn.GELU())", lipschitz=lambda a: 1.13, log_scale=_gelu_log_scale))
+RELU = register_function(ElementwiseFunction(
+    "relu", relu, "max(x, 0) (torch.nn.ReLU); its kink makes the degree grow like 1/tolerance",
+    lipschitz=lambda a: 1.0, growth="inverse", approximate=_relu_polynomial, degree_estimate=_relu_degree,
+    log_scale=lambda a: math.log(a)))

@@ -1,0 +1,197 @@
+"""The classical glue between stages: one class per kind, each with its rule and its bound.
+
+A stage's read-out vector ``out`` (alpha × post-selected amplitudes) becomes what later
+stages' loaders read by one of these rules, O(len(out)), no weight applied (DESIGN §1):
+
+* :class:`Normalize` — layer norm of one row: the centred vector ``c`` becomes
+  ``c/√(‖c‖² + d·eps)`` (PyTorch's ``(x − mean)/√(var + eps)`` over ``√d``; the next stage
+  multiplies by ``√d·γ``);
+* :class:`NormalizeScaled` — the same after dividing by the last entry, the softmax sum
+  ``Z`` read out beside ``Z·c`` when the softmax normaliser was eliminated;
+* :class:`NormalizeRows` — :class:`Normalize` of each of ``rows`` rows (layer norm of
+  every token), handed on as a matrix input;
+* :class:`BlockSum` — each of ``blocks`` blocks divided by its entry sum (softmax
+  normalisation per head).
+
+Each class also bounds how far its result moves when ``out`` moves by ``delta``
+(:meth:`Glue.error`, the proofs in :mod:`qcompile.qir.bounds`) and describes itself for
+``program.json`` and the printer.  A new kind of glue is one class here, registered in
+:data:`GLUE_KINDS`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from qcompile.errors import BindError
+
+
+def layernorm_direction(c: np.ndarray, eps: float) -> np.ndarray:
+    """``c/√(‖c‖² + d·eps)`` for a centred vector ``c`` of length d: LayerNorm's
+    ``(x − mean)/√(var + eps)`` divided by √d (the next stage multiplies by √d·γ)."""
+    n2 = float(c @ c) + c.shape[0] * eps
+    if n2 == 0:
+        raise BindError("layer norm of a constant vector with eps = 0 is undefined")
+    return c / np.sqrt(n2)
+
+
+def normalize_error(c: np.ndarray, delta: float, eps: float) -> float:
+    """Bound on how far ``c/√(‖c‖² + κ)`` (``κ = d·eps``) moves when ``c`` moves by
+    ``delta``: it is the first ``d`` entries of the unit vector along ``ĉ = (c, √κ)``, so
+    by the Dunkl–Williams inequality of inner-product spaces it moves by at most
+    ``2δ/(‖ĉ‖ + ‖ĉ'‖) ≤ 2δ/(2√(‖c̃‖² + κ) − δ)``, and never more than 2."""
+    n = math.sqrt(float(c @ c) + c.shape[0] * eps)
+    if 2 * n <= delta:
+        return 2.0
+    return min(2.0, 2 * delta / (2 * n - delta))
+
+
+@dataclass(frozen=True)
+class Glue:
+    """Base of the glue kinds: ``produces`` names the next stages' input, ``node`` the
+    tensor-IR op it implements."""
+
+    kind: ClassVar[str] = ""
+    #: the result is a matrix input (every row) rather than a vector input
+    hands_on_matrix: ClassVar[bool] = False
+
+    produces: str
+    node: int | None = None
+
+    def apply(self, out: np.ndarray) -> np.ndarray:
+        """The glued value of a read-out vector; raises BindError when it is undefined."""
+        raise NotImplementedError
+
+    def error(self, out: np.ndarray, delta: float, stage, polynomial_error) -> float:
+        """Bound on the error of :meth:`apply`'s result when ``out`` has error ≤ ``delta``
+        (``stage`` is the stage it ends; ``polynomial_error(nonlinear, block_size)`` gives a
+        softmax numerator's polynomial error per block and its scores' error, for kinds
+        that bound their result directly)."""
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        """One sentence saying what it does (``program.json``'s ``does``)."""
+        raise NotImplementedError
+
+    def text(self) -> str:
+        """The printer's form: ``kind -> produces`` and any size."""
+        return f"{self.kind} -> {self.produces}"
+
+    def to_json(self) -> dict:
+        """JSON of ``program.json``: kind, produces, blocks, rows, does."""
+        return {"kind": self.kind, "produces": self.produces, "blocks": getattr(self, "blocks", 1),
+                "rows": getattr(self, "rows", 1), "does": self.describe()}
+
+
+@dataclass(frozen=True)
+class Normalize(Glue):
+    """Layer norm's normalisation of one row, eps applied exactly."""
+
+    kind: ClassVar[str] = "normalize"
+    eps: float = 0.0
+
+    def apply(self, out):
+        return layernorm_direction(out, self.eps)
+
+    def error(self, out, delta, stage, polynomial_error):
+        return normalize_error(out, delta, self.eps)
+
+    def describe(self):
+        return "divide the read-out vector by its 2-norm (layer norm)"
+
+
+@dataclass(frozen=True)
+class NormalizeScaled(Glue):
+    """Layer norm of ``Z·c`` read out beside ``Z`` (the last entry): ``c = out[:-1]/Z``."""
+
+    kind: ClassVar[str] = "normalize_scaled"
+    eps: float = 0.0
+
+    def apply(self, out):
+        if out[-1] <= 0:
+            raise BindError("softmax normaliser is not positive (polynomial exp went negative)")
+        return layernorm_direction(out[:-1] / out[-1], self.eps)
+
+    def error(self, out, delta, stage, polynomial_error):
+        # c̃ = out/Z̃ first moves by (δ + ‖c̃‖δ)/(Z̃ − δ), then as Normalize
+        z = float(out[-1])
+        c = out[:-1] / z if z > 0 else out[:-1]
+        dc = (delta + float(np.linalg.norm(c)) * delta) / (z - delta) if z > delta else math.inf
+        return normalize_error(c, dc, self.eps)
+
+    def describe(self):
+        return ("divide the read-out vector by its last entry (the softmax sum), then by its "
+                "2-norm (layer norm)")
+
+
+@dataclass(frozen=True)
+class NormalizeRows(Glue):
+    """Layer norm's normalisation of each of ``rows`` rows (every token)."""
+
+    kind: ClassVar[str] = "normalize_rows"
+    hands_on_matrix: ClassVar[bool] = True
+    rows: int = 1
+    eps: float = 0.0
+
+    def apply(self, out):
+        return np.stack([layernorm_direction(r, self.eps) for r in out.reshape(self.rows, -1)])
+
+    def error(self, out, delta, stage, polynomial_error):
+        errs = [normalize_error(r, delta, self.eps) for r in out.reshape(self.rows, -1)]
+        return float(np.sqrt(np.sum(np.square(errs))))
+
+    def describe(self):
+        return f"divide each of the {self.rows} read-out rows by its own 2-norm (layer norm of every token)"
+
+
+@dataclass(frozen=True)
+class BlockSum(Glue):
+    """Softmax normalisation: each of ``blocks`` blocks (heads) divided by its sum.
+
+    Its bound is direct (not through the read-out error): with ``δ = √S·ε`` the
+    polynomial's part per head and ``Δs`` the scores' error,
+    ``‖Δa‖ ≤ √(Σ_heads ((δ + ‖ã‖√S δ)/(Z̃ − √S δ))²) + ½‖Δs‖`` — softmax is ½-Lipschitz in
+    the 2-norm (its Jacobian ``diag(p) − ppᵀ`` has ``vᵀJv = Var_p(v) ≤ ½`` for unit ``v``,
+    by Popoviciu's inequality)."""
+
+    kind: ClassVar[str] = "block_sum"
+    blocks: int = 1
+
+    def apply(self, out):
+        blocks = out.reshape(self.blocks, -1)
+        z = blocks.sum(axis=1, keepdims=True)
+        if np.any(z <= 0):
+            raise BindError("softmax normaliser is not positive (polynomial exp went negative)")
+        return (blocks / z).reshape(-1)
+
+    def error(self, out, delta, stage, polynomial_error):
+        terms = stage.form.terms
+        if len(terms) != 1 or terms[0].source.kind != "nonlinear":
+            return math.inf  # pragma: no cover - the lowering always makes single-term numerators
+        nl = terms[0].source
+        size = stage.form.dim // self.blocks
+        per_block, scores = polynomial_error(nl, size)
+        e = out.reshape(self.blocks, size)
+        total = 0.0
+        for b in range(self.blocks):
+            z = float(e[b].sum())
+            a = e[b] / z if z > 0 else e[b]
+            denom = z - math.sqrt(size) * per_block
+            if denom <= 0:
+                return math.inf
+            total += ((per_block + np.linalg.norm(a) * math.sqrt(size) * per_block) / denom) ** 2
+        return math.sqrt(total) + 0.5 * scores
+
+    def text(self):
+        return f"{self.kind} -> {self.produces} ({self.blocks} blocks)"
+
+    def describe(self):
+        return f"divide each of the {self.blocks} read-out blocks by its entry sum (softmax normalisation per head)"
+
+
+#: every glue kind by name
+GLUE_KINDS: dict[str, type[Glue]] = {cls.kind: cls for cls in (Normalize, NormalizeScaled, NormalizeRows, BlockSum)}

@@ -1,0 +1,403 @@
+"""The quantum IR's records: linear forms of one row of a tensor value.
+
+Between nonlinearities and normalisation points a transformer is linear in its inputs, so
+the value of one token's row is a *linear form*: a signed sum of terms, each a chain of
+block-encodable factors applied to a block-encodable source vector::
+
+    v = Σ_k  c_k · F_k1 · F_k2 ··· F_km · s_k
+
+This is exactly the shape of an LCU of products of block encodings (DESIGN §5), so a form
+is compiled term by term (each term: prepare the source's subnormalised state, apply the
+factors' block encodings) and the terms are combined by one LCU.  Its subnormalisation is
+data independent: ``alpha(v) = Σ |c_k| · Π alpha(F) · alpha(s)``.
+
+Vectors are flattened row-major over their legs (NumPy order), unpadded; padding to
+powers of two happens only when a circuit is built.
+
+Factors (maps between flattened vector spaces):
+
+* :class:`Dense` — a fixed matrix with the block encoding it will get (``method``);
+* :class:`InputMatrix` — ``I_batch ⊗ X`` (or ``I_batch ⊗ Xᵀ``) for a matrix input ``X``
+  (a model input or a matrix read out by an earlier stage), block-encoded from its
+  parametric loader with ``alpha = bound``;
+* :class:`RankOne` — ``u wᵀ`` with ``u`` a source vector and ``w`` fixed, block-encoded
+  from ``u``'s state preparation and ``w``'s (``alpha = alpha(u)·‖w‖``); it appears when
+  the softmax normalisation is eliminated: ``Z·x_j = x_j 1ᵀ e``.
+
+Sources (vectors a circuit can prepare):
+
+* :class:`InputRow` — row ``token`` of a matrix input (a parametric loader of that row
+  alone), ``alpha = bound`` (the matrix's: ``‖x_j‖ ≤ ‖X‖_F ≤ bound``); ``token`` may be
+  :data:`ROW` (the generic row, bound to the selected token when a stage is built);
+* :class:`Const` — a fixed vector, ``alpha = ‖c‖``;
+* :class:`StageInput` — a vector read out by an earlier stage, loaded with a parametric
+  loader and a declared bound;
+* :class:`Nonlinear` — ``f`` applied elementwise to a form (QSVT on the diagonal block
+  encoding of the form's state, DESIGN §5), carrying the polynomial chosen for it.
+
+Every record is frozen and value-equal (arrays compare by their entries, abstract
+matrices by identity: they are distinct unknowns).  Each has a ``kind`` naming it for
+:class:`qcompile.qir.visitor.FormVisitor`.  The records hold no algebra: that is
+:mod:`qcompile.qir.algebra` (exact, no simplification) and :mod:`qcompile.qir.fold`
+(the IR-level fusion passes' simplifications).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar, Union
+
+import numpy as np
+
+from qcompile.errors import InternalError
+from qcompile.qir.linalg import is_abstract, spectral_norm, vector_norm
+
+#: the generic row index of a row-wise form (instantiated to the selected token)
+ROW = -1
+
+#: the block encodings a dense factor can get: ``"dilation"`` (alpha = ‖W‖₂, a unitary
+#: dilation synthesised by QSD) or ``"fable"`` (alpha = 2ⁿ·max|Wᵢⱼ|)
+DENSE_METHODS = ("dilation", "fable")
+
+
+class AlphaNotKnownYet(InternalError):
+    """A subnormalisation that depends on a polynomial not chosen yet was asked for.
+
+    Printing and statistics show such a value as "not known yet" (the quantum IR between
+    ``lower-to-quantum`` and ``select-polynomials`` has no polynomials); anything that
+    needs the number (building circuits, bounds) hitting it is a bug."""
+
+
+def _frozen_array(a):
+    if is_abstract(a):
+        return a
+    arr = np.array(a, dtype=np.float64)
+    arr.setflags(write=False)
+    return arr
+
+
+def array_identity(a):
+    """A hashable identity of a fixed array: shape and bytes for a concrete one, the
+    object for an abstract one."""
+    if is_abstract(a):
+        return ("abstract", id(a))
+    return (a.shape, a.tobytes())
+
+
+class _ValueEqual:
+    """Value equality and hashing from :meth:`_value` (computed once per record)."""
+
+    __slots__ = ()
+
+    def _value(self) -> tuple:  # pragma: no cover - every record defines it
+        raise NotImplementedError
+
+    def _cached_value(self) -> tuple:
+        try:
+            return self.__dict__["_value_key"]
+        except KeyError:
+            key = self._value()
+            object.__setattr__(self, "_value_key", key)
+            return key
+
+    def __eq__(self, other) -> bool:
+        if self is other:
+            return True
+        return type(self) is type(other) and self._cached_value() == other._cached_value()
+
+    def __hash__(self) -> int:
+        return hash(self._cached_value())
+
+
+# ---- factors -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class Dense(_ValueEqual):
+    """A fixed real matrix factor (``out_dim × in_dim``) and the block encoding it gets
+    (``method``, one of :data:`DENSE_METHODS`: it fixes alpha, which the lowering needs
+    before any circuit exists); ``label`` says where it came from (printing only)."""
+
+    kind: ClassVar[str] = "dense"
+    matrix: np.ndarray
+    method: str
+    label: str = ""
+
+    def __post_init__(self):
+        if self.method not in DENSE_METHODS:
+            raise InternalError(f"unknown dense block-encoding method {self.method!r}")
+        object.__setattr__(self, "matrix", _frozen_array(self.matrix))
+
+    def _value(self):
+        return ("dense", array_identity(self.matrix), self.method)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(out_dim, in_dim)``."""
+        return self.matrix.shape
+
+    @property
+    def alpha(self) -> float:
+        """Subnormalisation of its block encoding: the spectral norm (dilation) or
+        ``2^n · max|Wᵢⱼ|`` with ``n = max(1, ⌈log2 max(rows, cols)⌉)`` (FABLE; for an
+        abstract matrix ``max|Wᵢⱼ| ≤ ‖W‖₂`` bounds it)."""
+        if self.method == "fable":
+            n = max(1, (max(self.shape) - 1).bit_length())
+            m = self.matrix
+            peak = spectral_norm(m) if is_abstract(m) else (float(np.max(np.abs(m))) if m.size else 0.0)
+            return float(2**n * peak)
+        return spectral_norm(self.matrix)
+
+    def __str__(self) -> str:
+        lab = f" {self.label}" if self.label else ""
+        return f"dense[{self.shape[0]}x{self.shape[1]}{lab}]"
+
+
+@dataclass(frozen=True)
+class InputMatrix:
+    """``I_batch ⊗ X`` (``transpose=False``: maps ``[batch, d] -> [batch, seq]``) or
+    ``I_batch ⊗ Xᵀ`` (maps ``[batch, seq] -> [batch, d]``) for the matrix input ``name``
+    of shape ``(seq, d)`` with ``‖X‖_F ≤ bound``."""
+
+    kind: ClassVar[str] = "input_matrix"
+    name: str
+    seq: int
+    features: int
+    bound: float
+    transpose: bool = False
+    batch: int = 1
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(out_dim, in_dim)``."""
+        if self.transpose:
+            return (self.batch * self.features, self.batch * self.seq)
+        return (self.batch * self.seq, self.batch * self.features)
+
+    @property
+    def alpha(self) -> float:
+        """``bound`` (the loader's subnormalisation)."""
+        return float(self.bound)
+
+    def __str__(self) -> str:
+        t = "ᵀ" if self.transpose else ""
+        b = f"I{self.batch}⊗" if self.batch > 1 else ""
+        return f"{b}{self.name}{t}"
+
+
+@dataclass(frozen=True, eq=False)
+class RankOne(_ValueEqual):
+    """``u wᵀ`` with ``u`` the vector of ``source`` and ``w`` a fixed vector."""
+
+    kind: ClassVar[str] = "rank_one"
+    source: "Source"
+    right: np.ndarray
+
+    def __post_init__(self):
+        object.__setattr__(self, "right", _frozen_array(self.right))
+
+    def _value(self):
+        return ("rank_one", self.source, array_identity(self.right))
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(len(u), len(w))``."""
+        return (self.source.dim, self.right.shape[0])
+
+    @property
+    def alpha(self) -> float:
+        """``alpha(u) · ‖w‖``."""
+        return self.source.alpha * vector_norm(self.right)
+
+    def __str__(self) -> str:
+        return f"({self.source})·w[{self.right.shape[0]}]ᵀ"
+
+
+Factor = Union[Dense, InputMatrix, RankOne]
+
+
+# ---- sources -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InputRow:
+    """Row ``token`` (or :data:`ROW`) of the matrix input ``name`` (``seq × features``)."""
+
+    kind: ClassVar[str] = "input_row"
+    name: str
+    seq: int
+    features: int
+    bound: float
+    token: int = ROW
+
+    @property
+    def dim(self) -> int:
+        """Length of the row."""
+        return self.features
+
+    @property
+    def alpha(self) -> float:
+        """The input's bound."""
+        return float(self.bound)
+
+    def at(self, token: int) -> "InputRow":
+        """This source with the generic row bound to ``token``."""
+        if self.token != ROW:
+            return self
+        return InputRow(self.name, self.seq, self.features, self.bound, token)
+
+    def __str__(self) -> str:
+        tok = "j" if self.token == ROW else str(self.token)
+        return f"{self.name}[{tok}]"
+
+
+@dataclass(frozen=True, eq=False)
+class Const(_ValueEqual):
+    """A fixed vector."""
+
+    kind: ClassVar[str] = "const"
+    vector: np.ndarray
+
+    def __post_init__(self):
+        object.__setattr__(self, "vector", _frozen_array(self.vector))
+
+    def _value(self):
+        return ("const", array_identity(self.vector))
+
+    @property
+    def dim(self) -> int:
+        """Its length."""
+        return self.vector.shape[0]
+
+    @property
+    def alpha(self) -> float:
+        """Its 2-norm."""
+        return vector_norm(self.vector)
+
+    def __str__(self) -> str:
+        return f"const[{self.dim}]"
+
+
+@dataclass(frozen=True)
+class StageInput:
+    """A vector read out at the end of stage ``stage`` and loaded again with ``‖v‖ ≤ bound``."""
+
+    kind: ClassVar[str] = "stage_input"
+    name: str
+    dim: int
+    bound: float
+    stage: int
+
+    @property
+    def alpha(self) -> float:
+        """The declared bound."""
+        return float(self.bound)
+
+    def __str__(self) -> str:
+        return f"{self.name}"
+
+
+@dataclass(frozen=True, eq=False)
+class Nonlinear(_ValueEqual):
+    """``function`` applied entrywise to the vector of ``argument`` (a :class:`Form`).
+
+    ``node`` is the tensor-IR node it implements (the surrogate reference's key);
+    ``polynomial`` is filled by polynomial selection: a record with ``alpha`` (the output
+    subnormalisation), ``degree``, ``error`` and ``__call__`` (the scalar surrogate on
+    real values), or None before ``select-polynomials``.
+    """
+
+    kind: ClassVar[str] = "nonlinear"
+    function: str
+    argument: "Form"
+    node: int
+    polynomial: object = None
+
+    def _value(self):
+        return ("nonlinear", self.function, self.argument, self.node, self.polynomial)
+
+    @property
+    def dim(self) -> int:
+        """Length of the vector."""
+        return self.argument.dim
+
+    @property
+    def alpha(self) -> float:
+        """Subnormalisation of the elementwise construction (needs the polynomial)."""
+        if self.polynomial is None:
+            raise AlphaNotKnownYet(f"no polynomial chosen yet for %{self.node} ({self.function})")
+        return float(self.polynomial.alpha)
+
+    def __str__(self) -> str:
+        return f"{self.function}(%{self.node})"
+
+
+Source = Union[InputRow, Const, StageInput, Nonlinear]
+
+
+# ---- terms and forms -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class Term(_ValueEqual):
+    """``coeff · factors[0] · factors[1] ··· source`` (factors apply right to left)."""
+
+    coeff: float
+    factors: tuple[Factor, ...]
+    source: Source
+
+    def _value(self):
+        return ("term", float(self.coeff), self.factors, self.source)
+
+    @property
+    def dim(self) -> int:
+        """Length of the resulting vector."""
+        return self.factors[0].shape[0] if self.factors else self.source.dim
+
+    @property
+    def alpha(self) -> float:
+        """``|coeff| · Π alpha(factor) · alpha(source)``."""
+        a = abs(self.coeff) * self.source.alpha
+        for f in self.factors:
+            a *= f.alpha
+        return a
+
+    def __str__(self) -> str:
+        chain = " · ".join(str(f) for f in self.factors)
+        body = f"{chain} · {self.source}" if chain else str(self.source)
+        return f"{self.coeff:+.6g} {body}"
+
+
+@dataclass(frozen=True, eq=False)
+class Form(_ValueEqual):
+    """A signed sum of terms of equal length ``dim`` (see the module docstring)."""
+
+    dim: int
+    terms: tuple[Term, ...] = field(default_factory=tuple)
+
+    def __post_init__(self):
+        for t in self.terms:
+            if t.dim != self.dim:
+                raise InternalError(f"term of length {t.dim} in a form of length {self.dim}")
+
+    def _value(self):
+        return ("form", self.dim, self.terms)
+
+    @property
+    def alpha(self) -> float:
+        """``Σ_k alpha(term_k)``: the LCU's subnormalisation."""
+        return float(sum(t.alpha for t in self.terms))
+
+    def sources(self):
+        """Every source of every term (and, recursively, of nonlinear arguments' forms
+        and rank-one factors)."""
+        for t in self.terms:
+            yield t.source
+            if isinstance(t.source, Nonlinear):
+                yield from t.source.argument.sources()
+            for f in t.factors:
+                if isinstance(f, RankOne):
+                    yield f.source
+
+    def __str__(self) -> str:
+        return " ".join(str(t) for t in self.terms) if self.terms else "0"

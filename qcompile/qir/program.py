@@ -1,0 +1,150 @@
+"""The quantum IR of one model and output token: stages of linear forms and their glue.
+
+A :class:`QuantumIR` is what ``lower-to-quantum`` produces from the tensor IR and what
+``build-circuits`` turns into circuits: a list of :class:`Stage` records (one circuit
+each: the linear form it prepares, for the selected token or for every token, and the
+glue after it), the matrix inputs its loaders read (:class:`MatrixInput`) and its
+nonlinear sources.  It is text (:meth:`QuantumIR.to_text`, :mod:`qcompile.qir.printer`),
+figures (:meth:`QuantumIR.stats`) and checks (:meth:`QuantumIR.verify`,
+:mod:`qcompile.qir.verify`), like the tensor IR.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from qcompile.qir.glue import Glue
+from qcompile.qir.nodes import ROW, AlphaNotKnownYet, Const, Form, InputMatrix, InputRow, Nonlinear
+
+
+@dataclass(frozen=True)
+class MatrixInput:
+    """A float matrix the circuits load parametrically: a model input, the result of
+    input preparation (``node``), or the all-token output of a stage (``stage``)."""
+
+    name: str
+    seq: int
+    features: int
+    bound: float
+    node: int | None = None
+    stage: int | None = None
+
+    def row(self, token: int = ROW) -> InputRow:
+        """The source for one of its rows."""
+        return InputRow(self.name, self.seq, self.features, self.bound, token)
+
+    def matrix(self, transpose: bool = False, batch: int = 1) -> InputMatrix:
+        """The factor ``I_batch ⊗ X`` (or ``Xᵀ``)."""
+        return InputMatrix(self.name, self.seq, self.features, self.bound, transpose, batch)
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One circuit: the form it prepares (``rows="one"``: the selected token's row,
+    ``rows="all"``: every row, the token register kept as the high part of the output),
+    its output length, and the glue after it (None for the last stage)."""
+
+    index: int
+    form: Form
+    rows: str
+    glue: Glue | None
+    seq: int = 1
+
+    @property
+    def alpha(self) -> float:
+        """The stage circuit's subnormalisation (for ``rows="all"``: of the whole matrix)."""
+        if self.rows == "all":
+            return self.form.alpha * _all_rows_factor(self.form, self.seq)
+        return self.form.alpha
+
+    @property
+    def dim(self) -> int:
+        """Length of the read-out vector (every row for ``rows="all"``)."""
+        return self.form.dim * (self.seq if self.rows == "all" else 1)
+
+
+def _all_rows_factor(form: Form, seq: int) -> float:
+    """Extra subnormalisation of the all-rows circuit of ``form``: constants are spread
+    over the token register as ``√seq |+⟩ ⊗ c`` (factor √seq); input rows come with their
+    token already (the loader prepares all rows at once, factor 1)."""
+    factors = [np.sqrt(seq) if isinstance(t.source, Const) else 1.0 for t in form.terms]
+    # the LCU's alpha is Σ |c| α_k f_k; return the ratio to Σ |c| α_k
+    total = sum(t.alpha for t in form.terms)
+    return float(sum(t.alpha * f for t, f in zip(form.terms, factors)) / total) if total else 1.0
+
+
+@dataclass(frozen=True)
+class QuantumIR:
+    """The quantum IR of one model and token: stages, matrix inputs, nonlinear sources,
+    the block encoding of its dense factors (``method``), and ``info`` (figures the
+    passes record: the calibrated error bound, the tolerance)."""
+
+    model_name: str
+    token: int
+    stages: list[Stage]
+    matrix_inputs: dict[str, MatrixInput]
+    nonlinear: list[Nonlinear] = field(default_factory=list)
+    output_dim: int = 0
+    method: str = "dilation"
+    info: dict = field(default_factory=dict)
+
+    def to_text(self) -> str:
+        """Deterministic text (quantum-IR dump, golden files)."""
+        from qcompile.qir.printer import print_quantum_ir
+
+        return print_quantum_ir(self)
+
+    def polynomials(self) -> dict:
+        """``{node: scalar function}`` of the chosen polynomials (the surrogate reference's)."""
+        return {nl.node: nl.polynomial for nl in self.nonlinear}
+
+    def stats(self) -> dict:
+        """Stage count, terms per stage, alphas (None while not known yet) and
+        polynomial degrees (None before ``select-polynomials``)."""
+        return {
+            "stages": len(self.stages),
+            "terms": [len(s.form.terms) for s in self.stages],
+            "alpha": [known_alpha(s) for s in self.stages],
+            "nonlinear": {f"%{n.node}": getattr(n.polynomial, "degree", None) for n in self.nonlinear},
+        }
+
+    def verify(self) -> None:
+        """Check the invariants (:func:`qcompile.qir.verify.verify_quantum_ir`)."""
+        from qcompile.qir.verify import verify_quantum_ir
+
+        verify_quantum_ir(self)
+
+
+def nonlinear_sources(stages) -> list[Nonlinear]:
+    """Every nonlinear source object the stages use, each once, arguments before the
+    sources built on them (the order a rebuild visits them in)."""
+    seen: set[int] = set()
+    out: list[Nonlinear] = []
+
+    def form(f: Form) -> None:
+        for t in f.terms:
+            source(t.source)
+            for fac in reversed(t.factors):
+                if fac.kind == "rank_one":
+                    source(fac.source)
+
+    def source(s) -> None:
+        if isinstance(s, Nonlinear) and id(s) not in seen:
+            seen.add(id(s))
+            form(s.argument)
+            out.append(s)
+
+    for st in stages:
+        form(st.form)
+    return out
+
+
+def known_alpha(node) -> float | None:
+    """``node.alpha`` (12 significant digits), or None while a polynomial it depends on is
+    not chosen yet."""
+    try:
+        return float(f"{node.alpha:.12g}")
+    except AlphaNotKnownYet:
+        return None
