@@ -132,6 +132,14 @@ def relu(x):
     return np.maximum(np.asarray(x, dtype=float), 0.0)
 
 
+def silu(x):
+    """SiLU (swish), ``torch.nn.SiLU``: x · sigmoid(x) = x / (1 + e^(−x))."""
+    from scipy.special import expit
+
+    x = np.asarray(x, dtype=float)
+    return x * expit(x)
+
+
 def _relu_polynomial(a, tolerance, max_degree):
     from qcompile.quantum.polynomials import relu_approximation
 
@@ -166,3 +174,6 @@ RELU = register_function(ElementwiseFunction(
     "relu", relu, "max(x, 0) (torch.nn.ReLU); its kink makes the degree grow like 1/tolerance",
     lipschitz=lambda a: 1.0, growth="inverse", approximate=_relu_polynomial, degree_estimate=_relu_degree,
     log_scale=lambda a: math.log(a)))
+#: sup |SiLU'(x)| = σ(x*)(1 + x*(1 − σ(x*))) ≈ 1.0998, at x* ≈ 2.3994
+SILU = register_function(ElementwiseFunction(
+    "silu", silu, "x·sigmoid(x) (torch.nn.SiLU)", lipschitz=lambda a: 1.1))

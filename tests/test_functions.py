@@ -13,7 +13,7 @@ from qcompile.functions import (ElementwiseFunction, function_names, gelu, get_f
 FINE = np.linspace(-1, 1, 20001)
 
 #: PyTorch's module for each registered language function
-TORCH = {"gelu": "GELU", "relu": "ReLU"}
+TORCH = {"gelu": "GELU", "relu": "ReLU", "silu": "SiLU"}
 
 
 @pytest.mark.parametrize("name", sorted(TORCH))
