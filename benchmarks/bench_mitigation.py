@@ -140,7 +140,6 @@ def examples_table(args) -> None:
     import math
 
     import qcompile
-    from qcompile.cli import last_stage_values
     from qcompile.mitigation import (build_plan, ideal_distribution, parse_noise, run_mitigated, run_noisy,
                                      to_noise_basis, tvd)
     from qcompile.mitigation.basis import one_qubit_count, two_qubit_count
@@ -162,7 +161,7 @@ def examples_table(args) -> None:
         rng = np.random.default_rng(args.seed)
         plan = build_plan(stage, "auto", NOISE, twirls=args.twirls, seed=args.seed)
         for i in range(3):
-            values = last_stage_values(prog, random_input(prog.model, rng))
+            values = prog.stage_values(random_input(prog.model, rng), len(prog.stages) - 1)
             ideal = ideal_distribution(stage, values).distribution
             raw = tvd(run_noisy(stage, None, "qiskit", NOISE, values=values).distribution, ideal)
             mit = tvd(run_mitigated(stage, plan, None, "qiskit", NOISE, values=values).distribution, ideal)

@@ -17,7 +17,8 @@ from qcompile.errors import (
 from qcompile import reference
 from qcompile.model import Model, load
 from qcompile.passes.manager import PassManager
-from qcompile.compiler import compile, verify
+from qcompile.compiler import compile
+from qcompile.verification import verify
 from qcompile.program import Program
 from qcompile.stacked import StackedProgram
 from qcompile.reference import select_output

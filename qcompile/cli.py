@@ -249,88 +249,6 @@ def _stage_paths(output: str, stages: int) -> tuple[list[str], str]:
     return files, f"{stem}.program.json"
 
 
-def program_description(program, files=None, bound_input=None, qasm_version=None) -> dict:
-    """The JSON description of a compiled program (``OUT.program.json``): per stage circuit
-    (in run order) its file, segment and query token, alpha, output/post-selected qubits
-    and clbits, glue, and the parameter vectors (loaders) it reads and where they come
-    from.  A stacked program (:class:`~qcompile.stacked.StackedProgram`) lists its
-    segments too: each runs one program per token, and the next loads their rows."""
-    input_names = {s.name for s in program.model.inputs}
-    from_segment = program.segment_inputs()
-    out = {
-        "format": "qcompile-program/2",
-        "model": program.model.name,
-        "token": program.token,
-        "tolerance": program.tolerance,
-        "alpha": program.alpha,
-        "error_bound": program.error_bound,
-        "error_bound_note": "largest propagated bound on ||output - exact model||_2 over the "
-                            "calibration inputs (rotations dropped by the passes included); "
-                            "'qcompile run' reports it per input",
-        "qasm_version": qasm_version,
-        "bound_input": bound_input,
-        "output": "alpha of the last stage * amplitudes of its output qubits (little-endian) "
-                  "when every post-selected qubit and clbit reads 0",
-        "runs": len(program.pieces()),
-        "stages": [],
-    }
-    if from_segment:
-        out["segments"] = [{"index": seg.index, "tokens": seg.tokens, "reads": seg.input or "the model input",
-                            "hands_on": None if seg is program.segments[-1] else
-                            "alpha * post-selected amplitudes of each token's last stage, stacked as "
-                            "the rows of the next segment's input"}
-                           for seg in program.segments]
-        out["output"] += ("; with token = all, one program per token gives that token's row"
-                          if program.token == "all" else "")
-    index = 0
-    for seg_index, tok, prog in program.pieces():
-        stages = prog.lowered.stages
-        producer = {st.glue.produces: index + k for k, st in enumerate(stages) if st.glue is not None}
-        for k, (sc, st) in enumerate(zip(prog.stages, stages)):
-            loaders = []
-            for pname, length in sorted(sc.circuit.parameters.items()):
-                kind, source, loader = prog.loaders[pname]
-                if source in producer:
-                    origin = f"glue of stage {producer[source]}"
-                elif source in from_segment:
-                    origin = f"rows read out by segment {from_segment[source]}'s programs, stacked"
-                elif source in input_names:
-                    origin = f"model input '{source}'"
-                else:
-                    origin = "input preparation (embedding lookup + positional encoding)"
-                reads = f"{source}[{loader.info['row']}]" if kind == "row" else source
-                loaders.append({"parameter": pname, "length": int(length), "kind": kind,
-                                "reads": reads, "from": origin})
-            glue = None if st.glue is None else st.glue.to_json()
-            entry = {"index": index, "segment": seg_index, "token": tok, "stage": k, "name": sc.name,
-                     "qubits": sc.circuit.num_qubits, "alpha": sc.alpha,
-                     "output_qubits": list(sc.output),
-                     "output_length": int(sc.info.get("dim", 2 ** len(sc.output))),
-                     "postselect_qubits": list(sc.postselect),
-                     "postselect_clbits": list(sc.postselect_clbits),
-                     "glue": glue, "loaders": loaders}
-            if files is not None:
-                entry["file"] = files[index]
-            if bound_input is not None:
-                entry["bound_by"] = ("the input" if index == 0 else
-                                     "the input and earlier stages' outputs, computed by ideal "
-                                     "statevector simulation")
-            out["stages"].append(entry)
-            index += 1
-    return out
-
-
-def _stats(program, run=None) -> dict:
-    """``program.stats()`` with the calibrated error bound (and, after a run, the measured
-    success probability)."""
-    stats = program.stats()
-    stats["error_bound"] = program.error_bound
-    if run is not None:
-        stats["success_probability"] = run.success_probability
-        stats["error_bound_for_input"] = run.error_bound
-    return stats
-
-
 def _write_json(path: str, data) -> None:
     import json
 
@@ -377,7 +295,8 @@ def cmd_compile(args) -> int:
     """``qcompile MODEL.qtf -o OUT.qasm``: compile, write one QASM file per stage, the
     program JSON and (``--stats``) the figures."""
     from qcompile.model import load
-    from qcompile.passes.manager import DumpDir, PrintIRAfter, TimePasses
+    from qcompile.passes.dumps import DumpDir
+    from qcompile.passes.manager import PrintIRAfter, TimePasses
 
     bound = args.bind is not None or args.text is not None
     if args.qasm == 2 and not bound:
@@ -408,9 +327,9 @@ def cmd_compile(args) -> int:
     bound_input = None
     if bound:
         bound_input = {"text": args.text} if args.text is not None else {"file": args.bind}
-    _write_json(json_path, program_description(program, files, bound_input, args.qasm))
+    _write_json(json_path, program.describe(files, bound_input, args.qasm))
     if args.stats:
-        _write_json(args.stats, _stats(program, run))
+        _write_json(args.stats, program.figures(run))
     s = program.stats()
     what = ", ".join(files) if len(files) <= 3 else f"{files[0]} ... {files[-1]}"
     print(f"wrote {what} and {json_path}: {len(files)} stage(s), {s['qubits']} qubits, "
@@ -423,7 +342,8 @@ def cmd_ir(args) -> int:
     """``qcompile ir``: run the front-end passes with the requested callbacks, print IR;
     with ``--quantum`` print the quantum IR of the lowering instead."""
     from qcompile.model import load
-    from qcompile.passes.manager import DumpDir, PrintIRAfter, TimePasses
+    from qcompile.passes.dumps import DumpDir
+    from qcompile.passes.manager import PrintIRAfter, TimePasses
 
     if args.quantum:
         sys.stdout.write(_lowered(args).to_text())
@@ -452,23 +372,9 @@ def cmd_ir(args) -> int:
 def _lowered(args):
     """The quantum IR for ``args.model`` as ``compile`` makes it at its default level
     (lowering, IR-level fusion, degree calibration; no circuits)."""
-    from qcompile import program as P
-    from qcompile.model import load
-    from qcompile.passes.manager import PassManager
+    from qcompile.compiler import lower_quantum
 
-    if not 0 < args.tolerance < 1:
-        raise QcompileError(f"tolerance must be a number in (0, 1), got {args.tolerance!r}")
-    model = load(args.model)
-    P.check_size(model)
-    tok = P._resolve_token(model, args.token)
-    if tok != model.output.token:
-        model = P._with_token(model, tok)
-    from qcompile.stacked import StackedLowered, lower_stacked, needs_stacking
-
-    if needs_stacking(model, tok):
-        segments, lowered, bound, _ = lower_stacked(model, tok, float(args.tolerance))
-        return StackedLowered(segments, lowered, bound)
-    return PassManager(P.quantum_pipeline(tok, float(args.tolerance))).run(model)
+    return lower_quantum(args.model, args.token, args.tolerance)
 
 
 def _backends(text: str) -> tuple[str, ...]:
@@ -514,7 +420,7 @@ def cmd_verify(args) -> int:
     post-selected distribution, unmitigated (and ``--mitigate``d), vs the ideal one."""
     from rich.console import Console
 
-    from qcompile.compiler import verify
+    from qcompile.verification import verify
 
     if args.inputs < 1:
         raise QcompileError(f"--inputs must be at least 1, got {args.inputs}")
@@ -547,9 +453,11 @@ def cmd_verify(args) -> int:
     console = Console(width=max(120, Console().width))
     console.print(_verify_table(program, report, args.shots))
     data = report.to_json()
-    data["stats"] = _stats(program)
+    data["stats"] = program.figures()
     if noise is not None:
-        rows = _noise_rows(program, args, noise)
+        from qcompile.verification import noise_check
+
+        rows = noise_check(program, args.inputs, noise, backends[0], args.seed, args.shots, args.mitigate)
         console.print(_noise_table(program, rows, args))
         data["noise"] = {"spec": args.noise, "mitigate": args.mitigate, "shots": args.shots, "rows": rows}
     r = report.rows
@@ -587,55 +495,14 @@ def _verify_table(program, report, shots):
     return table
 
 
-def last_stage_values(program, x) -> dict:
-    """Parameter values of the last stage for input ``x``: earlier stages are run ideally
-    (statevector) and their glued outputs loaded, as :meth:`Program.run` does."""
-    mats = program.matrices(x)
-    vectors = {}
-    res = program.run(x)
-    for st, sr in zip(program.lowered.stages[:-1], res.stages[:-1]):
-        if st.glue.hands_on_matrix:
-            mats[st.glue.produces] = sr.handed_on
-        else:
-            vectors[st.glue.produces] = sr.handed_on
-    return program.parameter_values(len(program.stages) - 1, mats, vectors)
-
-
 def _surrogate_limit(rows) -> str:
     """The surrogate limit as printed: 1e-8, plus the largest allowance for rotations the
     passes dropped when there is one."""
-    from qcompile.compiler import SURROGATE_TOLERANCE
+    from qcompile.verification import SURROGATE_TOLERANCE
 
     extra = max(r.surrogate_limit for r in rows) - SURROGATE_TOLERANCE
     text = f"{SURROGATE_TOLERANCE:.0e}"
     return text if extra <= 0 else f"{text} + {extra:.1e} for dropped rotations"
-
-
-def _noise_rows(program, args, noise) -> list[dict]:
-    """Per input: TVD of the noisy (and mitigated) last-stage distribution vs the ideal."""
-    import numpy as np
-
-    from qcompile.mitigation import build_plan, ideal_distribution, run_mitigated, run_noisy, tvd
-    from qcompile.program import random_input
-
-    stage = program.stages[-1]
-    plan = build_plan(stage, args.mitigate, noise, seed=args.seed) if args.mitigate else None
-    rng = np.random.default_rng(args.seed)          # the same inputs verify() drew
-    rows = []
-    backend = _backends(args.backend)[0]
-    for i in range(args.inputs):
-        x = random_input(program.model, rng)
-        values = last_stage_values(program, x)
-        ideal = ideal_distribution(stage, values)
-        noisy = run_noisy(stage, args.shots, backend, noise, args.seed + i, values)
-        row = {"input": i, "backend": backend, "tvd_unmitigated": tvd(noisy.distribution, ideal.distribution),
-               "postselection_rate": noisy.postselection_rate}
-        if plan is not None:
-            mit = run_mitigated(stage, plan, args.shots, backend, noise, args.seed + i, values)
-            row["tvd_mitigated"] = tvd(mit.distribution, ideal.distribution)
-            row["methods"] = list(plan.methods)
-        rows.append(row)
-    return rows
 
 
 def _noise_table(program, rows, args):

@@ -1,27 +1,155 @@
-"""The compiler's entry points: :func:`compile` and :func:`verify`.
+"""The compile driver: :func:`compile`, and the one place its set-up lives.
 
-``compile`` checks its arguments and the model's size, resolves the output token, and
-builds a :class:`~qcompile.program.Program` (one output token of a model whose attention
-reads only loaded matrices) or a :class:`~qcompile.stacked.StackedProgram` (stacked layers,
-or every token's output).  ``verify`` binds random admissible inputs into one compiled
-artifact and checks it against both references.
+Every entry point that lowers a model — :func:`compile`, :func:`lower_quantum` (``qcompile
+ir --quantum``, the surrogate reference's polynomials), :func:`qcompile.verify`,
+:func:`qcompile.resources.estimate` and the CLI's commands — goes through here:
+
+* :class:`CompileOptions` checks the options once (tolerance, block-encoding method,
+  optimisation level, routing target, explicit pass list);
+* :func:`prepare` loads the model, refuses what the compiler cannot build yet (several
+  inputs, sizes beyond simulation: :func:`check_size`) and sets its output token
+  (:func:`resolve_token`);
+* the pass pipelines come from :mod:`qcompile.passes.pipelines`; one output token of a
+  model whose attention reads only loaded matrices becomes a
+  :class:`~qcompile.program.Program`, stacked layers or every token's output a
+  :class:`~qcompile.stacked.StackedProgram`.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import math
+import numbers
 from dataclasses import dataclass
 
-import numpy as np
+from qcompile.errors import NotImplementedYetError, QcompileError, SizeError
 
-from qcompile.errors import NotImplementedYetError, QcompileError
-from qcompile.lowering.inputs import random_input
-from qcompile.program import Program, _resolve_token, _with_token, check_size, compile_program
-from qcompile.stacked import StackedProgram, compile_stacked, needs_stacking
+#: stages above this many qubits are refused before anything is built
+MAX_QUBITS = 24
+
+
+@dataclass(frozen=True)
+class CompileOptions:
+    """How to compile (checked on construction, a plain QcompileError per bad value).
+
+    ``tolerance``: the propagated error bound vs the exact model the polynomial degrees
+    are calibrated to, in (0, 1); ``method``: the dense block encoding (``dilation`` or
+    ``fable``); ``optimization``: 0, 1 or 2 (:mod:`qcompile.passes.pipelines`);
+    ``target``: a coupling map to route onto (``line:N``, ``grid:RxC``, ``heavy-hex:D``);
+    ``passes``: an explicit circuit pass list replacing the level's."""
+
+    tolerance: float = 1e-3
+    method: str = "dilation"
+    optimization: int = 1
+    target: str | None = None
+    passes: str | None = None
+
+    def __post_init__(self):
+        from qcompile.qir.nodes import DENSE_METHODS
+
+        tol = self.tolerance
+        if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not 0 < tol < 1:
+            raise QcompileError(f"tolerance must be a number in (0, 1), got {tol!r}")
+        object.__setattr__(self, "tolerance", float(tol))
+        if self.method not in DENSE_METHODS:
+            raise QcompileError(f"unknown block-encoding method {self.method!r}; use {' or '.join(DENSE_METHODS)}")
+        if isinstance(self.optimization, bool) or self.optimization not in (0, 1, 2):
+            raise QcompileError(f"unknown optimisation level {self.optimization!r}; use 0, 1 or 2")
+        for name in ("target", "passes"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, str):
+                raise QcompileError(f"{name} must be a string, got {type(value).__name__}")
+
+
+def load_model(model_or_path):
+    """A :class:`~qcompile.model.Model` as it is, or loaded from a path or .qtf text."""
+    from qcompile.model import Model, load
+
+    return model_or_path if isinstance(model_or_path, Model) else load(model_or_path)
+
+
+def sequence_length(model) -> int:
+    """The number of tokens the model's output selects from."""
+    for _, op in model.ir.nodes():
+        if op.opname == "select_token":
+            return model.ir.op(op.inputs[0]).type.legs[0].dim
+    return 1
+
+
+def resolve_token(model, token) -> int | str:
+    """The output token asked for: ``"model"`` (or None: the ``output`` line's),
+    ``"last"``, ``"all"`` or an index in range."""
+    n_tokens = sequence_length(model)
+    if token is None or token == "model":
+        token = model.output.token
+    if token == "last":
+        token = n_tokens - 1
+    if token == "all":
+        return "all"
+    if isinstance(token, bool) or not isinstance(token, (numbers.Integral, str)):
+        raise QcompileError(f"token must be 'last', 'all' or an index, got {token!r}")
+    try:
+        token = int(token)
+    except (TypeError, ValueError):
+        raise QcompileError(f"token must be 'last', 'all' or an index, got {token!r}") from None
+    if not 0 <= token < n_tokens:
+        raise QcompileError(f"token {token} is out of range: the model has {n_tokens} tokens")
+    return token
+
+
+def with_token(model, token: int | str):
+    """The model with its output token replaced (the IR's select_token op)."""
+    from qcompile.ir.graph import Graph
+
+    g = model.ir
+    if all(op.token == token for _, op in g.nodes() if op.opname == "select_token"):
+        return model
+    out = Graph(g.name)
+    for node, op in g.nodes():
+        if op.opname == "select_token" and op.token != token:
+            op = dataclasses.replace(op, token=token)
+            op = dataclasses.replace(op, type=op.infer(out.input_types(op)))
+        out.add(op)
+    out.set_output(g.output)
+    out.desugared = g.desugared
+    return dataclasses.replace(model, ir=out)
+
+
+def check_size(model) -> None:
+    """Refuse, before lowering or building any gate, models whose tensors need registers
+    too wide to simulate: a stage holds an input loader, block encodings and a copy
+    register for every nonlinearity, roughly three times its widest tensor."""
+    from qcompile.lowering.polynomials import qubits_for
+
+    widest, where = 0, None
+    for node, op in model.ir.nodes():
+        if op.type is None or op.type.dtype != "float":
+            continue
+        width = sum(qubits_for(leg.dim) for leg in op.type.legs)
+        if width > widest:
+            widest, where = width, op
+    if 3 * widest + 2 > MAX_QUBITS:
+        shape = where.type if where is not None else "?"
+        raise SizeError(f"model {model.name} is too large to build as circuits: its tensor {shape} alone "
+                        f"needs {widest} qubits and its stages would need about {3 * widest + 2} "
+                        f"(limit {MAX_QUBITS}); use `qcompile resources` to estimate its cost instead")
+
+
+def prepare(model_or_path, token="model", size_check: bool = True):
+    """``(model, token)`` ready to lower: loaded, one input, within the size limit (with
+    ``size_check``), its output set to the resolved ``token``."""
+    model = load_model(model_or_path)
+    if len(model.inputs) != 1:
+        raise NotImplementedYetError("compiling models with several inputs is not implemented yet")
+    if size_check:
+        check_size(model)
+    tok = resolve_token(model, token)
+    return with_token(model, tok), tok
 
 
 def compile(model_or_path, token="model", tolerance: float = 1e-3, backend: str | None = None,
             method: str = "dilation", optimization: int = 1, target: str | None = None,
-            passes: str | None = None, callbacks=()) -> Program | StackedProgram:
+            passes: str | None = None, callbacks=()):
     """Compile a model (a :class:`~qcompile.model.Model`, a path or .qtf text) for its
     output token (``"model"``: the one its ``output`` line selects, ``"last"``, an index,
     or ``"all"``) into a :class:`~qcompile.program.Program`, or a
@@ -30,115 +158,56 @@ def compile(model_or_path, token="model", tolerance: float = 1e-3, backend: str 
 
     ``tolerance`` bounds the propagated error vs the exact model (the polynomial degrees
     are calibrated to it, :mod:`qcompile.lowering.calibration`); the bound of each input is
-    evaluated by ``run``/:func:`verify`.  ``backend`` is accepted for API symmetry
+    evaluated by ``run``/:func:`qcompile.verify`.  ``backend`` is accepted for API symmetry
     (programs emit to every backend).  ``optimization`` (0, 1, 2) picks the IR-level
     fusion and circuit-level pass pipeline (:mod:`qcompile.passes.pipelines`), ``target``
     routes onto a coupling map (``line:N``, ``grid:RxC``, ``heavy-hex:D``), ``passes``
     replaces the circuit pipeline by an explicit list
     (``"cancel-inverses,merge-rotations{atol=1e-12}"``); ``callbacks`` are pass-manager
     callbacks (IR printing, dumps, timing)."""
-    from qcompile.model import Model, load
+    from qcompile.stacked import compile_stacked, needs_stacking
 
-    if not (isinstance(tolerance, (int, float)) and 0 < tolerance < 1):
-        raise QcompileError(f"tolerance must be a number in (0, 1), got {tolerance!r}")
-    model = model_or_path if isinstance(model_or_path, Model) else load(model_or_path)
-    if len(model.inputs) != 1:
-        raise NotImplementedYetError("compiling models with several inputs is not implemented yet")
-    check_size(model)
-    tok = _resolve_token(model, token)
-    if tok != model.output.token:
-        model = _with_token(model, tok)
     del backend
+    options = CompileOptions(tolerance, method, optimization, target, passes)
+    model, tok = prepare(model_or_path, token)
     if needs_stacking(model, tok):
-        return compile_stacked(model, tok, float(tolerance), method, optimization, target, passes, callbacks)
-    return compile_program(model, tok, float(tolerance), method, optimization, target, passes, callbacks)
+        return compile_stacked(model, tok, options, callbacks)
+    return compile_program(model, tok, options, callbacks)
 
 
-#: compiled vs surrogate reference on statevector simulators
-SURROGATE_TOLERANCE = 1e-8
+def compile_program(model, token: int, options: CompileOptions, callbacks=()):
+    """One output ``token`` of a prepared model as a :class:`~qcompile.program.Program`:
+    one pass manager runs :func:`qcompile.passes.pipelines.compile_pipeline`; the
+    program's error bound then counts the rotations the circuit passes dropped."""
+    from qcompile.lowering.calibration import sampled_bound
+    from qcompile.passes.manager import PassManager
+    from qcompile.passes.pipelines import compile_pipeline
+    from qcompile.program import Program
+
+    pipeline = compile_pipeline(token, options.tolerance, options.method, options.optimization,
+                                options.target, options.passes)
+    built = PassManager(pipeline, callbacks=callbacks).run(model)
+    program = Program(model, built.lowered, built.stages, built.loaders, options.tolerance, token,
+                      info={"calibrated_error_bound": built.lowered.info["calibrated_error_bound"]})
+    dropped = program.circuit_errors()
+    bound = program.info["calibrated_error_bound"]
+    program.info["error_bound"] = sampled_bound(model, built.lowered, dropped) if any(dropped) else bound
+    if not math.isfinite(program.info["error_bound"]):  # pragma: no cover - calibration refuses these
+        raise QcompileError(f"the error bound of {model.name} is not finite")
+    return program
 
 
-@dataclass
-class VerifyRow:
-    """One input on one backend: errors vs both references, the bound, the checks;
-    ``surrogate_limit`` is 1e-8 plus what the passes declared they dropped."""
+def lower_quantum(model_or_path, token="model", tolerance: float = 1e-3, optimization: int = 1,
+                  method: str = "dilation", callbacks=()):
+    """The quantum IR ``compile`` builds its circuits from (lowering, IR-level fusion,
+    calibrated polynomials; no circuits): a :class:`~qcompile.qir.program.QuantumIR`, or
+    a stacked model's :class:`~qcompile.stacked.StackedLowered`."""
+    from qcompile.passes.manager import PassManager
+    from qcompile.passes.pipelines import quantum_pipeline
+    from qcompile.stacked import lower_stacked, needs_stacking
 
-    input: int
-    backend: str
-    surrogate_error: float
-    exact_error: float
-    error_bound: float
-    success_probability: float
-    ok: bool
-    shots_ok: bool | None = None
-    surrogate_limit: float = SURROGATE_TOLERANCE
-
-
-@dataclass
-class VerifyReport:
-    """The rows of a verification and what they show."""
-
-    model: str
-    token: int
-    tolerance: float
-    rows: list[VerifyRow]
-
-    @property
-    def ok(self) -> bool:
-        """True when every row passed."""
-        return all(r.ok for r in self.rows)
-
-    def to_json(self) -> dict:
-        """A JSON-serialisable summary."""
-        from dataclasses import asdict
-
-        return {"model": self.model, "token": self.token, "tolerance": self.tolerance,
-                "surrogate_tolerance": SURROGATE_TOLERANCE, "ok": self.ok,
-                "rows": [asdict(r) for r in self.rows]}
-
-
-def verify(program_or_model, inputs: int = 20, backends=("qiskit", "cirq"), shots: int | None = None,
-           seed: int = 0, tolerance: float = 1e-3, progress=None) -> VerifyReport:
-    """Compile once (unless given a :class:`Program` or a
-    :class:`~qcompile.stacked.StackedProgram`), bind ``inputs`` random admissible
-    inputs into that one program, simulate on each backend and check, per input:
-    ``max|compiled − surrogate| ≤ 1e-8`` (plus the run's ``circuit_error_bound``: what the
-    passes declared they dropped), ``max|compiled − exact| ≤ bound`` and
-    ``bound ≤ tolerance``; with ``shots``, the sampled output distribution is within 4
-    standard errors of ``|y|²/‖y‖²``.  ``progress(done, total)`` is called after each run.
-    """
-    compiled = isinstance(program_or_model, (Program, StackedProgram))
-    program = program_or_model if compiled else compile(program_or_model, tolerance=tolerance)
-    model = program.model
-    rng = np.random.default_rng(seed)
-    rows = []
-    total = inputs * len(backends)
-    done = 0
-    for i in range(inputs):
-        x = random_input(model, rng)
-        exact, sur = program.references(x)
-        for backend in backends:
-            r = program.run(x, backend=backend, shots=shots, seed=seed + i)
-            es = float(np.max(np.abs(r.output - sur)))
-            ee = float(np.max(np.abs(r.output - exact)))
-            # the bound covers the approximation (and any rotations the passes dropped, which
-            # is all the surrogate may differ by beyond rounding); rounding is what the
-            # surrogate check measures
-            limit = SURROGATE_TOLERANCE + r.circuit_error_bound
-            ok = (es <= limit
-                  and ee <= r.error_bound + SURROGATE_TOLERANCE
-                  and r.error_bound <= program.tolerance)
-            shots_ok = None
-            if shots:
-                # 4 standard errors of the binomial estimate, computed from the target
-                # (the estimate's own error is 0 for an unseen outcome)
-                target = sur ** 2 / np.sum(sur ** 2)
-                se = np.sqrt(target * (1 - target) / r.kept_shots)
-                shots_ok = bool(np.all(np.abs(r.probabilities - target) <= 4 * se + 1e-12))
-                ok = ok and shots_ok
-            rows.append(VerifyRow(i, backend, es, ee, float(r.error_bound), r.success_probability, bool(ok),
-                                  shots_ok, float(limit)))
-            done += 1
-            if progress is not None:
-                progress(done, total)
-    return VerifyReport(model.name, program.token, program.tolerance, rows)
+    options = CompileOptions(tolerance, method, optimization)
+    model, tok = prepare(model_or_path, token)
+    if needs_stacking(model, tok):
+        return lower_stacked(model, tok, options, callbacks)
+    return PassManager(quantum_pipeline(tok, options.tolerance, method, optimization), callbacks=callbacks).run(model)

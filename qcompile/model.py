@@ -42,6 +42,9 @@ class Model:
     path: str | None
     weight_source: WeightSource | None
 
+    #: the IR level passes over it take: a model is its tensor IR
+    ir_level = "tensor"
+
     def weight_shapes(self) -> dict[str, tuple[int, ...]]:
         """Every weight name -> its shape (without materialising the weights)."""
         return self.ir.weight_shapes()

@@ -1,5 +1,5 @@
-"""Compiled programs: the :class:`Program` of one output token (``qcompile.compile``, in
-:mod:`qcompile.compiler`, returns it; stacked models get a :class:`~qcompile.stacked.StackedProgram`).
+"""Compiled programs: the :class:`Program` of one output token (:func:`qcompile.compile`
+returns it; stacked models get a :class:`~qcompile.stacked.StackedProgram`).
 
 A program is one input-parametric circuit per stage (DESIGN §1) plus the classical glue
 between stages.  Running it on an input:
@@ -26,12 +26,8 @@ import numpy as np
 from qcompile.circuit.ir import register_indices
 from qcompile.circuit.stage import StageCircuit
 from qcompile.errors import BindError, InternalError, QcompileError, SizeError
-from qcompile.lowering.calibration import (  # noqa: F401 - part of the program API
-    CALIBRATION_INPUTS, CALIBRATION_MARGIN, calibrate, lower_structure)
 from qcompile.lowering.inputs import random_input  # noqa: F401 - part of the program API
 
-#: stages above this many qubits are refused before anything is built
-MAX_QUBITS = 24
 #: a statevector above this many qubits is not simulated
 MAX_SIMULATED_QUBITS = 22
 
@@ -101,6 +97,86 @@ class ProgramCommon:
         sur = evaluate(model.ir, model.weights, inputs, "surrogate", self.polynomials())[out]
         shape = np.asarray if self.token == "all" else np.ravel
         return shape(exact), shape(sur)
+
+    def describe(self, files=None, bound_input=None, qasm_version=None) -> dict:
+        """The JSON description of the program (``OUT.program.json``, format
+        ``qcompile-program/2``): per stage circuit in run order its file (``files``),
+        segment and query token, alpha, output and post-selected qubits and clbits, glue,
+        and the parameter vectors (loaders) it reads and where they come from; a stacked
+        program also lists its segments (each runs one program per token, the next loads
+        their rows).  ``bound_input`` (``{"file": ...}`` or ``{"text": ...}``) says which
+        input the files were bound to."""
+        input_names = {s.name for s in self.model.inputs}
+        from_segment = self.segment_inputs()
+        out = {
+            "format": "qcompile-program/2",
+            "model": self.model.name,
+            "token": self.token,
+            "tolerance": self.tolerance,
+            "alpha": self.alpha,
+            "error_bound": self.error_bound,
+            "error_bound_note": "largest propagated bound on ||output - exact model||_2 over the "
+                                "calibration inputs (rotations dropped by the passes included); "
+                                "'qcompile run' reports it per input",
+            "qasm_version": qasm_version,
+            "bound_input": bound_input,
+            "output": "alpha of the last stage * amplitudes of its output qubits (little-endian) "
+                      "when every post-selected qubit and clbit reads 0",
+            "runs": len(self.pieces()),
+            "stages": [],
+        }
+        if from_segment:
+            out["segments"] = [{"index": seg.index, "tokens": seg.tokens, "reads": seg.input or "the model input",
+                                "hands_on": None if seg is self.segments[-1] else
+                                "alpha * post-selected amplitudes of each token's last stage, stacked as "
+                                "the rows of the next segment's input"}
+                               for seg in self.segments]
+            out["output"] += ("; with token = all, one program per token gives that token's row"
+                              if self.token == "all" else "")
+        index = 0
+        for seg_index, tok, prog in self.pieces():
+            stages = prog.lowered.stages
+            producer = {st.glue.produces: index + k for k, st in enumerate(stages) if st.glue is not None}
+            for k, (sc, st) in enumerate(zip(prog.stages, stages)):
+                loaders = []
+                for pname, length in sorted(sc.circuit.parameters.items()):
+                    kind, source, loader = prog.loaders[pname]
+                    if source in producer:
+                        origin = f"glue of stage {producer[source]}"
+                    elif source in from_segment:
+                        origin = f"rows read out by segment {from_segment[source]}'s programs, stacked"
+                    elif source in input_names:
+                        origin = f"model input '{source}'"
+                    else:
+                        origin = "input preparation (embedding lookup + positional encoding)"
+                    reads = f"{source}[{loader.info['row']}]" if kind == "row" else source
+                    loaders.append({"parameter": pname, "length": int(length), "kind": kind,
+                                    "reads": reads, "from": origin})
+                entry = {"index": index, "segment": seg_index, "token": tok, "stage": k, "name": sc.name,
+                         "qubits": sc.circuit.num_qubits, "alpha": sc.alpha,
+                         "output_qubits": list(sc.output),
+                         "output_length": int(sc.info.get("dim", 2 ** len(sc.output))),
+                         "postselect_qubits": list(sc.postselect),
+                         "postselect_clbits": list(sc.postselect_clbits),
+                         "glue": None if st.glue is None else st.glue.to_json(), "loaders": loaders}
+                if files is not None:
+                    entry["file"] = files[index]
+                if bound_input is not None:
+                    entry["bound_by"] = ("the input" if index == 0 else
+                                         "the input and earlier stages' outputs, computed by ideal "
+                                         "statevector simulation")
+                out["stages"].append(entry)
+                index += 1
+        return out
+
+    def figures(self, run=None) -> dict:
+        """:meth:`stats`, and after a ``run`` (a :class:`RunResult`) its measured success
+        probability and the error bound of its input (``--stats``)."""
+        out = self.stats()
+        if run is not None:
+            out["success_probability"] = run.success_probability
+            out["error_bound_for_input"] = run.error_bound
+        return out
 
     def to_qiskit(self, stage: int | None = None):
         """Qiskit circuit(s): one per stage (a list), or the given stage's."""
@@ -177,12 +253,34 @@ class Program(ProgramCommon):
             values.update(loader.bind(data[loader.info["row"]] if kind == "row" else data))
         return values
 
-    def bind(self, x, stage: int = 0, vectors: dict | None = None):
-        """Stage ``stage``'s circuit with the angles of input ``x`` bound.  Stages after the
-        first also need the glued vectors of earlier stages (``vectors``; :meth:`run`
-        computes them)."""
+    def stage_inputs(self, x, stage: int) -> tuple[dict, dict]:
+        """``(matrices, vectors)`` the loaders of ``stage`` read for input ``x``: the
+        model's matrix inputs and, after the first stage, the glued outputs of the earlier
+        stages (from one ideal statevector run of the program, cached for the last ``x``)."""
         mats = self.matrices(x)
-        return self.stages[stage].circuit.bind(self.parameter_values(stage, mats, vectors or {}))
+        vectors: dict = {}
+        if stage == 0:
+            return mats, vectors
+        key = _input_key(x)
+        cached = getattr(self, "_last_run", None)
+        if cached is not None and cached[0] == key:
+            res = cached[1]
+        else:
+            res = self.run(x)
+            self._last_run = (key, res)
+        for st, r in zip(self.lowered.stages[:stage], res.stages[:stage]):
+            (mats if st.glue.hands_on_matrix else vectors)[st.glue.produces] = r.handed_on
+        return mats, vectors
+
+    def stage_values(self, x, stage: int) -> dict[str, np.ndarray]:
+        """The parameter values of ``stage``'s circuit for input ``x`` (earlier stages run
+        ideally, see :meth:`stage_inputs`)."""
+        return self.parameter_values(stage, *self.stage_inputs(x, stage))
+
+    def bind(self, x, stage: int = 0):
+        """Stage ``stage``'s circuit with the angles of input ``x`` bound (earlier stages'
+        outputs computed by ideal statevector simulation)."""
+        return self.stages[stage].circuit.bind(self.stage_values(x, stage))
 
     # ---- running ------------------------------------------------------------------------
     def run(self, x, backend: str = "qiskit", shots: int | None = None, seed: int | None = None,
@@ -230,33 +328,13 @@ class Program(ProgramCommon):
         ``note`` lines, if any)."""
         from qcompile.backends.qasm import to_qasm
 
-        sc = self.stages[stage]
-        circuit = sc.circuit
+        circuit = self.stages[stage].circuit
         if x is not None:
-            vectors = {}
-            if stage > 0:
-                vectors = self._vectors_until(x, stage)
-            circuit = self.bind(x, stage, vectors)
+            circuit = self.bind(x, stage)
         elif version == 2:
             raise BindError("OpenQASM 2 has no input parameters: bind an input (--bind) or use version 3")
         header = list(note) + self.header(stage)
         return to_qasm(circuit, version=version, header=header)
-
-    def _vectors_until(self, x, stage: int) -> dict:
-        """The glue outputs of stages before ``stage`` for input ``x`` (the program is run
-        once per input: writing every stage's QASM reuses the run)."""
-        key = _input_key(x)
-        cached = getattr(self, "_last_run", None)
-        if cached is not None and cached[0] == key:
-            res = cached[1]
-        else:
-            res = self.run(x)
-            self._last_run = (key, res)
-        vectors = {}
-        for st, r in zip(self.lowered.stages[:stage], res.stages[:stage]):
-            if st.glue is not None and not st.glue.hands_on_matrix:
-                vectors[st.glue.produces] = r.handed_on
-        return vectors
 
     def header(self, stage: int) -> list[str]:
         """Header comment lines for a stage's QASM."""
@@ -368,122 +446,3 @@ def _input_key(x):
         return ("text", x)
     arr = np.asarray(x)
     return (arr.dtype.str, arr.shape, arr.tobytes())
-
-
-def _resolve_token(model, token) -> int | str:
-    n_tokens = None
-    for _, op in model.ir.nodes():
-        if op.opname == "select_token":
-            n_tokens = model.ir.op(op.inputs[0]).type.legs[0].dim
-    if token is None or token == "model":
-        token = model.output.token
-    if token == "last":
-        token = n_tokens - 1
-    if token == "all":
-        return "all"
-    try:
-        token = int(token)
-    except (TypeError, ValueError):
-        raise QcompileError(f"token must be 'last' or an index, got {token!r}") from None
-    if not 0 <= token < n_tokens:
-        raise QcompileError(f"token {token} is out of range: the model has {n_tokens} tokens")
-    return token
-
-
-def _with_token(model, token: int):
-    """The model with its output token replaced (the IR's select_token op)."""
-    import dataclasses
-
-    from qcompile.ir.graph import Graph
-
-    g = model.ir
-    out = Graph(g.name)
-    for node, op in g.nodes():
-        if op.opname == "select_token" and op.token != token:
-            op = dataclasses.replace(op, token=token)
-            op = dataclasses.replace(op, type=op.infer(out.input_types(op)))
-        out.add(op)
-    out.set_output(g.output)
-    out.desugared = g.desugared
-    return dataclasses.replace(model, ir=out)
-
-
-def compile_program(model, token: int, tolerance: float, method: str = "dilation", optimization: int = 1,
-                    target: str | None = None, passes: str | None = None, callbacks=()) -> Program:
-    """Compile one output ``token`` of a (checked) model into a :class:`Program`: one pass
-    manager runs ``lower-to-quantum`` (tensor IR → quantum IR), the IR-level fusion of the
-    level, ``select-polynomials``, ``build-circuits`` (→ circuit IR), then each circuit
-    pass on every stage.  :func:`qcompile.compiler.compile` is the entry point (it
-    validates the arguments, sets the model's output to ``token`` and routes stacked
-    models elsewhere)."""
-    from qcompile.passes.build_circuits import BuildCircuits
-    from qcompile.passes.for_each_stage import ForEachStage
-    from qcompile.passes.manager import PassManager
-
-    pipeline = quantum_pipeline(token, float(tolerance), method, optimization) + [BuildCircuits()]
-    pipeline += [ForEachStage(p) for p in circuit_pipeline(optimization, target, passes)]
-    built = PassManager(pipeline, callbacks=callbacks).run(model)
-    program = Program(model, built.lowered, built.stages, built.loaders, float(tolerance), token,
-                      info={"calibrated_error_bound": built.lowered.info["calibrated_error_bound"]})
-    bound = program.info["calibrated_error_bound"]
-    dropped = program.circuit_errors()
-    if any(dropped):
-        from qcompile.lowering.calibration import sampled_bound
-
-        bound = sampled_bound(model, built.lowered, dropped)
-    program.info["error_bound"] = bound
-    return program
-
-
-def quantum_pipeline(token: int, tolerance: float, method: str = "dilation", optimization: int = 1) -> list:
-    """The passes from a model to the quantum IR with polynomials: ``lower-to-quantum``,
-    the IR-level fusion of the level (:func:`qcompile.passes.pipelines.ir_fusion_pipeline`:
-    none at -O0), ``select-polynomials``."""
-    from qcompile.passes.select_polynomials import SelectPolynomials
-
-    return structure_pipeline(token, method, optimization) + [SelectPolynomials(tolerance=tolerance)]
-
-
-def structure_pipeline(token: int, method: str = "dilation", optimization: int = 1) -> list:
-    """The passes from a model to the polynomial-free quantum IR: ``lower-to-quantum`` and
-    the IR-level fusion of the level (none at -O0)."""
-    from qcompile.passes.lower_to_quantum import LowerToQuantum
-    from qcompile.passes.pipelines import ir_fusion_pipeline
-
-    return [LowerToQuantum(token=token, method=method)] + ir_fusion_pipeline(optimization)
-
-
-def circuit_pipeline(optimization: int = 1, target: str | None = None, passes: str | None = None):
-    """The circuit-level passes: an explicit ``passes`` list, or the ``optimization``
-    level's pipeline (:func:`qcompile.passes.pipelines.optimization_pipeline`)."""
-    from qcompile.passes.manager import parse_pipeline
-    from qcompile.passes.pipelines import optimization_pipeline
-
-    if passes:
-        out = list(parse_pipeline(passes))
-        if target:
-            from qcompile.passes.manager import get_pass
-
-            out.append(get_pass("route", target=str(target)))
-        return out
-    return optimization_pipeline(optimization, target=target)
-
-
-def check_size(model) -> None:
-    """Refuse, before lowering or building any gate, models whose tensors need registers
-    too wide to simulate: a stage holds an input loader, block encodings and a copy
-    register for every nonlinearity, roughly three times its widest tensor."""
-    from qcompile.lowering.polynomials import qubits_for
-
-    widest, where = 0, None
-    for node, op in model.ir.nodes():
-        if op.type is None or op.type.dtype != "float":
-            continue
-        width = sum(qubits_for(leg.dim) for leg in op.type.legs)
-        if width > widest:
-            widest, where = width, op
-    if 3 * widest + 2 > MAX_QUBITS:
-        shape = where.type if where is not None else "?"
-        raise SizeError(f"model {model.name} is too large to build as circuits: its tensor {shape} alone "
-                        f"needs {widest} qubits and its stages would need about {3 * widest + 2} "
-                        f"(limit {MAX_QUBITS}); use `qcompile resources` to estimate its cost instead")

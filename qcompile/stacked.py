@@ -28,11 +28,12 @@ from __future__ import annotations
 
 import math
 import os
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from qcompile.errors import InternalError, NotImplementedYetError, QcompileError
+from qcompile.errors import InternalError, NotImplementedYetError
 from qcompile.program import ProgramCommon
 
 
@@ -176,10 +177,10 @@ class StackedProgram(ProgramCommon):
         return prog.qasm(version, x=inp, stage=local, note=note)
 
     def bind(self, x, stage: int = 0):
-        """Stage circuit ``stage`` (run order) with input ``x``'s angles bound."""
+        """Stage circuit ``stage`` (run order) with input ``x``'s angles bound (earlier
+        stages and segments simulated ideally)."""
         seg, _, prog, local = self._located()[stage]
-        vectors = prog._vectors_until(self.segment_input(x, seg), local) if local else {}
-        return prog.bind(self.segment_input(x, seg), local, vectors)
+        return prog.bind(self.segment_input(x, seg), local)
 
     # ---- figures ------------------------------------------------------------------------
     def stats(self) -> dict:
@@ -235,17 +236,19 @@ def needs_stacking(model, token) -> bool:
     return token == "all" or find_cut(model.ir) is not None
 
 
-def lower_stacked(model, token, tolerance: float, method: str = "dilation", optimization: int = 1,
-                  callbacks=()):
+def lower_stacked(model, token, options, callbacks=()):
     """Cut ``model`` into segments and lower every (segment, token) to its quantum IR with
-    jointly calibrated polynomials.  Returns ``(segments, lowered, bound, choice)``:
-    ``lowered[(segment, token)]`` the quantum IR, ``bound`` the largest propagated bound
-    over the calibration inputs, ``choice`` the per-op tolerance and shares."""
+    jointly calibrated polynomials (``options``: a
+    :class:`~qcompile.compiler.CompileOptions`).  Returns ``(segments, lowered, bound,
+    choice)``: ``lowered[(segment, token)]`` the quantum IR with its polynomials,
+    ``bound`` the largest propagated bound over the calibration inputs, ``choice`` the
+    per-op tolerance and shares (a :class:`StackedLowered`)."""
+    from qcompile.compiler import with_token
     from qcompile.lowering.calibration import calibrate_jointly, calibration_samples
-    from qcompile.qir.bounds import input_independent
     from qcompile.lowering.segments import SegmentModel, find_cut, prefix_model, suffix_model
     from qcompile.passes.manager import PassManager
-    from qcompile.program import _with_token, structure_pipeline
+    from qcompile.passes.pipelines import structure_pipeline
+    from qcompile.qir.bounds import input_independent
     from qcompile.qir.nodes import AlphaNotKnownYet
 
     segments: list[Segment] = []
@@ -253,9 +256,9 @@ def lower_stacked(model, token, tolerance: float, method: str = "dilation", opti
     current = SegmentModel(model, None, None, {n: n for n, _ in model.ir.nodes()})
 
     def lower_piece(seg_model, k, tok):
-        manager = PassManager(structure_pipeline(tok, method, optimization),
+        manager = PassManager(structure_pipeline(tok, options.method, options.optimization),
                               callbacks=_piece_callbacks(callbacks, k, tok))
-        return manager.run(_with_token(seg_model, tok))
+        return manager.run(with_token(seg_model, tok))
 
     while True:
         k = len(segments)
@@ -295,18 +298,24 @@ def lower_stacked(model, token, tolerance: float, method: str = "dilation", opti
         return max(stacked_numeric(segments, lowered, x, token == "all")[1] for x in samples)
 
     fixed = len(segments) == 1 and all(input_independent(s) for s in structures.values())
-    pieces, bound, choice = calibrate_jointly([structures[key] for key in keys], worst, tolerance, fixed)
-    return segments, dict(zip(keys, pieces)), bound, choice
+    pieces, bound, choice = calibrate_jointly([structures[key] for key in keys], worst, options.tolerance, fixed)
+    for piece in pieces:
+        piece.info["tolerance"] = options.tolerance
+    return StackedLowered(segments, dict(zip(keys, pieces)), bound, choice, structures)
 
 
 @dataclass
 class StackedLowered:
-    """The quantum IR of a stacked model: per (segment, token) its :class:`Lowered`
-    (what ``qcompile ir --quantum`` prints for a stack)."""
+    """The quantum IR of a stacked model (what ``qcompile ir --quantum`` prints for a
+    stack): per (segment, token) its :class:`~qcompile.qir.program.QuantumIR` with the
+    jointly chosen polynomials (``lowered``) and before them (``structures``), the
+    calibrated bound and the ``choice`` of per-op tolerance and shares."""
 
     segments: list[Segment]
     lowered: dict
     bound: float
+    choice: tuple = (0.0, {})
+    structures: dict = field(default_factory=dict)
 
     def to_text(self) -> str:
         """Every piece's quantum IR, each under a line naming its segment and token."""
@@ -358,7 +367,7 @@ def stacked_numeric(segments: list[Segment], lowered: dict, x, all_tokens: bool 
 
 def _piece_callbacks(callbacks, segment: int, token: int) -> list:
     """The pass-manager callbacks for one piece: dumps go to ``DIR/segK.tokJ``."""
-    from qcompile.passes.manager import DumpDir
+    from qcompile.passes.dumps import DumpDir
 
     out = []
     for cb in callbacks:
@@ -368,39 +377,33 @@ def _piece_callbacks(callbacks, segment: int, token: int) -> list:
     return out
 
 
-def compile_stacked(model, token, tolerance: float, method: str = "dilation", optimization: int = 1,
-                    target: str | None = None, passes: str | None = None, callbacks=()) -> StackedProgram:
-    """Compile ``model`` as a :class:`StackedProgram` (module docstring): segments,
-    joint calibration, then per (segment, token) ``select-polynomials`` with the chosen
-    per-op tolerance, ``build-circuits`` and the circuit passes of the level."""
-    from qcompile.lowering.polynomials import LOG_SHARE
+def compile_stacked(model, token, options, callbacks=()) -> StackedProgram:
+    """Compile ``model`` as a :class:`StackedProgram` (module docstring): segments, one
+    joint calibration (:func:`lower_stacked`; each piece keeps the polynomials it chose,
+    reported to the callbacks as its ``select-polynomials`` step), then per (segment,
+    token) ``build-circuits`` and the circuit passes of ``options``' level."""
     from qcompile.passes.build_circuits import BuildCircuits
-    from qcompile.passes.for_each_stage import ForEachStage
     from qcompile.passes.manager import PassManager
+    from qcompile.passes.pipelines import circuit_pipeline, per_stage, structure_pipeline
     from qcompile.passes.select_polynomials import SelectPolynomials
-    from qcompile.program import Program, circuit_pipeline
+    from qcompile.program import Program
 
-    segments, lowered, bound, (per_op, shares) = lower_stacked(model, token, tolerance, method,
-                                                               optimization, callbacks)
-    log_share = LOG_SHARE if any(v != 1.0 for v in shares.values()) else 1.0
+    start = time.perf_counter()
+    stacked = lower_stacked(model, token, options, callbacks)
+    segments, lowered, bound, (per_op, shares) = stacked.segments, stacked.lowered, stacked.bound, stacked.choice
+    seconds = (time.perf_counter() - start) / max(1, len(lowered))
+    log_share = min(shares.values(), default=1.0)
+    pipeline = [BuildCircuits()] + per_stage(circuit_pipeline(options.optimization, options.target, options.passes))
     for seg in segments:
         for tok in seg.tokens:
-            structure = _unpolynomial(lowered[(seg.index, tok)])
-            pipeline = [SelectPolynomials(tolerance=tolerance, per_op=per_op, log_share=log_share),
-                        BuildCircuits()]
-            pipeline += [ForEachStage(p) for p in circuit_pipeline(optimization, target, passes)]
-            built = PassManager(pipeline, callbacks=_piece_callbacks(callbacks, seg.index, tok)).run(structure)
-            seg.programs[tok] = Program(seg.model, built.lowered, built.stages, built.loaders,
-                                        float(tolerance), tok)
-    prog = StackedProgram(model, segments, float(tolerance), token,
+            piece = lowered[(seg.index, tok)]
+            first = len(structure_pipeline(tok, options.method, options.optimization)) + 2
+            manager = PassManager(pipeline, callbacks=_piece_callbacks(callbacks, seg.index, tok), first_index=first)
+            select = SelectPolynomials(tolerance=options.tolerance, per_op=per_op, log_share=log_share)
+            manager.report_step(select, stacked.structures[(seg.index, tok)], piece, seconds)
+            built = manager.run(piece)
+            seg.programs[tok] = Program(seg.model, built.lowered, built.stages, built.loaders, options.tolerance, tok)
+    prog = StackedProgram(model, segments, options.tolerance, token,
                           info={"calibrated_error_bound": bound, "per_op_tolerance": per_op})
     prog.polynomials()  # every program agrees on each node's polynomial
     return prog
-
-
-def _unpolynomial(lowered):
-    """The same quantum IR with its polynomials cleared (``select-polynomials`` chooses
-    them again, deterministically, from the per-op tolerance)."""
-    from qcompile.qir.fold import without_polynomials
-
-    return without_polynomials(lowered)

@@ -20,6 +20,9 @@ from qcompile.ir.ops import Op
 class Graph:
     """A tensor-IR graph of one model (or of one layer body)."""
 
+    #: the IR level passes over it take (:data:`qcompile.passes.manager.LEVELS`)
+    ir_level = "tensor"
+
     def __init__(self, name: str = "model"):
         import networkx as nx
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -326,13 +326,29 @@ class StageProgram:
     stages: list
     loaders: dict
 
+    #: the IR level passes over it take (:data:`qcompile.passes.manager.LEVELS`)
+    ir_level = "circuit"
+
     def with_stages(self, stages) -> "StageProgram":
         """A copy with new stage circuits."""
         return StageProgram(self.lowered, list(stages), self.loaders)
 
-    def to_text(self) -> str:
-        """Every stage circuit's text, in order."""
-        return "".join(sc.to_text() for sc in self.stages)
+    def to_text(self, max_lines: int | None = None) -> str:
+        """Every stage circuit's text, in order; with ``max_lines``, each stage keeps its
+        share of the lines and says how many gates it left out."""
+        if max_lines is None or sum(len(sc.circuit.gates) for sc in self.stages) <= max_lines:
+            return "".join(sc.to_text() for sc in self.stages)
+        share = max(1, max_lines // len(self.stages))
+        parts = []
+        for sc in self.stages:
+            gates = sc.circuit.gates
+            if len(gates) <= share:
+                parts.append(sc.to_text())
+                continue
+            head = sc.replace_circuit(replace(sc.circuit, gates=gates[:share]))
+            parts.append(head.to_text() + f"# ... {len(gates) - share} more gates of {sc.name} left out "
+                         f"({len(gates)} in all; the text keeps {share} per stage)\n")
+        return "".join(parts)
 
     def stats(self) -> dict:
         """Widest stage, total CX, gates by name, summed depth."""

@@ -14,6 +14,7 @@ class BuildCircuits(Pass):
 
     name = "build-circuits"
     kind = "transformation"
+    takes, gives = "quantum", "circuit"
     description = "quantum IR -> circuit IR: one input-parametric circuit per stage"
 
     def run(self, lowered, properties):

@@ -147,6 +147,7 @@ class Desugar(Pass):
 
     name = "desugar"
     kind = "transformation"
+    takes = "tensor"
     description = "expand attention, encoder and layer/repeat into primitive tensor ops"
 
     def run(self, ir: Graph, properties: dict) -> Graph:

@@ -15,6 +15,7 @@ class FoldConstants(Pass):
 
     name = "fold-constants"
     kind = "transformation"
+    takes = "quantum"
     description = "quantum IR: apply fixed maps to constants, sum the constants of a form"
 
     def run(self, lowered, properties):

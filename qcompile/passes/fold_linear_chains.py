@@ -17,6 +17,7 @@ class FoldLinearChains(Pass):
 
     name = "fold-linear-chains"
     kind = "transformation"
+    takes = "quantum"
     description = "quantum IR: multiply dense chains (incl. W_k.W_q^T), merge x + Wx into (I+W)x"
 
     def run(self, lowered, properties):

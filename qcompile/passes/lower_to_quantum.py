@@ -19,13 +19,14 @@ class LowerToQuantum(Pass):
 
     name = "lower-to-quantum"
     kind = "transformation"
+    takes, gives = "tensor", "quantum"
     description = "tensor IR -> quantum IR: staged linear forms (unfolded, no polynomials yet)"
     options = {"token": -1, "method": "dilation"}
 
     def run(self, model, properties):
-        from qcompile.lowering.calibration import lower_structure
+        from qcompile.lowering.symbolic import lower
 
         token = self.options["token"]
         token = model.output.token if token < 0 else token
         properties["model"] = model
-        return lower_structure(model, token, str(self.options["method"]), chains=False, constants=False)
+        return lower(model, token, method=str(self.options["method"]))

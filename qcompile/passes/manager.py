@@ -3,7 +3,12 @@
 The manager is generic over the IR: any object with ``to_text() -> str``,
 ``stats() -> dict`` and ``verify() -> None`` (raising ``IRVerifyError``) can flow through
 it.  Passes are either *analyses* (they write results into the property set and return
-None) or *transformations* (they return a NEW IR and never mutate their input).  A pass
+None) or *transformations* (they return a NEW IR and never mutate their input).
+
+Every pass declares the IR level it ``takes`` and ``gives`` (:data:`LEVELS`: the tensor IR,
+the quantum IR, circuits); an IR object says its own level in ``ir_level``.  Before running
+anything the manager checks that each pass gets the level it takes, so a pipeline that
+puts a pass at the wrong level is refused with a sentence naming both.  A pass
 names the analyses it needs in ``requires``; the manager runs a required analysis first
 when its results are not in the property set — passes never call each other.
 
@@ -22,19 +27,22 @@ from __future__ import annotations
 import difflib
 import importlib
 import io
-import json
-import os
 import pkgutil
 import re
 import sys
 import time
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import dataclass
 from typing import Any, ClassVar, Iterable, Protocol
 
 from qcompile.errors import IRVerifyError, NotImplementedYetError, PassError, SourceLocation
 
 _NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 _KINDS = ("analysis", "transformation")
+#: the IR levels, in pipeline order: the tensor IR (a model), the quantum IR (staged linear
+#: forms), circuits (stage circuits)
+LEVELS = ("tensor", "quantum", "circuit")
+#: how each level is called in messages
+LEVEL_NAMES = {"tensor": "the tensor IR", "quantum": "the quantum IR", "circuit": "circuits"}
 
 
 class IRLike(Protocol):
@@ -52,7 +60,9 @@ class Pass:
     """Base class of every pass.
 
     Subclasses set the class attributes ``name`` (kebab-case, unique), ``kind``
-    ("analysis" or "transformation"), ``requires`` (names of analyses that must have run),
+    ("analysis" or "transformation"), ``takes`` and ``gives`` (the IR levels of
+    :data:`LEVELS` it works on and returns; ``gives`` defaults to ``takes``; empty for a
+    pass over any IR), ``requires`` (names of analyses that must have run),
     ``preserves`` (transformations only: analyses whose results stay valid),
     ``description`` (one line) and ``options`` (option name → default value), and
     implement :meth:`run`.  ``self.options`` holds the validated options of the instance.
@@ -60,6 +70,8 @@ class Pass:
 
     name: ClassVar[str] = ""
     kind: ClassVar[str] = "transformation"
+    takes: ClassVar[str] = ""
+    gives: ClassVar[str] = ""
     requires: ClassVar[tuple[str, ...]] = ()
     preserves: ClassVar[tuple[str, ...]] = ()
     description: ClassVar[str] = ""
@@ -80,6 +92,11 @@ class Pass:
     def run(self, ir, properties: dict):
         """Analyses write into ``properties`` and return None; transformations return new IR."""
         raise NotImplementedYetError(f"pass '{self.name}' has no run method yet")
+
+    @property
+    def output_level(self) -> str:
+        """The IR level this pass returns (``gives``, or ``takes`` when it keeps the level)."""
+        return self.gives or self.takes
 
     def __repr__(self) -> str:
         opts = ",".join(f"{k}={v}" for k, v in self.options.items()
@@ -123,6 +140,11 @@ def register_pass(cls: type[Pass]) -> type[Pass]:
         raise ValueError(f"pass '{cls.name}' needs a one-line description")
     if cls.kind == "analysis" and cls.preserves:
         raise ValueError(f"analysis '{cls.name}' cannot declare preserves")
+    for level in (cls.takes, cls.gives):
+        if level and level not in LEVELS:
+            raise ValueError(f"pass '{cls.name}' names the IR level {level!r}; expected one of {LEVELS}")
+    if cls.kind == "analysis" and cls.gives and cls.gives != cls.takes:
+        raise ValueError(f"analysis '{cls.name}' cannot change the IR level")
     old = _REGISTRY.get(cls.name)
     if old is not None and (old.__module__, old.__qualname__) != (cls.__module__, cls.__qualname__):
         raise ValueError(f"pass name '{cls.name}' is already registered by {old.__qualname__}")
@@ -293,26 +315,46 @@ class PropertySet(dict):
 
 
 # --------------------------------------------------------------------------- manager
+def check_levels(passes: Iterable[Pass], level: str | None) -> None:
+    """Raise PassError if a pass of the pipeline would get an IR level it does not take.
+    ``level`` is the input's (None when unknown: the check starts at the first pass that
+    says what it gives)."""
+    previous = None
+    for p in passes:
+        if p.takes and level and p.takes != level:
+            where = f"after '{previous.name}'" if previous is not None else "as the pipeline's input"
+            raise PassError(f"pass '{p.name}' works on {LEVEL_NAMES[p.takes]}, but {where} the IR is "
+                            f"{LEVEL_NAMES[level]}")
+        level = p.output_level or level
+        previous = p
+
+
 class PassManager:
     """Runs passes in order, resolving ``requires``, calling callbacks, recording each run.
 
+    The pipeline's IR levels are checked before anything runs (:func:`check_levels`).
     ``verify=True`` verifies the input IR and the IR after every pass (IRVerifyError
     naming the pass) and checks that no pass mutated its input (compares ``to_text()``).
+    ``first_index`` numbers the first pass (a pipeline continuing another one's numbering,
+    e.g. a stacked program's circuits after its joint calibration, starts past 1).
     """
 
-    def __init__(self, passes: Iterable[Pass], callbacks: Iterable[Any] = (), verify: bool = False):
+    def __init__(self, passes: Iterable[Pass], callbacks: Iterable[Any] = (), verify: bool = False,
+                 first_index: int = 1):
         self.passes = list(passes)
         for p in self.passes:
             if not isinstance(p, Pass):
                 raise TypeError(f"{p!r} is not a Pass instance")
         self.callbacks = list(callbacks)
         self.verify = verify
+        self.first_index = first_index
         self.properties = PropertySet()
         self.records: list[PassRecord] = []
         self._valid: dict[str, tuple[str, ...]] = {}  # analysis name -> keys it wrote
 
     def run(self, ir):
         """Run every pass on ``ir`` and return the final IR (``properties``/``records`` reset)."""
+        check_levels(self.passes, getattr(ir, "ir_level", None))
         self.properties = PropertySet()
         self.records = []
         self._valid = {}
@@ -342,7 +384,7 @@ class PassManager:
         return self._run_one(p, ir, stats, required_by)
 
     def _run_one(self, p: Pass, ir, stats_before: dict, required_by: str | None):
-        index = len(self.records) + 1
+        index = len(self.records) + self.first_index
         for cb in self.callbacks:
             cb.before(p, ir, index)
         text_before = ir.to_text() if self.verify else None
@@ -387,6 +429,20 @@ class PassManager:
             cb.after(p, new_ir, index, seconds, self.properties)
         return new_ir, stats_after
 
+    def report_step(self, p: Pass, before, after, seconds: float) -> None:
+        """Report work done outside a pass run as pass ``p`` numbered ``first_index - 1``
+        (e.g. a stacked program's joint polynomial selection, which spans several
+        programs): the callbacks see it as if ``p`` had turned ``before`` into ``after``."""
+        index = self.first_index - 1
+        for cb in self.callbacks:
+            cb.before(p, before, index)
+        record = PassRecord(index=index, name=p.name, kind=p.kind, seconds=seconds,
+                            stats_before=dict(before.stats()), stats_after=dict(after.stats()), written=())
+        properties = PropertySet()
+        properties.last_record = record
+        for cb in self.callbacks:
+            cb.after(p, after, index, seconds, properties)
+
 
 # --------------------------------------------------------------------------- callbacks
 class Callback:
@@ -403,83 +459,26 @@ class PrintIRAfter(Callback):
     """Prints ``// ----- IR after <name> (<index>) -----`` and the IR text after chosen passes.
 
     ``names`` is "all", one pass name, or a collection of pass names; ``stream``
-    defaults to ``sys.stdout`` (looked up at print time).
+    defaults to ``sys.stdout`` (looked up at print time); ``max_lines`` cuts long texts as
+    the dumps do (:func:`qcompile.passes.dumps.ir_text`; None prints everything).
     """
 
-    def __init__(self, names: str | Iterable[str] = "all", stream=None):
+    def __init__(self, names: str | Iterable[str] = "all", stream=None, max_lines: int | None = 100_000):
         if names == "all":
             self.names = "all"
         else:
             self.names = frozenset([names] if isinstance(names, str) else names)
         self.stream = stream
+        self.max_lines = max_lines
 
     def after(self, pass_, ir, index, seconds, properties):
+        from qcompile.passes.dumps import ir_text
+
         if self.names != "all" and pass_.name not in self.names:
             return
         out = self.stream if self.stream is not None else sys.stdout
-        text = ir.to_text()
         out.write(f"// ----- IR after {pass_.name} ({index}) -----\n")
-        out.write(text if text.endswith("\n") else text + "\n")
-
-
-def _jsonable(value: Any) -> Any:
-    """A deterministic JSON-ready version of ``value`` (sets sorted, arrays as lists)."""
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, (set, frozenset)):
-        items = [_jsonable(v) for v in value]
-        return sorted(items, key=lambda v: json.dumps(v, sort_keys=True, default=str))
-    if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _jsonable(getattr(value, f.name)) for f in fields(value)}
-    if hasattr(value, "tolist") and callable(value.tolist):  # NumPy arrays and scalars
-        return _jsonable(value.tolist())
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    return str(value)
-
-
-_DUMP_RE = re.compile(r"^\d{2,}-[a-z0-9-]+\.(ir|json)$")
-
-
-class DumpDir(Callback):
-    """Writes ``NN-<name>.ir`` (IR text) and ``NN-<name>.json`` after every pass.
-
-    The input IR is written as ``00-input.ir``/``00-input.json``.  The JSON holds the
-    pass name, kind, index, stats before/after and the properties the pass wrote, with
-    sorted keys and no timing, so two runs give byte-identical dumps.  Old dump files
-    (names matching ``NN-name.ir|json``) in the directory are removed at the start of a
-    run; other files are left alone.
-    """
-
-    def __init__(self, path):
-        self.path = os.fspath(path)
-
-    def _write(self, stem: str, text: str, meta: dict) -> None:
-        with open(os.path.join(self.path, stem + ".ir"), "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text if text.endswith("\n") else text + "\n")
-        with open(os.path.join(self.path, stem + ".json"), "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(json.dumps(_jsonable(meta), sort_keys=True, indent=2, default=str) + "\n")
-
-    def before(self, pass_, ir, index):
-        if index != 1:
-            return
-        os.makedirs(self.path, exist_ok=True)
-        for entry in sorted(os.listdir(self.path)):
-            if _DUMP_RE.match(entry):
-                os.remove(os.path.join(self.path, entry))
-        self._write("00-input", ir.to_text(), {"index": 0, "pass": "input", "stats": ir.stats()})
-
-    def after(self, pass_, ir, index, seconds, properties):
-        record = properties.last_record
-        meta = {
-            "index": index, "pass": pass_.name, "kind": pass_.kind,
-            "options": dict(pass_.options), "required_by": record.required_by,
-            "stats_before": record.stats_before, "stats_after": record.stats_after,
-            "properties": {k: properties[k] for k in record.written if k in properties},
-        }
-        self._write(f"{index:02d}-{pass_.name}", ir.to_text(), meta)
+        out.write(ir_text(ir, self.max_lines))
 
 
 def _flatten(stats: dict, prefix: str = "") -> dict[str, Any]:
@@ -566,7 +565,7 @@ class TimePasses(Callback):
 
 
 __all__ = [
-    "Callback", "DumpDir", "IRLike", "Pass", "PassManager", "PassRecord", "PrintIRAfter",
-    "PropertySet", "TimePasses", "available_passes", "get_pass", "parse_pipeline",
+    "LEVELS", "Callback", "IRLike", "Pass", "PassManager", "PassRecord", "PrintIRAfter",
+    "PropertySet", "TimePasses", "available_passes", "check_levels", "get_pass", "parse_pipeline",
     "register_pass",
 ]

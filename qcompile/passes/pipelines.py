@@ -1,4 +1,9 @@
-"""Optimisation levels: the pass lists behind ``-O0``, ``-O1`` and ``-O2``.
+"""Every pass pipeline the compiler runs, and the optimisation levels behind ``-O0/1/2``.
+
+From a model to circuits (:func:`compile_pipeline`): :func:`structure_pipeline`
+(``lower-to-quantum`` and the IR-level fusion of the level), ``select-polynomials``
+(together :func:`quantum_pipeline`), ``build-circuits``, then the circuit passes of the
+level or of an explicit list (:func:`circuit_pipeline`), each applied to every stage.
 
 Quantum IR (:func:`ir_fusion_pipeline`): ``-O0`` keeps one block encoding per weight and
 fixed map; ``-O1`` and ``-O2`` run ``fold-linear-chains`` and ``fold-constants``.
@@ -84,3 +89,49 @@ def optimization_pipeline(level: int, **options: Any) -> list[Pass]:
         if level >= 1:
             passes += [get_pass("cancel-inverses"), get_pass("merge-rotations")]
     return passes
+
+
+def structure_pipeline(token: int, method: str = "dilation", optimization: int = 1) -> list[Pass]:
+    """From a model to the polynomial-free quantum IR: ``lower-to-quantum`` (its output
+    ``token``, dense block encodings by ``method``) and the IR-level fusion of the level."""
+    from qcompile.passes.lower_to_quantum import LowerToQuantum
+
+    return [LowerToQuantum(token=token, method=method)] + ir_fusion_pipeline(optimization)
+
+
+def quantum_pipeline(token: int, tolerance: float, method: str = "dilation", optimization: int = 1) -> list[Pass]:
+    """:func:`structure_pipeline`, then ``select-polynomials`` (degrees calibrated to
+    ``tolerance``): the quantum IR ``build-circuits`` takes."""
+    from qcompile.passes.select_polynomials import SelectPolynomials
+
+    return structure_pipeline(token, method, optimization) + [SelectPolynomials(tolerance=tolerance)]
+
+
+def circuit_pipeline(optimization: int = 1, target: str | None = None, passes: str | None = None) -> list[Pass]:
+    """The circuit passes: an explicit ``passes`` list (``"a,b{opt=1}"``; ``target``
+    appends ``route``), or the ``optimization`` level's (:func:`optimization_pipeline`)."""
+    from qcompile.passes.manager import parse_pipeline
+
+    if passes:
+        out = list(parse_pipeline(passes))
+        if target:
+            out.append(get_pass("route", target=str(target)))
+        return out
+    return optimization_pipeline(optimization, target=target)
+
+
+def compile_pipeline(token: int, tolerance: float, method: str = "dilation", optimization: int = 1,
+                     target: str | None = None, passes: str | None = None) -> list[Pass]:
+    """From a model to optimised stage circuits: :func:`quantum_pipeline`,
+    ``build-circuits``, and each circuit pass applied to every stage."""
+    from qcompile.passes.build_circuits import BuildCircuits
+
+    return quantum_pipeline(token, tolerance, method, optimization) + [BuildCircuits()] + \
+        per_stage(circuit_pipeline(optimization, target, passes))
+
+
+def per_stage(passes: list[Pass]) -> list[Pass]:
+    """Circuit passes (over one stage circuit) applied to every stage of a program."""
+    from qcompile.passes.for_each_stage import ForEachStage
+
+    return [ForEachStage(p) for p in passes]

@@ -18,6 +18,7 @@ class SelectPolynomials(Pass):
 
     name = "select-polynomials"
     kind = "transformation"
+    takes = "quantum"
     description = "quantum IR: polynomial degrees calibrated so the error bound meets the tolerance"
     options = {"tolerance": 1e-3, "per_op": 0.0, "log_share": 1.0}
 

@@ -38,6 +38,7 @@ class ShapeInference(Pass):
 
     name = "shape-inference"
     kind = "transformation"
+    takes = "tensor"
     description = "recompute every value's named legs from its operands; report mismatches"
 
     def run(self, ir: Graph, properties: dict) -> Graph:

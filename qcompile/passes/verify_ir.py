@@ -11,6 +11,7 @@ class VerifyIR(Pass):
 
     name = "verify-ir"
     kind = "analysis"
+    takes = "tensor"
     description = "check operand order, types, layer calls and weight shapes of the IR"
 
     def run(self, ir, properties: dict) -> None:

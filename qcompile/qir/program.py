@@ -90,6 +90,9 @@ class QuantumIR:
     method: str = "dilation"
     info: dict = field(default_factory=dict)
 
+    #: the IR level passes over it take (:data:`qcompile.passes.manager.LEVELS`)
+    ir_level = "quantum"
+
     def to_text(self) -> str:
         """Deterministic text (quantum-IR dump, golden files)."""
         from qcompile.qir.printer import print_quantum_ir

@@ -21,7 +21,6 @@ Ready-made targets (errors and degrees measured with :func:`chebyshev_approximat
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Callable, Literal
 

@@ -2,7 +2,7 @@
 
 Two ways to get the quantum IR (:class:`~qcompile.lowering.symbolic.Lowered`):
 
-* **compiled** (models small enough to build, :func:`qcompile.program.check_size`): the
+* **compiled** (models small enough to build, :func:`qcompile.compiler.check_size`): the
   very lowering :func:`qcompile.compile` runs (weights, calibrated polynomial degrees).
   Each distinct dense weight block is synthesised once, as the compiler builds it (the
   dilation's Qiskit QSD depends on the matrix by a few gates;
@@ -181,7 +181,7 @@ def _lowered(model, token: int, tolerance: float, mode: str, norms, method: str,
     abstract lowering with the same foldings and estimated polynomials."""
     if mode == "compiled":
         from qcompile.passes.manager import PassManager
-        from qcompile.program import quantum_pipeline
+        from qcompile.passes.pipelines import quantum_pipeline
 
         return PassManager(quantum_pipeline(token, tolerance, method, optimization)).run(model)
     from qcompile.lowering.symbolic import lower
@@ -212,16 +212,11 @@ def estimate(model_or_path, *, dims: dict | None = None, optimization: int = 1, 
     synthesised once and counted as built); the report's ``exactness`` says, per figure,
     which are exact and which are bounds.
     """
+    from qcompile.compiler import CompileOptions, check_size, prepare, sequence_length
     from qcompile.model import load
-    from qcompile.program import _resolve_token, _with_token, check_size
 
     t0 = time.perf_counter()
-    if optimization not in (0, 1, 2):
-        raise QcompileError(f"unknown optimisation level {optimization!r}; use 0, 1 or 2")
-    if not (isinstance(tolerance, (int, float)) and 0 < tolerance < 1):
-        raise QcompileError(f"tolerance must be a number in (0, 1), got {tolerance!r}")
-    if method not in ("dilation", "fable"):
-        raise QcompileError(f"unknown block-encoding method {method!r}; use dilation or fable")
+    options = CompileOptions(tolerance, method, optimization)
     if mode not in ("auto", "compiled", "abstract"):
         raise QcompileError(f"unknown mode {mode!r}; use auto, compiled or abstract")
     mode_asked = mode
@@ -232,8 +227,6 @@ def estimate(model_or_path, *, dims: dict | None = None, optimization: int = 1, 
         model = load(model_or_path, dims={**dims, "layers": 1}) if layers > 1 else probe
     else:
         model, layers = model_or_path, 1
-    if len(model.inputs) != 1:
-        raise QcompileError("resource estimation of models with several inputs is not implemented yet")
     fallback = None
     if mode == "auto":
         try:
@@ -246,9 +239,8 @@ def estimate(model_or_path, *, dims: dict | None = None, optimization: int = 1, 
             check_size(model)
         except QcompileError as exc:
             raise QcompileError(f"{exc.message.split(';')[0]}; estimate it with --mode abstract (or auto)") from None
-    tok = _resolve_token(model, token)
-    if tok != model.output.token:
-        model = _with_token(model, tok)
+    model, tok = prepare(model, token, size_check=False)
+    tolerance, method, optimization = options.tolerance, options.method, options.optimization
     try:
         lowered = _lowered(model, tok, float(tolerance), mode, norms, method, optimization)
     except QcompileError as exc:
@@ -266,7 +258,7 @@ def estimate(model_or_path, *, dims: dict | None = None, optimization: int = 1, 
     dense = synthesised_dense_cost if mode == "compiled" and method == "dilation" else None
     est = Estimator(lowered, dense_cost=dense)
     stages = [stage_resources(est, st, float(tolerance)) for st in lowered.stages]
-    seq = _sequence_length(model)
+    seq = sequence_length(model)
     runs = seq * (layers - 1) + 1
     # compiled -O0: the circuits as built, every block counted from its own construction;
     # otherwise the circuit passes (-O1/-O2) or the generic dense count (abstract) bound them
@@ -284,13 +276,6 @@ def estimate(model_or_path, *, dims: dict | None = None, optimization: int = 1, 
     return ResourceReport(model.name, dict(model.dims, layers=layers) if layers > 1 else dict(model.dims),
                           mode, method, optimization, float(tolerance), tok, layers, runs, stages, exactness,
                           time.perf_counter() - t0, note)
-
-
-def _sequence_length(model) -> int:
-    for _, op in model.ir.nodes():
-        if op.opname == "select_token":
-            return model.ir.op(op.inputs[0]).type.legs[0].dim
-    return 1
 
 
 def write_shipped_table() -> str:

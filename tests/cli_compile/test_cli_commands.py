@@ -27,7 +27,7 @@ def test_verify_linear_passes_and_writes_json(tmp_path, cli):
 
 
 def test_verify_exit_1_when_a_check_fails(monkeypatch, cli):
-    monkeypatch.setattr("qcompile.compiler.SURROGATE_TOLERANCE", -1.0)  # impossible
+    monkeypatch.setattr("qcompile.verification.SURROGATE_TOLERANCE", -1.0)  # impossible
     code, out, _ = cli("verify", example("linear"), "--inputs", "1", "--backend", "qiskit")
     assert code == 1
     assert "FAILED" in out

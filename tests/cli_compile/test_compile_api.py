@@ -60,7 +60,7 @@ def test_verify_api_reports_failure(monkeypatch):
     program = program_for("linear")
     report = qcompile.verify(program, inputs=1, backends=("qiskit",))
     assert report.ok and len(report.rows) == 1
-    monkeypatch.setattr("qcompile.compiler.SURROGATE_TOLERANCE", -1.0)  # impossible
+    monkeypatch.setattr("qcompile.verification.SURROGATE_TOLERANCE", -1.0)  # impossible
     report = qcompile.verify(program, inputs=1, backends=("qiskit",))
     assert not report.ok
 

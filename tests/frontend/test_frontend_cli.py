@@ -54,7 +54,7 @@ def test_dump_dir_writes_numbered_files(tmp_path, capsys):
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == ["00-input.ir", "00-input.json", "01-shape-inference.ir",
                      "01-shape-inference.json", "02-desugar.ir", "02-desugar.json",
-                     "03-verify-ir.ir", "03-verify-ir.json"]
+                     "03-verify-ir.ir", "03-verify-ir.json", "index.html"]
     meta = json.loads((tmp_path / "02-desugar.json").read_text())
     assert meta["stats_after"]["nodes"] == 22
 

@@ -15,7 +15,8 @@ import qcompile
 from qcompile.qir import nodes as F
 from qcompile.lowering.inputs import prepare_matrices
 from qcompile.passes.manager import PassManager, get_pass
-from qcompile.program import lower_structure, random_input
+from qcompile.lowering.calibration import lower_structure
+from qcompile.lowering.inputs import random_input
 from qcompile.qir.evaluate import run_numeric
 from qcompile.qir.fold import refold, with_polynomials
 from qcompile.reference.interpreter import bind_inputs, evaluate

@@ -67,7 +67,7 @@ def test_gpt2_small_is_refused_before_building():
 
 
 def test_one_pass_manager_dumps_every_level(tmp_path):
-    from qcompile.passes.manager import DumpDir
+    from qcompile.passes.dumps import DumpDir
 
     qcompile.compile(ROOT / "examples" / "linear.qtf", callbacks=[DumpDir(tmp_path)])
     names = sorted(p.name for p in tmp_path.iterdir())

@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 
+from qcompile.errors import NotSupportedError
 from qcompile.reference import kernels as K
 from qcompile.weights import encoder_layer_weight_shapes, random_weights
 
@@ -226,5 +227,5 @@ def test_encoder_layer_with_surrogates_uses_them():
 
 def test_encoder_layer_rejects_unknown_activation():
     weights = random_weights(encoder_layer_weight_shapes(4, 8), seed=5)
-    with pytest.raises(ValueError):
+    with pytest.raises(NotSupportedError, match="unknown elementwise function 'tanh'"):
         K.encoder_layer(np.zeros((2, 4)), weights, heads=2, activation="tanh")

@@ -36,7 +36,7 @@ def _folded_unoptimised(ex, method="dilation"):
     from qcompile.model import load
     from qcompile.passes.build_circuits import BuildCircuits
     from qcompile.passes.manager import PassManager
-    from qcompile.program import quantum_pipeline
+    from qcompile.passes.pipelines import quantum_pipeline
 
     model = load(f"examples/{ex}.qtf")
     built = PassManager(quantum_pipeline(model.output.token, 1e-3, method, 1) + [BuildCircuits()]).run(model)

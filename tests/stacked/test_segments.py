@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import qcompile
+from qcompile.compiler import CompileOptions
 from qcompile.errors import NotImplementedYetError, QcompileError
 from qcompile.lowering.inputs import random_input
 from qcompile.lowering.segments import find_cut, prefix_model, suffix_model
@@ -50,7 +51,8 @@ def test_numeric_stack_equals_the_surrogate_and_the_bound_covers_the_exact_model
     distance to the exact model and stays within the tolerance's margin."""
     model = qcompile.load(ROOT / "examples" / "encoder_stack.qtf")
     tol = 0.5
-    segments, lowered, worst, _ = lower_stacked(model, "all", tol)
+    stacked = lower_stacked(model, "all", CompileOptions(tol))
+    segments, lowered = stacked.segments, stacked.lowered
     assert [len(s.tokens) for s in segments] == [4, 4]
     polys = {}
     for seg in segments:
@@ -73,7 +75,7 @@ def test_stack_at_a_tolerance_beyond_the_degree_limit_is_a_clear_error():
     it would need and the advice to loosen the tolerance."""
     model = qcompile.load(ROOT / "examples" / "encoder_stack.qtf")
     with pytest.raises(QcompileError, match="degree limit.*looser --tolerance"):
-        lower_stacked(model, "all", 1e-3)
+        lower_stacked(model, "all", CompileOptions(1e-3))
 
 
 def test_prenorm_stack_is_not_implemented_yet():

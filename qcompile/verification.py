@@ -1,0 +1,154 @@
+"""Verification: one compiled program, many random admissible inputs, both references.
+
+:func:`verify` binds ``inputs`` random admissible inputs into ONE compiled artifact
+(compiling it first if given a model), simulates each on every backend and checks, per
+input and backend: ``max|compiled − surrogate| ≤ 1e-8`` (plus what the circuit passes
+declared they dropped), ``max|compiled − exact| ≤`` the run's error bound, and the bound
+``≤`` the tolerance; with ``shots``, the sampled output distribution is within 4 standard
+errors of ``|y|²/‖y‖²``.  :func:`noise_check` runs the last stage of the same inputs under a
+noise model, unmitigated and mitigated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from qcompile.errors import QcompileError
+
+#: compiled vs surrogate reference on statevector simulators
+SURROGATE_TOLERANCE = 1e-8
+
+
+@dataclass
+class VerifyRow:
+    """One input on one backend: errors vs both references, the bound, the checks;
+    ``surrogate_limit`` is 1e-8 plus what the passes declared they dropped."""
+
+    input: int
+    backend: str
+    surrogate_error: float
+    exact_error: float
+    error_bound: float
+    success_probability: float
+    ok: bool
+    shots_ok: bool | None = None
+    surrogate_limit: float = SURROGATE_TOLERANCE
+
+
+@dataclass
+class VerifyReport:
+    """The rows of a verification and what they show."""
+
+    model: str
+    token: int
+    tolerance: float
+    rows: list[VerifyRow]
+
+    @property
+    def ok(self) -> bool:
+        """True when there is at least one row and every row passed."""
+        return bool(self.rows) and all(r.ok for r in self.rows)
+
+    def summary(self) -> dict:
+        """Runs, passes, the largest errors and bound, the surrogate limit applied."""
+        r = self.rows
+        return {"runs": len(r), "passed": sum(x.ok for x in r),
+                "max_surrogate_error": max((x.surrogate_error for x in r), default=None),
+                "max_exact_error": max((x.exact_error for x in r), default=None),
+                "max_error_bound": max((x.error_bound for x in r), default=None),
+                "surrogate_limit": max((x.surrogate_limit for x in r), default=SURROGATE_TOLERANCE),
+                "min_success_probability": min((x.success_probability for x in r), default=None)}
+
+    def to_json(self) -> dict:
+        """A JSON-serialisable report: the model, the checks' limits, ``ok``, the summary
+        and the rows."""
+        return {"model": self.model, "token": self.token, "tolerance": self.tolerance,
+                "surrogate_tolerance": SURROGATE_TOLERANCE, "ok": self.ok, "summary": self.summary(),
+                "rows": [asdict(r) for r in self.rows]}
+
+
+def verify(program_or_model, inputs: int = 20, backends=("qiskit", "cirq"), shots: int | None = None,
+           seed: int = 0, tolerance: float = 1e-3, progress=None) -> VerifyReport:
+    """Compile once (unless given a :class:`~qcompile.program.Program` or a
+    :class:`~qcompile.stacked.StackedProgram`), bind ``inputs`` random admissible inputs
+    into that one program, simulate on each backend and check them (module docstring).
+    ``progress(done, total)`` is called after each run.  A verification of no input is
+    refused: it would check nothing."""
+    from qcompile.compiler import compile
+    from qcompile.lowering.inputs import random_input
+    from qcompile.program import Program
+    from qcompile.stacked import StackedProgram
+
+    if isinstance(inputs, bool) or not isinstance(inputs, int) or inputs < 1:
+        raise QcompileError(f"verify needs at least one input, got inputs={inputs!r}")
+    if not backends:
+        raise QcompileError("verify needs at least one backend")
+    compiled = isinstance(program_or_model, (Program, StackedProgram))
+    program = program_or_model if compiled else compile(program_or_model, tolerance=tolerance)
+    model = program.model
+    rng = np.random.default_rng(seed)
+    rows = []
+    total = inputs * len(backends)
+    done = 0
+    for i in range(inputs):
+        x = random_input(model, rng)
+        exact, sur = program.references(x)
+        for backend in backends:
+            r = program.run(x, backend=backend, shots=shots, seed=seed + i)
+            es = float(np.max(np.abs(r.output - sur)))
+            ee = float(np.max(np.abs(r.output - exact)))
+            # the bound covers the approximation (and any rotations the passes dropped, which
+            # is all the surrogate may differ by beyond rounding); rounding is what the
+            # surrogate check measures
+            limit = SURROGATE_TOLERANCE + r.circuit_error_bound
+            ok = (es <= limit
+                  and ee <= r.error_bound + SURROGATE_TOLERANCE
+                  and r.error_bound <= program.tolerance)
+            shots_ok = None
+            if shots:
+                # 4 standard errors of the binomial estimate, computed from the target
+                # (the estimate's own error is 0 for an unseen outcome)
+                target = sur ** 2 / np.sum(sur ** 2)
+                se = np.sqrt(target * (1 - target) / r.kept_shots)
+                shots_ok = bool(np.all(np.abs(r.probabilities - target) <= 4 * se + 1e-12))
+                ok = ok and shots_ok
+            rows.append(VerifyRow(i, backend, es, ee, float(r.error_bound), r.success_probability, bool(ok),
+                                  shots_ok, float(limit)))
+            done += 1
+            if progress is not None:
+                progress(done, total)
+    return VerifyReport(model.name, program.token, program.tolerance, rows)
+
+
+def noise_check(program, inputs: int, noise, backend: str, seed: int = 0, shots: int | None = None,
+                mitigate: str | None = None) -> list[dict]:
+    """Per input (the same inputs :func:`verify` draws with ``seed``): the total variation
+    distance of the last stage's post-selected output distribution under ``noise`` from
+    the ideal one, and with ``mitigate`` (methods or ``"auto"``) the mitigated distance.
+    Earlier stages run ideally; their glued outputs are the last stage's loader values."""
+    from qcompile.errors import NotImplementedYetError
+    from qcompile.lowering.inputs import random_input
+    from qcompile.mitigation import build_plan, ideal_distribution, run_mitigated, run_noisy, tvd
+
+    if len(program.pieces()) > 1:
+        raise NotImplementedYetError("the noise check of a program of several runs (stacked layers or "
+                                     "every token) is not implemented yet; compile one token of one layer")
+    stage = program.stages[-1]
+    plan = build_plan(stage, mitigate, noise, seed=seed) if mitigate else None
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(inputs):
+        x = random_input(program.model, rng)
+        values = program.stage_values(x, len(program.stages) - 1)
+        ideal = ideal_distribution(stage, values)
+        noisy = run_noisy(stage, shots, backend, noise, seed + i, values)
+        row = {"input": i, "backend": backend, "tvd_unmitigated": tvd(noisy.distribution, ideal.distribution),
+               "postselection_rate": noisy.postselection_rate}
+        if plan is not None:
+            mit = run_mitigated(stage, plan, shots, backend, noise, seed + i, values)
+            row["tvd_mitigated"] = tvd(mit.distribution, ideal.distribution)
+            row["methods"] = list(plan.methods)
+        rows.append(row)
+    return rows
