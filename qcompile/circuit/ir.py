@@ -21,6 +21,9 @@ Conventions (every emitter and every test relies on them):
 * A circuit has a ``global_phase``; it matters once the circuit is controlled, so
   :meth:`Circuit.controlled` turns it into a phase gate on the controls.
 
+What each gate name means (arity, angles, inverse, commutation, cost) is in
+:mod:`qcompile.circuit.gates`.
+
 Parameters: an angle is either a float or a :class:`ParamExpr`, ``coeff * x[i] + offset``
 for a symbolic :class:`Parameter` ``x[i]`` (input loaders).  Affine expressions are closed
 under everything the library does to a gate (inversion, halving for controlled rotations).
@@ -36,26 +39,11 @@ from typing import Iterable, Mapping, Sequence, Union
 
 import numpy as np
 
+from qcompile.circuit.gates import GATE_SPECS, GATES
+
 _new_object = object.__new__
 _gate_name = attrgetter("name")
 _set_attr = object.__setattr__  # how the frozen dataclass's own __init__ sets fields
-
-# name -> (number of qubits or None for variadic, number of angles)
-GATE_SPECS: dict[str, tuple[int | None, int]] = {
-    "h": (1, 0), "x": (1, 0), "y": (1, 0), "z": (1, 0),
-    "s": (1, 0), "sdg": (1, 0), "t": (1, 0), "tdg": (1, 0),
-    "rx": (1, 1), "ry": (1, 1), "rz": (1, 1), "p": (1, 1),
-    "cx": (2, 0), "cz": (2, 0), "swap": (2, 0), "ccx": (3, 0),
-    "mcx": (None, 0), "mcz": (None, 0), "mcp": (None, 1),
-    "mcrx": (None, 1), "mcry": (None, 1), "mcrz": (None, 1),
-    "measure": (1, 0), "reset": (1, 0), "barrier": (None, 0),
-}
-SELF_INVERSE = {"h", "x", "y", "z", "cx", "cz", "swap", "ccx", "mcx", "mcz", "barrier"}
-DAGGER = {"s": "sdg", "sdg": "s", "t": "tdg", "tdg": "t"}
-ROTATIONS = {"rx", "ry", "rz", "p", "mcp", "mcrx", "mcry", "mcrz"}
-#: multi-controlled rotation of each single-qubit rotation
-MC_ROTATION = {"rx": "mcrx", "ry": "mcry", "rz": "mcrz", "mcrx": "mcrx", "mcry": "mcry", "mcrz": "mcrz"}
-NON_UNITARY = {"measure", "reset"}
 
 
 @dataclass(frozen=True, order=True)
@@ -179,6 +167,11 @@ def _half(a: Angle) -> Angle:
     return a * 0.5
 
 
+def _controlled_params(facts, params: tuple) -> tuple:
+    """The angles of a gate's multi-controlled counterpart: its own, or the phase of s/t."""
+    return params if facts.phase is None else (facts.phase,)
+
+
 @dataclass(frozen=True)
 class Gate:
     """One basis gate on integer qubits (and, for ``measure``, one classical bit)."""
@@ -210,13 +203,15 @@ class Gate:
 
     def inverse(self) -> "Gate":
         """The inverse gate (raises for measure/reset)."""
-        if self.name in NON_UNITARY:
-            raise ValueError(f"{self.name} has no inverse")
-        if self.name in SELF_INVERSE:
+        facts = GATES[self.name]
+        rule = facts.inverse
+        if rule == "self":
             return self
-        if self.name in DAGGER:
-            return Gate(DAGGER[self.name], self.qubits, free=self.free)
-        return Gate(self.name, self.qubits, tuple(_neg(p) for p in self.params), free=self.free)
+        if rule == "dagger":
+            return Gate(facts.dagger, self.qubits, free=self.free)
+        if rule == "negate":
+            return Gate(self.name, self.qubits, tuple(_neg(p) for p in self.params), free=self.free)
+        raise ValueError(f"{self.name} has no inverse")
 
     def bind(self, values: Mapping[str, Sequence[float]]) -> "Gate":
         """This gate with every symbolic angle replaced by its value."""
@@ -249,7 +244,8 @@ def controlled_gates(gate: Gate, controls: tuple[int, ...]) -> list[Gate]:
 
     Rules (each exact, no global phase left over):
     a free gate stays as it is (see the module docstring);
-    x/cx/ccx/mcx -> mcx; z/cz/mcz -> mcz; p/mcp and s, sdg, t, tdg -> mcp;
+    a gate with a multi-controlled counterpart (``GATES[name].controlled``) becomes it:
+    x/cx/ccx/mcx -> mcx; z/cz/mcz -> mcz; p/mcp and s, sdg, t, tdg (their ``phase``) -> mcp;
     rx/ry/rz/mcrx/mcry/mcrz -> mcrx/mcry/mcrz;
     y = S X S†; h = RY(π/4) Z RY(−π/4); swap: CX · C(CX) · CX.
     """
@@ -258,22 +254,13 @@ def controlled_gates(gate: Gate, controls: tuple[int, ...]) -> list[Gate]:
     if gate.free:
         return [gate]
     n, q = gate.name, gate.qubits
-    if n in MC_ROTATION:
-        return [Gate(MC_ROTATION[n], controls + q, gate.params)]
+    facts = GATES[n]
+    if facts.controlled is not None:
+        return [Gate(facts.controlled, controls + q, _controlled_params(facts, gate.params))]
     if n == "barrier":
         return [Gate("barrier", controls + q)]
-    if n in NON_UNITARY:
+    if not facts.unitary:
         raise ValueError(f"cannot control {n}")
-    if n in ("x", "cx", "ccx", "mcx"):
-        return [Gate("mcx", controls + q)]
-    if n in ("z", "cz", "mcz"):
-        return [Gate("mcz", controls + q)]
-    if n in ("p", "mcp"):
-        return [Gate("mcp", controls + q, gate.params)]
-    if n in ("s", "sdg", "t", "tdg"):
-        lam = {"s": math.pi / 2, "sdg": -math.pi / 2, "t": math.pi / 4, "tdg": -math.pi / 4}[n]
-        return [Gate("mcp", controls + q, (lam,))]
-    (t,) = q if len(q) == 1 else (None,)
     if n == "y":
         return [Gate("sdg", q, free=True), Gate("mcx", controls + q), Gate("s", q, free=True)]
     if n == "h":
@@ -437,14 +424,8 @@ class Circuit:
                 continue
             if g.free:  # controlled_gates keeps a free gate as it is
                 cg = g if new is qs else _with_qubits(g, new)
-            elif name in MC_ROTATION:
-                cg = _basis_gate(MC_ROTATION[name], both, g.params)
-            elif name in ("x", "cx", "ccx", "mcx"):
-                cg = _basis_gate("mcx", both, ())
-            elif name in ("z", "cz", "mcz"):
-                cg = _basis_gate("mcz", both, ())
-            elif name in ("p", "mcp"):
-                cg = _basis_gate("mcp", both, g.params)
+            elif (facts := GATES[name]).controlled is not None:
+                cg = _basis_gate(facts.controlled, both, _controlled_params(facts, g.params))
             else:
                 for cg in controlled_gates(g if new is qs else _with_qubits(g, new), controls):
                     out.add_gate(cg)

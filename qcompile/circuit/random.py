@@ -6,10 +6,11 @@ import math
 
 import numpy as np
 
-from qcompile.circuit.ir import GATE_SPECS, Circuit, ParamExpr, Parameter
+from qcompile.circuit.gates import GATE_SPECS, GATES, UNITARY
+from qcompile.circuit.ir import Circuit, ParamExpr, Parameter
 
 #: unitary gate names :func:`random_circuit` draws from (all of the IR's unitary basis).
-UNITARY_GATES = tuple(n for n in GATE_SPECS if n not in ("measure", "reset", "barrier"))
+UNITARY_GATES = tuple(n for n in GATES if n in UNITARY)
 
 
 def random_circuit(num_qubits: int, num_gates: int, rng: np.random.Generator, *,

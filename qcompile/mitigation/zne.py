@@ -22,7 +22,8 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from qcompile.circuit.ir import NON_UNITARY, Circuit
+from qcompile.circuit.gates import NON_UNITARY
+from qcompile.circuit.ir import Circuit
 from qcompile.mitigation.noise import TWO_QUBIT_GATES, NoiseSpecError
 
 

@@ -15,7 +15,8 @@ dropped (their value is only known at bind time).  ``eps = 0`` (default) drops n
 
 from __future__ import annotations
 
-from qcompile.circuit.ir import ROTATIONS, wrap_phase
+from qcompile.circuit.gates import ROTATIONS
+from qcompile.circuit.ir import wrap_phase
 from qcompile.errors import PassError
 from qcompile.passes.cancel_inverses import circuit_with_gates
 from qcompile.passes.manager import Pass, register_pass

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterable, Mapping, Sequence
 
-from qcompile.circuit.ir import DAGGER, MC_ROTATION, NON_UNITARY
+from qcompile.circuit.gates import GATES
 
 Key = tuple[str, int, bool]
 
@@ -96,10 +96,11 @@ class GateCounts:
 
     def controlled(self, k: int = 1) -> "GateCounts":
         """What :meth:`Circuit.controlled` with ``k`` controls does to these gates
-        (:func:`qcompile.circuit.ir.controlled_gates`): free gates stay as they are;
-        x/cx/ccx/mcx → mcx, z/cz/mcz → mcz, p/mcp/s/sdg/t/tdg → mcp, rotations → mcr*, each
-        ``k`` qubits wider; y → free sdg, mcx, free s; h → free ry, mcz, free ry; swap → free
-        cx, mcx, free cx.  (The global phase's extra gate is :meth:`BlockCost.controlled`.)"""
+        (:func:`qcompile.circuit.ir.controlled_gates`): free gates stay as they are; a gate
+        with a multi-controlled counterpart (``GATES[name].controlled``: x/cx/ccx/mcx → mcx,
+        z/cz/mcz → mcz, p/mcp/s/sdg/t/tdg → mcp, rotations → mcr*) becomes it, ``k`` qubits
+        wider; y → free sdg, mcx, free s; h → free ry, mcz, free ry; swap → free cx, mcx,
+        free cx.  (The global phase's extra gate is :meth:`BlockCost.controlled`.)"""
         if k < 1:
             raise ValueError(f"controlled needs at least one control, got {k}")
         acc: dict[Key, int] = {}
@@ -108,20 +109,15 @@ class GateCounts:
             acc[key] = acc.get(key, 0) + n
 
         for (name, w, free), n in self._counts:
+            facts = GATES[name]
             if free:
                 put((name, w, True), n)
-            elif name in MC_ROTATION:
-                put((MC_ROTATION[name], w + k, False), n)
+            elif facts.controlled is not None:
+                put((facts.controlled, w + k, False), n)
             elif name == "barrier":
                 put(("barrier", w + k, False), n)
-            elif name in NON_UNITARY:
+            elif not facts.unitary:
                 raise ValueError(f"cannot control {name}")
-            elif name in ("x", "cx", "ccx", "mcx"):
-                put(("mcx", w + k, False), n)
-            elif name in ("z", "cz", "mcz"):
-                put(("mcz", w + k, False), n)
-            elif name in ("p", "mcp", "s", "sdg", "t", "tdg"):
-                put(("mcp", w + k, False), n)
             elif name == "y":
                 put(("sdg", 1, True), n)
                 put(("s", 1, True), n)
@@ -139,9 +135,9 @@ class GateCounts:
     def inverse(self) -> "GateCounts":
         """What :meth:`Circuit.inverse` does to the names: s↔sdg, t↔tdg, the rest unchanged."""
         for (name, _, _), _n in self._counts:
-            if name in NON_UNITARY:
+            if GATES[name].inverse == "none":
                 raise ValueError(f"{name} has no inverse")
-        return GateCounts({(DAGGER.get(name, name), w, f): n for (name, w, f), n in self._counts})
+        return GateCounts({(GATES[name].dagger or name, w, f): n for (name, w, f), n in self._counts})
 
     def as_free(self, free: bool = True) -> "GateCounts":
         """Every gate marked free (or not), as :func:`qcompile.quantum.qsvt._all_free` does."""

@@ -10,7 +10,8 @@ import pytest
 import circuit_numpy_ref as R
 from qcompile.backends.cirq import unitary_cirq
 from qcompile.backends.qiskit import unitary
-from qcompile.circuit.ir import GATE_SPECS, Circuit, ParamExpr, Parameter
+from qcompile.circuit.gates import GATE_SPECS
+from qcompile.circuit.ir import Circuit, ParamExpr, Parameter
 from qcompile.circuit.random import random_circuit
 
 TOL = 1e-10
