@@ -4,9 +4,9 @@ Every rule below is exact *including the global phase* (verified against NumPy i
 ``tests/circuit/test_decompose.py``).  Rules:
 
 * ``mcx`` with k controls: k = 0, 1, 2 -> ``x``/``cx``/``ccx``; k > ``max_controls`` ->
-  Qiskit's ancilla-free synthesis (the cheaper in CX count of ``synth_mcx_noaux_v24`` and
-  ``synth_mcx_noaux_hp24``), transpiled to :data:`qcompile.backends.qiskit.QISKIT_BASIS`
-  and converted back with ``from_qiskit``.  The result is cached per k and relabelled.
+  Qiskit's ancilla-free synthesis (:func:`qcompile.circuit.synthesis.mcx_noaux_template`:
+  the cheaper in CX count of ``synth_mcx_noaux_v24`` and ``synth_mcx_noaux_hp24``),
+  cached per k and relabelled.
 * ``mcz`` with k controls: k = 0, 1 -> ``z``/``cz``; k >= 2 -> ``h(t) · mcx · h(t)`` (the
   ``mcx`` lowered as above).
 * ``mcp(λ)`` on n = k + 1 qubits: k = 0 -> ``p``; k = 1 -> kept as a 2-qubit ``mcp``
@@ -26,13 +26,12 @@ from __future__ import annotations
 from functools import lru_cache
 from math import copysign
 
+from qcompile.circuit.gates import LOWERED_GATES
 from qcompile.circuit.ir import Angle, Circuit, Gate, ParamExpr, wrap_phase
+from qcompile.circuit.synthesis import mcx_noaux_template
 
 #: largest mcp (controls + target) lowered by the Gray-code rule; larger ones recurse.
 GRAY_MAX_QUBITS = 9
-
-_BASIS = ("h", "x", "y", "z", "s", "sdg", "t", "tdg", "rx", "ry", "rz", "p",
-          "cx", "cz", "swap", "ccx", "measure", "reset", "barrier")
 
 
 def basis_gate_set(keep_cp: bool = False) -> frozenset[str]:
@@ -42,7 +41,7 @@ def basis_gate_set(keep_cp: bool = False) -> frozenset[str]:
     measure, reset, barrier.  With ``keep_cp`` also ``mcp`` on exactly 2 qubits (a
     controlled phase, emitted as ``cp``/``cu1``).
     """
-    names = set(_BASIS)
+    names = set(LOWERED_GATES)
     if keep_cp:
         names.add("mcp")
     return frozenset(names)
@@ -51,29 +50,6 @@ def basis_gate_set(keep_cp: bool = False) -> frozenset[str]:
 # ---- templates: gate lists on local qubits 0..n-1 -----------------------------------------
 # A template entry is (name, local qubits, angle scale or None); a phase-gate angle is
 # scale * λ for the mcp being lowered.
-
-@lru_cache(maxsize=None)
-def _mcx_template(k: int) -> Circuit:
-    """``mcx`` with k >= 3 controls (local qubits 0..k-1) on target k, in QISKIT_BASIS."""
-    from qiskit import transpile
-    from qiskit.synthesis import synth_mcx_noaux_hp24, synth_mcx_noaux_v24
-
-    from qcompile.backends.qiskit import QISKIT_BASIS, from_qiskit
-
-    best = None
-    for synth in (synth_mcx_noaux_v24, synth_mcx_noaux_hp24):
-        # level 1: level 2 returns one of two different (equal-CX) circuits from process to
-        # process, which made emitted QASM irreproducible; level 1 is deterministic and
-        # costs the same CX up to 12 controls (measured; +1% at 20 controls)
-        qc = transpile(synth(k), basis_gates=QISKIT_BASIS, optimization_level=1, seed_transpiler=0)
-        cx = qc.count_ops().get("cx", 0) + qc.count_ops().get("cz", 0)
-        if best is None or cx < best[0]:
-            best = (cx, qc)
-    out = from_qiskit(best[1])
-    if out.num_qubits != k + 1:  # pragma: no cover - synthesis is ancilla-free
-        raise RuntimeError("MCX synthesis used ancillas")
-    return out
-
 
 def _gray_phase(n: int) -> tuple[tuple[str, tuple[int, ...], float | None], ...]:
     """Gray-code template for the all-ones phase ``e^{iλ x_0⋯x_{n-1}}`` on n qubits."""
@@ -211,7 +187,7 @@ def _lower_gate(g: Gate, out: list[Gate], phases: list[float], max_controls: int
         elif k <= max_controls:
             out.append(g)
         else:
-            tpl = _mcx_template(k)
+            tpl = mcx_noaux_template(k)
             body = None if memo is None else memo.get(q)
             if body is None:
                 body = tuple([tg.relabel(q) for tg in tpl.gates])

@@ -3,26 +3,20 @@
 Noise basis: the 1-qubit gates ``h x y z s sdg t tdg rx ry rz p``, the 2-qubit gates
 ``cx cz``, and ``measure``/``reset``/``barrier``.  Lowering (all exact, global phase kept):
 ``mcx``/``mcz``/``mcp`` by :func:`qcompile.circuit.decompose.lower_multicontrolled`, then
-``swap`` = three ``cx`` and ``ccx`` by the standard 6-CX Clifford+T circuit
-(Nielsen & Chuang, Fig. 4.9).  Symbolic angles stay symbolic.
+``swap`` = three ``cx`` and ``ccx`` by Qiskit's definition, the standard 6-CX Clifford+T
+circuit (Nielsen & Chuang, Fig. 4.9; :func:`qcompile.circuit.synthesis.ccx_template`).
+Symbolic angles stay symbolic.
 """
 
 from __future__ import annotations
 
 from qcompile.circuit.decompose import lower_multicontrolled
 from qcompile.circuit.ir import Circuit, Gate
+from qcompile.circuit.synthesis import ccx_template
 from qcompile.mitigation.noise import ONE_QUBIT_GATES, TWO_QUBIT_GATES
 
 #: every gate name a noise-basis circuit may contain
 NOISE_BASIS = frozenset(ONE_QUBIT_GATES + TWO_QUBIT_GATES + ("measure", "reset", "barrier"))
-
-
-def _ccx(a: int, b: int, t: int) -> list[Gate]:
-    """Toffoli on controls a, b and target t: 6 CX, 7 T/T†, 2 H (exact, no phase)."""
-    seq = [("h", (t,)), ("cx", (b, t)), ("tdg", (t,)), ("cx", (a, t)), ("t", (t,)),
-           ("cx", (b, t)), ("tdg", (t,)), ("cx", (a, t)), ("t", (b,)), ("t", (t,)),
-           ("h", (t,)), ("cx", (a, b)), ("t", (a,)), ("tdg", (b,)), ("cx", (a, b))]
-    return [Gate(name, qs) for name, qs in seq]
 
 
 def to_noise_basis(circuit: Circuit) -> Circuit:
@@ -32,7 +26,10 @@ def to_noise_basis(circuit: Circuit) -> Circuit:
                   dict(lowered.registers), dict(lowered.parameters))
     for g in lowered.gates:
         if g.name == "ccx":
-            out.gates.extend(_ccx(*g.qubits))
+            ccx = ccx_template()
+            out.gates.extend(tg.relabel(g.qubits) for tg in ccx.gates)
+            if ccx.global_phase:
+                out.global_phase += ccx.global_phase
         elif g.name == "swap":
             a, b = g.qubits
             out.gates.extend([Gate("cx", (a, b)), Gate("cx", (b, a)), Gate("cx", (a, b))])

@@ -15,7 +15,7 @@ to ``qiskit.synthesis.TwoQubitBasisDecomposer(CXGate(), euler_basis="ZYZ")``; wh
 count (``num_basis_gates``, 0–3) is strictly below the block's CX count (as the lowering
 produces them: cx, cz = 1, swap = 3, 2-qubit mcp and controlled rotations = 2) the block is
 replaced by the synthesised circuit converted with
-:func:`qcompile.backends.qiskit.from_qiskit` (``cx``/``rz``/``ry``, global phase added to the
+:func:`qcompile.circuit.synthesis.from_qiskit` (``cx``/``rz``/``ry``, global phase added to the
 circuit's; its gates are free only if every gate of the block was).  Every replacement is
 checked against ``U`` (max entry error ≤ ``check_atol``, default 1e-13) and skipped
 otherwise, so the pass never changes the result beyond rounding or raises CX.
@@ -29,7 +29,7 @@ state error shows); skipping them costs a few CX.  ``properties["imprecise_block
 counts the skipped ones.
 
 Option ``lower`` (default false; ``-O2`` sets it): first rewrite the circuit in CX + 1q
-gates (:func:`lower_to_cx`) so blocks can form across the pieces of lowered gates, as
+gates (:func:`qcompile.circuit.synthesis.lower_to_cx`) so blocks can form across the pieces of lowered gates, as
 Qiskit's optimiser sees them: ``mcx``/``mcz`` with ≥ 3 controls by the cheapest of Qiskit's
 ancilla-free and borrowed-("dirty")-ancilla MCX syntheses, using qubits of the circuit that
 are in use at that point but not by the gate (restored exactly, whatever their state),
@@ -41,23 +41,23 @@ stay symbolic), and each ``ccx`` by Qiskit's exact 6-CX definition.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import numpy as np
 
+from qcompile.circuit.gates import GATES, cx_cost, one_qubit_matrix
 from qcompile.circuit.ir import Circuit, Gate, wrap_phase
-from qcompile.passes.cancel_inverses import circuit_with_gates
-from qcompile.passes.fuse_single_qubit import is_fusable, one_qubit_matrix
+from qcompile.circuit.peephole import circuit_with_gates
+from qcompile.circuit.synthesis import from_qiskit, lower_to_cx
+from qcompile.passes.fuse_single_qubit import is_fusable
 from qcompile.passes.manager import Pass, register_pass
-
-_TWO_QUBIT = frozenset({"cx", "cz", "swap", "mcx", "mcz", "mcp", "mcrx", "mcry", "mcrz"})
-#: CX cost of each 2-qubit gate in the CX + 1q basis (as lower_multicontrolled lowers them)
-_CX_COST = {"cx": 1, "cz": 1, "swap": 3, "mcx": 1, "mcz": 1, "mcp": 2, "mcrx": 2, "mcry": 2, "mcrz": 2}
 
 
 def is_two_qubit(gate: Gate) -> bool:
-    """A numeric unitary gate on exactly two qubits this pass can put in a block."""
-    return gate.name in _TWO_QUBIT and len(gate.qubits) == 2 and not gate.is_parametric
+    """A numeric unitary gate on exactly two qubits this pass can put in a block (a 2-qubit
+    gate of the table, or a multi-controlled one with one control)."""
+    facts = GATES[gate.name]
+    return ((facts.num_qubits == 2 or facts.multi_controlled) and len(gate.qubits) == 2
+            and not gate.is_parametric)
 
 
 def apply_gate(gate: Gate, pair: tuple[int, int], u: np.ndarray) -> None:
@@ -86,7 +86,7 @@ def apply_gate(gate: Gate, pair: tuple[int, int], u: np.ndarray) -> None:
     elif n in ("mcrx", "mcry", "mcrz"):
         c = 1 << pair.index(gate.qubits[0])
         t = 1 << pair.index(gate.qubits[1])
-        m = one_qubit_matrix(Gate(n[2:], (0,), gate.params))
+        m = one_qubit_matrix(Gate(GATES[n].base, (0,), gate.params))
         u[[c, c | t]] = m @ u[[c, c | t]]
     else:  # pragma: no cover - guarded by is_two_qubit
         raise ValueError(f"{n} is not a 2-qubit basis gate")
@@ -148,124 +148,7 @@ def collect_blocks(circuit: Circuit) -> list[_Block]:
 
 def block_cx(circuit: Circuit, block: _Block) -> int:
     """CX count of the block's gates."""
-    return sum(_CX_COST[circuit.gates[i].name] for i in block.indices if len(circuit.gates[i].qubits) == 2)
-
-
-@lru_cache(maxsize=1)
-def _ccx_template() -> Circuit:
-    """``ccx`` on local qubits (0, 1 → 2) as Qiskit defines it: 6 CX, h, t, tdg (exact)."""
-    from qiskit.circuit.library import CCXGate
-
-    from qcompile.backends.qiskit import from_qiskit
-
-    return from_qiskit(CCXGate().definition)
-
-
-#: Qiskit MCX syntheses with borrowed ("dirty") ancillas: name -> ancillas needed for k controls
-_DIRTY_SYNTHESES = {
-    "synth_mcx_noaux_sp22": lambda k: 0, "synth_mcx_noaux_v24": lambda k: 0,
-    "synth_mcx_noaux_hp24": lambda k: 0, "synth_mcx_1_dirty_kg24": lambda k: 1,
-    "synth_mcx_2_dirty_kg24": lambda k: 2, "synth_mcx_n_dirty_i15": lambda k: max(k - 2, 0),
-}
-
-
-@lru_cache(maxsize=None)
-def mcx_template(k: int, free: int) -> tuple[Circuit, int]:
-    """``(template, ancillas used)``: the fewest-CX exact ``mcx`` with ``k`` controls (local
-    qubits ``0..k-1``), target ``k`` and up to ``free`` borrowed ancillas ``k+1, …`` that
-    it returns to their (arbitrary) input state — chosen among Qiskit's ancilla-free and
-    dirty-ancilla syntheses, in ``cx`` + 1q gates (``ccx`` expanded)."""
-    import qiskit.synthesis as synthesis
-    from qiskit import transpile
-
-    from qcompile.backends.qiskit import from_qiskit
-
-    basis = ["cx", "rz", "ry", "rx", "h", "x", "y", "z", "s", "sdg", "t", "tdg", "p"]
-    best = None
-    for name, need in _DIRTY_SYNTHESES.items():
-        used = need(k)
-        synth = getattr(synthesis, name, None)
-        if synth is None or used > free:
-            continue
-        qc = transpile(synth(k), basis_gates=basis, optimization_level=2, seed_transpiler=0)
-        if qc.num_qubits != k + 1 + used:  # pragma: no cover - unexpected layout
-            continue
-        cx = qc.count_ops().get("cx", 0)
-        if best is None or cx < best[0]:
-            best = (cx, qc, used)
-    return from_qiskit(best[1]), best[2]
-
-
-def _expand(g: Gate, n: int, idle: list[int]) -> tuple[list[Gate], float]:
-    """One gate in CX + 1q gates (+ cz, 2-qubit mcp): ``(gates, global phase)``; ``idle``
-    are the qubits it may borrow as dirty ancillas."""
-    from qcompile.circuit.decompose import lower_multicontrolled
-
-    k = len(g.qubits) - 1
-    name = g.name
-    if name in ("mcrx", "mcry", "mcrz") and k >= 1:
-        # C^k-R(θ) = R(θ/2) · F · R(−θ/2) · F with F = MCX (ry, rz) or MCZ (rx) on the same qubits
-        r, t, th = name[2:], g.qubits[-1:], g.params[0]
-        flip = Gate("mcz" if r == "rx" else "mcx", g.qubits)
-        out, phase = [Gate(r, t, (th * 0.5,))], 0.0
-        for part in (flip, Gate(r, t, (th * -0.5,)), flip):
-            sub, ph = _expand(part, n, idle)
-            out += sub
-            phase = wrap_phase(phase + ph)
-        return out, phase
-    if name in ("mcx", "mcz") and k >= 3:
-        busy = set(g.qubits)
-        free = [q for q in idle if q not in busy]
-        tpl, used = mcx_template(k, len(free))
-        qubits = g.qubits + tuple(free[:used])
-        body = [x.relabel(qubits) for x in tpl.gates]
-        if name == "mcz":
-            h = Gate("h", g.qubits[-1:])
-            body = [h] + body + [h]
-        return body, tpl.global_phase
-    if name == "ccx" or (name == "mcx" and k == 2):
-        tpl = _ccx_template()
-        return [x.relabel(g.qubits) for x in tpl.gates], tpl.global_phase
-    if name in ("mcx", "mcz", "mcp", "mcrx", "mcry", "mcrz"):
-        low = lower_multicontrolled(Circuit(n, [g]))
-        out, phase = [], low.global_phase
-        for x in low.gates:
-            sub, ph = _expand(x, n, idle) if x.name in ("ccx", "mcx", "mcz") and len(x.qubits) > 2 \
-                else ([x], 0.0)
-            out += sub
-            phase = wrap_phase(phase + ph)
-        return out, phase
-    return [g], 0.0
-
-
-def lower_to_cx(circuit: Circuit, borrow_ancillas: bool = True) -> Circuit:
-    """``circuit`` in CX + 1q gates (+ cz, swap, 2-qubit mcp), same unitary including the
-    global phase: ``mcx``/``mcz`` with ≥ 3 controls by :func:`mcx_template` (borrowing other
-    qubits of the circuit as dirty ancillas when that is cheaper: they are returned to
-    their state whatever it is, so this is exact).  Only qubits already in use at that
-    point (between their first and last gate) are borrowed, so no qubit's lifetime grows
-    and ``ancilla-reuse`` loses nothing.  ``mcrx/mcry/mcrz`` as
-    ``R(θ/2)·F·R(−θ/2)·F`` (F = MCX, or MCZ for rx), ``mcp`` by
-    :func:`qcompile.circuit.decompose.lower_multicontrolled`, ``ccx`` by Qiskit's 6-CX
-    definition.  The pieces of a free gate are free."""
-    gates: list[Gate] = []
-    phase = 0.0
-    n = circuit.num_qubits
-    first: dict[int, int] = {}
-    last: dict[int, int] = {}
-    for i, g in enumerate(circuit.gates):
-        for q in g.qubits:
-            first.setdefault(q, i)
-            last[q] = i
-    for i, g in enumerate(circuit.gates):
-        if len(g.qubits) <= 2 and g.name not in ("mcrx", "mcry", "mcrz"):
-            gates.append(g)
-            continue
-        idle = [q for q in first if first[q] < i < last[q]] if borrow_ancillas else []
-        sub, ph = _expand(g.as_free(False) if g.free else g, n, sorted(idle))
-        gates += [x.as_free() for x in sub] if g.free else sub
-        phase = wrap_phase(phase + ph)
-    return circuit_with_gates(circuit, gates, phase)
+    return sum(cx_cost(circuit.gates[i].name, 2) for i in block.indices if len(circuit.gates[i].qubits) == 2)
 
 
 def consolidate_blocks(circuit: Circuit, check_atol: float = 1e-13, lower: bool = False,
@@ -277,8 +160,6 @@ def consolidate_blocks(circuit: Circuit, check_atol: float = 1e-13, lower: bool 
         circuit = lower_to_cx(circuit)
     from qiskit.circuit.library import CXGate
     from qiskit.synthesis import TwoQubitBasisDecomposer
-
-    from qcompile.backends.qiskit import from_qiskit
 
     decomposer = TwoQubitBasisDecomposer(CXGate(), euler_basis="ZYZ")
     slots: list[list[Gate]] = [[g] for g in circuit.gates]
@@ -303,7 +184,7 @@ def consolidate_blocks(circuit: Circuit, check_atol: float = 1e-13, lower: bool 
             if skipped is not None:
                 skipped.append(error)
             continue
-        new_cx = sum(_CX_COST[g.name] for g in new.gates if len(g.qubits) == 2)
+        new_cx = sum(cx_cost(g.name, 2) for g in new.gates if len(g.qubits) == 2)
         if new_cx >= old_cx:
             continue  # pragma: no cover - num_basis_gates already said so
         replaced += 1

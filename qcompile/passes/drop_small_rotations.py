@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from qcompile.circuit.gates import ROTATIONS
 from qcompile.circuit.ir import wrap_phase
+from qcompile.circuit.peephole import circuit_with_gates
 from qcompile.errors import PassError
-from qcompile.passes.cancel_inverses import circuit_with_gates
 from qcompile.passes.manager import Pass, register_pass
 from qcompile.passes.merge_rotations import reduce_rotation
 

@@ -17,52 +17,23 @@ moves nothing across a gate it does not commute with.
 
 from __future__ import annotations
 
-import math
 from functools import lru_cache
 
 import numpy as np
 
+from qcompile.circuit.gates import UNITARY, one_qubit_matrix
 from qcompile.circuit.ir import Gate, wrap_phase
-from qcompile.passes.cancel_inverses import circuit_with_gates
+from qcompile.circuit.peephole import circuit_with_gates
 from qcompile.passes.manager import Pass, register_pass
 from qcompile.passes.merge_rotations import reduce_rotation
 
-_S2 = 1 / math.sqrt(2)
-_FIXED = {
-    "h": np.array([[_S2, _S2], [_S2, -_S2]], dtype=complex),
-    "x": np.array([[0, 1], [1, 0]], dtype=complex),
-    "y": np.array([[0, -1j], [1j, 0]], dtype=complex),
-    "z": np.diag([1, -1]).astype(complex),
-    "s": np.diag([1, 1j]), "sdg": np.diag([1, -1j]),
-    "t": np.diag([1, np.exp(1j * math.pi / 4)]), "tdg": np.diag([1, np.exp(-1j * math.pi / 4)]),
-}
-_ALIAS = {"mcx": "x", "mcz": "z", "mcp": "p", "mcrx": "rx", "mcry": "ry", "mcrz": "rz"}
 #: (basis name, rotation names for the first/middle/last Euler angle in time order)
 _EULER_BASES = (("ZYZ", ("rz", "ry", "rz")), ("ZXZ", ("rz", "rx", "rz")), ("XYX", ("rx", "ry", "rx")))
 
 
 def is_fusable(gate: Gate) -> bool:
     """A numeric unitary gate on exactly one qubit."""
-    return (len(gate.qubits) == 1 and gate.name not in ("measure", "reset", "barrier")
-            and not gate.is_parametric)
-
-
-def one_qubit_matrix(gate: Gate) -> np.ndarray:
-    """The 2×2 matrix of a numeric 1-qubit gate (Qiskit conventions, see circuit/ir.py)."""
-    name = _ALIAS.get(gate.name, gate.name)
-    if name in _FIXED:
-        return _FIXED[name]
-    t = float(gate.params[0])
-    c, s = math.cos(t / 2), math.sin(t / 2)
-    if name == "rx":
-        return np.array([[c, -1j * s], [-1j * s, c]])
-    if name == "ry":
-        return np.array([[c, -s], [s, c]], dtype=complex)
-    if name == "rz":
-        return np.diag([complex(c, -s), complex(c, s)])
-    if name == "p":
-        return np.diag([1.0, np.exp(1j * t)])
-    raise ValueError(f"{gate.name} is not a 1-qubit gate")
+    return len(gate.qubits) == 1 and gate.name in UNITARY and not gate.is_parametric
 
 
 @lru_cache(maxsize=None)

@@ -1,7 +1,8 @@
 """The ``merge-rotations`` pass: ``rz(a) rz(b) → rz(a+b)`` (rx, ry, p, mcp, mcrx/y/z), exactly.
 
 A rotation walks back over the gates it commutes with (see
-:func:`qcompile.passes.cancel_inverses.commutes`) to the newest earlier rotation of the
+:func:`qcompile.circuit.peephole.commutes`; the walk is
+:class:`qcompile.circuit.peephole.PeepholeScan`'s) to the newest earlier rotation of the
 same axis on the same qubits and is added into it: ``R(a)·R(b) = R(a+b)`` for
 ``R ∈ {rx, ry, rz}`` and their multi-controlled forms ``mcrx/mcry/mcrz`` (same control
 set and target; ``rx ≡ mcrx`` without controls), and ``p``/``mcp`` (qubit sets compared as
@@ -23,12 +24,8 @@ from __future__ import annotations
 import math
 
 from qcompile.circuit.ir import Angle, Gate, ParamExpr, wrap_phase
-from qcompile.passes.cancel_inverses import (  # noqa: F401 - rotation_key is part of this module's API
-    GateFrontier, circuit_with_gates, gate_info, rotation_key, walk_window, window_sizes)
+from qcompile.circuit.peephole import PeepholeScan, circuit_with_gates
 from qcompile.passes.manager import Pass, register_pass
-
-#: rotations this pass merges, by name
-MERGEABLE = frozenset({"rx", "ry", "rz", "p", "mcp", "mcrx", "mcry", "mcrz"})
 
 
 def add_angles(a: Angle, b: Angle) -> Angle | None:
@@ -76,84 +73,51 @@ def _controls(gate: Gate) -> int:
     return len(gate.qubits) - 1 if gate.name in ("mcrx", "mcry", "mcrz") else 0
 
 
+def _merged_angle(h: Gate, g: Gate) -> Angle | None:
+    """The angle of ``h`` (same rotation key as ``g``) and ``g`` merged, or None when they
+    do not add up (symbolic in different parameters)."""
+    a, b = g.params[0], h.params[0]
+    return b + a if type(a) is float and type(b) is float else add_angles(b, a)
+
+
 def merge_rotations(circuit, atol: float = 1e-12, max_lookback: int = 256):
     """``(new circuit, merges, dropped error)`` — the transformation of the module docstring."""
-    front = GateFrontier(circuit.num_qubits, max_lookback)
-    # the walk of the docstring, inlined (see cancel_inverse_pairs): gates[idx] with its
-    # Pauli bits and rotation key from gate_info
-    gates, per_qubit, limit = front.gates, front._per_qubit, 4 * max_lookback
-    paulis: list[int] = []
-    rkeys: list[int] = []
-    info_cache: dict[tuple, tuple[int, int, int, int]] = {}
-    key_ids: dict = {}
+    scan = PeepholeScan(circuit.num_qubits, max_lookback)
+    info_of, partner, push = scan.info, scan.partner, scan.push
     phase = 0.0
     dropped = 0.0
     merges = 0
     for g in circuit.gates:
-        info = info_cache.get((g.name, g.qubits))
-        if info is None:
-            info = info_cache[(g.name, g.qubits)] = gate_info(g, key_ids)
+        info = info_of(g)
         key = info[3]
         if key < 0:
-            idx = len(gates)  # front.add(g), inlined
-            gates.append(g)
-            for q in g.qubits:
-                per_qubit[q].append(idx)
-            paulis.append(info[0])
-            rkeys.append(key)
+            push(g, info, key)
             continue
-        clash = info[1]
-        a = g.params[0]
-        qs = g.qubits
-        target, done = None, 0
-        for w in window_sizes(limit):
-            window = walk_window(per_qubit, qs, w)
-            stop = False
-            for k in range(done, len(window)):
-                idx = window[k]
-                h = gates[idx]
-                if h is None:
-                    continue
-                if rkeys[idx] == key:
-                    b = h.params[0]
-                    total = b + a if type(a) is float and type(b) is float else add_angles(b, a)
-                    if total is not None:
-                        target, angle, stop = idx, total, True
-                        break
-                if paulis[idx] & clash:
-                    stop = True
-                    break
-            if stop or len(window) < w:
-                break
-            done = w
-        if target is not None:
+        target, angle = partner(g, key, info[1], _merged_angle)
+        if target >= 0:
             merges += 1
-            old = gates[target]
+            old = scan.gates[target]
             merged = Gate(old.name, old.qubits, (angle,), free=old.free and g.free)
             if isinstance(angle, ParamExpr):
-                front.replace(target, merged)
+                scan.replace(target, merged)
                 continue
             kept, ph, err = reduce_rotation(old.name, angle, atol, _controls(old))
             phase = wrap_phase(phase + ph)
             dropped += err
             if kept is None:
-                front.remove(target)
+                scan.remove(target)
             else:
-                front.replace(target, merged)
+                scan.replace(target, merged)
             continue
+        a = g.params[0]
         if not isinstance(a, ParamExpr):  # a rotation has one angle
             kept, ph, err = reduce_rotation(g.name, float(a), atol, _controls(g))
             if kept is None:
                 phase = wrap_phase(phase + ph)
                 dropped += err
                 continue
-        idx = len(gates)  # front.add(g), inlined
-        gates.append(g)
-        for q in qs:
-            per_qubit[q].append(idx)
-        paulis.append(info[0])
-        rkeys.append(key)
-    return circuit_with_gates(circuit, front.live_gates(), phase), merges, dropped
+        push(g, info, key)
+    return circuit_with_gates(circuit, scan.live_gates(), phase), merges, dropped
 
 
 @register_pass

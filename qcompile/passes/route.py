@@ -2,13 +2,13 @@
 
 ``route{target=line:N}``, ``grid:RxC`` or ``heavy-hex:D`` (``CouplingMap.from_line(N)``,
 ``from_grid(R, C)``, ``from_heavy_hex(D)``, D odd).  Multi-controlled gates and ``ccx`` are
-lowered to CX + 1q first (:func:`qcompile.passes.consolidate_two_qubit.lower_to_cx`,
+lowered to CX + 1q first (:func:`qcompile.circuit.synthesis.lower_to_cx`,
 exact; routing needs ≤ 2-qubit gates), and ``qiskit.transpile`` runs with the coupling map,
 ``optimization_level`` (default 1), a fixed ``seed`` (default 0, so output is
 deterministic) and the circuit-IR basis without ``ccx``.  Symbolic angles survive: the
 circuit goes in with one ``ParameterVector`` per parameter vector and comes back through
-:func:`from_qiskit_parametric`, which turns every affine ``c·x[i] + o`` back into a
-:class:`ParamExpr` — so routing never needs the input.
+:func:`qcompile.circuit.synthesis.from_qiskit_parametric`, which turns every affine
+``c·x[i] + o`` back into a :class:`ParamExpr` — so routing never needs the input.
 
 Roles.  Physical qubits left over by the device (more qubits than the circuit) start in
 |0⟩ and are never touched by a gate of ours, only moved by swaps; they end in |0⟩ and join
@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import re
 
-from qcompile.circuit.ir import Circuit, ParamExpr, Parameter
-from qcompile.errors import NotImplementedYetError, PassError
+from qcompile.circuit.synthesis import from_qiskit_parametric, lower_to_cx
+from qcompile.errors import PassError
 from qcompile.passes.manager import Pass, register_pass
 
-#: basis handed to the router: the circuit-IR basis without 3-qubit gates
+#: basis handed to the router: the circuit-IR basis without 3-qubit gates (in the order
+#: handed to ``qiskit.transpile``, which may steer its choices)
 ROUTING_BASIS = ["cx", "cz", "swap", "rz", "ry", "rx", "p", "h", "x", "y", "z", "s", "sdg", "t", "tdg"]
-_DIRECT = set(ROUTING_BASIS) | {"ccx", "measure", "reset", "barrier"}
 
 
 def coupling_map(target: str):
@@ -48,55 +48,11 @@ def coupling_map(target: str):
     raise PassError(f"unknown routing target '{target}'; use line:N, grid:RxC or heavy-hex:D (D odd)")
 
 
-def _angle(value):
-    """A float, or a ParamExpr for an affine expression in one ParameterVector element."""
-    from qiskit.circuit import ParameterExpression
-
-    if not isinstance(value, ParameterExpression) or not value.parameters:
-        return float(value)
-    if len(value.parameters) != 1:
-        raise NotImplementedYetError(f"angle {value} depends on several parameters; "
-                                     "the circuit IR holds affine angles in one parameter")
-    (element,) = value.parameters
-    coeff = value.gradient(element)
-    if isinstance(coeff, ParameterExpression) and coeff.parameters:
-        raise NotImplementedYetError(f"angle {value} is not affine in {element}")
-    vector = getattr(element, "vector", None)
-    if vector is None:
-        raise NotImplementedYetError(f"parameter {element} is not a ParameterVector element")
-    offset = float(value.bind({element: 0}))
-    return ParamExpr(Parameter(vector.name, int(element.index)), float(coeff), offset)
-
-
-def from_qiskit_parametric(qc, parameters: dict[str, int] | None = None) -> Circuit:
-    """Like :func:`qcompile.backends.qiskit.from_qiskit` for gates in the IR basis, but
-    angles may be affine expressions in ``ParameterVector`` elements (→ :class:`ParamExpr`).
-    ``parameters`` (vector name → length) is declared on the result so binding works as
-    for the original circuit."""
-    from qiskit.circuit import ParameterExpression
-
-    phase = qc.global_phase
-    if isinstance(phase, ParameterExpression) and phase.parameters:
-        raise NotImplementedYetError("the routed circuit has a symbolic global phase")
-    out = Circuit(qc.num_qubits, num_clbits=qc.num_clbits, global_phase=float(phase))
-    for name, size in (parameters or {}).items():
-        out.declare_parameters(name, size)
-    for inst in qc.data:
-        op = inst.operation
-        if op.name not in _DIRECT:
-            raise NotImplementedYetError(f"routed gate '{op.name}' is outside the circuit-IR basis")
-        qs = [qc.find_bit(q).index for q in inst.qubits]
-        cs = [qc.find_bit(c).index for c in inst.clbits]
-        out.append(op.name, qs, [_angle(p) for p in op.params], cs)
-    return out
-
-
 def route_stage(stage, target: str, optimization_level: int = 1, seed: int = 0):
     """The stage circuit placed and routed on ``target`` (module docstring)."""
     from qiskit import transpile
 
-    from qcompile.backends.qiskit import to_qiskit
-    from qcompile.passes.consolidate_two_qubit import lower_to_cx
+    from qcompile.backends.qiskit import to_qiskit  # the router works on the emitted circuit
 
     cmap = coupling_map(target)
     n = stage.circuit.num_qubits

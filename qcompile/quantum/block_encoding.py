@@ -52,7 +52,7 @@ def _dilation(W: np.ndarray, n: int, shape: tuple[int, int], alpha: float | None
     from qiskit import transpile
     from qiskit.synthesis import qs_decomposition
 
-    from qcompile.backends.qiskit import QISKIT_BASIS, from_qiskit
+    from qcompile.circuit.synthesis import QISKIT_BASIS, from_qiskit
 
     norm = float(np.linalg.norm(W, 2))
     if alpha is None:

@@ -49,15 +49,19 @@ SHIPPED = "lowered_gates.json"
 
 
 def cache_key() -> tuple[str, str]:
-    """(Qiskit version, hash of the lowering's source): what the cached counts depend on."""
+    """(Qiskit version, hash of the lowering's source): what the cached counts depend on.
+    The source is :mod:`qcompile.circuit.decompose` and the MCX templates of
+    :mod:`qcompile.circuit.synthesis` it uses."""
     import hashlib
     from importlib.metadata import version  # not `import qiskit`: that alone costs ~0.5 s
 
-    from qcompile.circuit import decompose
+    from qcompile.circuit import decompose, synthesis
 
-    with open(decompose.__file__, "rb") as fh:
-        digest = hashlib.sha256(fh.read()).hexdigest()[:16]
-    return version("qiskit"), digest
+    digest = hashlib.sha256()
+    for module in (decompose, synthesis):
+        with open(module.__file__, "rb") as fh:
+            digest.update(fh.read())
+    return version("qiskit"), digest.hexdigest()[:16]
 
 
 def _cache_path() -> str:
@@ -126,15 +130,15 @@ def _save_disk_cache(cache: dict) -> None:
         pass  # a read-only home: the in-process cache still holds
 
 
-#: CX cost of the fixed-size basis gates (as :func:`qcompile.circuit.metrics.cx_count`)
-_FIXED_CX = {"cx": 1, "cz": 1, "swap": 3, "ccx": 6}
-
-
 def gate_cx(name: str, width: int) -> int:
     """CX count of one IR gate after lowering (equal to
-    :func:`qcompile.circuit.metrics.cx_count` of the one-gate circuit)."""
-    if name in _FIXED_CX:
-        return _FIXED_CX[name]
-    if name.startswith("mc") and width > 1:
-        return sum(_FIXED_CX.get(n, 0) * k for n, k in lowered_gate(name, width))
+    :func:`qcompile.circuit.gates.cx_cost`, with the lowered counts of wide
+    multi-controlled gates read from the disk cache)."""
+    from qcompile.circuit.gates import GATES
+
+    cx = GATES[name].cx
+    if cx is not None:
+        return cx
+    if width > 1:
+        return sum(GATES[n].cx * k for n, k in lowered_gate(name, width))
     return 0

@@ -13,12 +13,9 @@ import numpy as np
 import pytest
 
 from qcompile.circuit.ir import Circuit, Gate, ParamExpr, Parameter, controlled_gates, wrap_phase
-from qcompile.passes.cancel_inverses import (
-    FENCES, GateFrontier, cancel_inverse_pairs, circuit_with_gates, commutes, is_inverse_pair, walk_window,
-)
-from qcompile.passes.merge_rotations import (
-    _controls, add_angles, merge_rotations, reduce_rotation, rotation_key,
-)
+from qcompile.circuit.peephole import FENCES, GateFrontier, circuit_with_gates, commutes, rotation_key, walk_window
+from qcompile.passes.cancel_inverses import cancel_inverse_pairs, is_inverse_pair
+from qcompile.passes.merge_rotations import _controls, add_angles, merge_rotations, reduce_rotation
 
 X = [ParamExpr(Parameter("x", i)) for i in range(3)]
 ANGLES = [math.pi / 4, -math.pi / 4, math.pi / 2, -math.pi / 2, math.pi, 2 * math.pi, 0.3, -0.3, 0.0]

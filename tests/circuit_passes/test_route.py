@@ -10,7 +10,8 @@ from qcompile.circuit.ir import Circuit, ParamExpr, Parameter
 from qcompile.circuit.stage import StageCircuit
 from qcompile.errors import PassError
 from qcompile.passes import get_pass
-from qcompile.passes.route import coupling_map, from_qiskit_parametric
+from qcompile.circuit.synthesis import from_qiskit_parametric
+from qcompile.passes.route import coupling_map
 
 
 def _edges(target: str) -> set[tuple[int, int]]:
