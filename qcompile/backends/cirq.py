@@ -1,4 +1,5 @@
-"""Emit the circuit IR as a ``cirq.Circuit`` (1:1, gate by gate) and simulate it with Cirq.
+"""Emit the circuit IR as a ``cirq.Circuit`` (1:1, gate by gate) and simulate it with Cirq
+(the ``cirq`` backend, :class:`CirqBackend`).
 
 Conventions:
 
@@ -30,8 +31,10 @@ from typing import TYPE_CHECKING, Mapping, Sequence
 
 import numpy as np
 
-from qcompile.circuit.ir import Circuit, ParamExpr
+from qcompile.backends.registry import Backend, register_backend
 from qcompile.circuit.emission import EmissionCache, exact_memo_key
+from qcompile.circuit.ir import Circuit, Gate, ParamExpr
+from qcompile.circuit.schedule import scheduled_items
 
 if TYPE_CHECKING:  # pragma: no cover
     import cirq
@@ -280,3 +283,127 @@ def statevector_cirq(circuit: Circuit, values: Mapping[str, Sequence[float]] | N
     for op in ops:
         cirq.act_on(op, state)
     return np.array(state.target_tensor, dtype=np.complex128).reshape(-1)
+
+
+def cirq_depolarizing_probability(p: float, num_qubits: int) -> float:
+    """Cirq's ``depolarize`` probability for our (Aer's) depolarizing parameter ``p``:
+    Cirq applies one of the ``4^n − 1`` non-identity Paulis with total probability ``p'``,
+    Aer's channel ``ρ ↦ (1−p) ρ + p · Tr(ρ) I/2^n`` is the same for ``p' = p (1 − 4^{-n})``."""
+    return p * (1.0 - 4.0 ** (-num_qubits))
+
+
+def _counts(result, num_clbits: int, shots: int) -> dict[str, int]:
+    """``{bitstring: count}`` (clbit ``num_clbits-1`` leftmost) from a ``cirq.Result``
+    whose measurement keys are ``c{j}``: the last result of each clbit, 0 if never measured."""
+    values = np.zeros(shots, dtype=np.int64)
+    for j in range(num_clbits):
+        rec = result.records.get(f"c{j}")
+        if rec is not None:
+            values |= rec[:, -1, 0].astype(np.int64) << j
+    found, counts = np.unique(values, return_counts=True)
+    return {format(int(v), f"0{num_clbits}b"): int(n) for v, n in zip(found, counts)}
+
+
+@register_backend
+class CirqBackend(Backend):
+    """Cirq's complex128 state-vector and density-matrix simulators."""
+
+    name = "cirq"
+    description = "Cirq: emit a cirq.Circuit; simulate with its state-vector and density-matrix simulators"
+    simulates = True
+    simulates_noise = True
+
+    def emit(self, circuit: Circuit) -> "cirq.Circuit":
+        """The ``cirq.Circuit`` (:func:`to_cirq`)."""
+        return to_cirq(circuit)
+
+    def statevector(self, circuit: Circuit, values: Mapping[str, Sequence[float]] | None = None,
+                    seed: int | None = None, initial_state: np.ndarray | None = None) -> np.ndarray:
+        """:func:`statevector_cirq` (emitted once per IR circuit, except when starting from
+        ``initial_state``: a one-off circuit)."""
+        return statevector_cirq(circuit, values, seed=seed, initial_state=initial_state,
+                                cache=initial_state is None)
+
+    def sample_measured(self, circuit: Circuit, shots: int, seed: int | None = None) -> dict[str, int]:
+        """``cirq.Simulator.run`` (keys ``c{j}``)."""
+        import cirq
+
+        result = cirq.Simulator(dtype=np.complex128, seed=seed).run(to_cirq(circuit), repetitions=shots)
+        return _counts(result, circuit.num_clbits, shots)
+
+    def unitary(self, circuit: Circuit) -> np.ndarray:
+        """:func:`unitary_cirq`."""
+        return unitary_cirq(circuit)
+
+    def noise_model(self, noise) -> "cirq.NoiseModel":
+        """A ``cirq.NoiseModel`` with the same channels as the ``qiskit`` backend's.
+
+        After each 1-qubit operation ``cirq.depolarize(p1')``, after each 2-qubit operation
+        ``cirq.depolarize(p2', n_qubits=2)`` (``p'`` from :func:`cirq_depolarizing_probability`),
+        before each measurement ``cirq.bit_flip(q)`` on the measured qubit; a 1-qubit
+        ``cirq.I`` (idle marker) becomes ``cirq.rz(θ)``.  Resets and global-phase operations
+        are noiseless; operations on 3+ qubits raise ValueError.
+        """
+        import cirq
+
+        p1 = cirq_depolarizing_probability(noise.p1, 1)
+        p2 = cirq_depolarizing_probability(noise.p2, 2)
+        q = noise.readout
+        idle = noise.idle
+
+        class DepolarizingReadoutNoise(cirq.NoiseModel):
+            """Depolarizing noise after gates, symmetric bit flips before measurements."""
+
+            def noisy_operation(self, operation):
+                """``operation`` with its noise channels (class docstring)."""
+                qubits = operation.qubits
+                if cirq.is_measurement(operation):
+                    return ([cirq.bit_flip(q).on(x) for x in qubits] if q > 0 else []) + [operation]
+                if not qubits or isinstance(operation.gate, cirq.ResetChannel):
+                    return operation
+                if isinstance(operation.gate, cirq.IdentityGate):
+                    return [operation, cirq.rz(idle).on(*qubits)] if idle and len(qubits) == 1 else operation
+                if len(qubits) == 1:
+                    return [operation, cirq.depolarize(p1).on(*qubits)] if p1 > 0 else operation
+                if len(qubits) == 2:
+                    return [operation, cirq.depolarize(p2, n_qubits=2).on(*qubits)] if p2 > 0 else operation
+                raise ValueError(f"no noise rule for the {len(qubits)}-qubit operation {operation}; "
+                                 "lower the circuit with to_noise_basis first")
+
+        return DepolarizingReadoutNoise()
+
+    @staticmethod
+    def _noisy_circuit(circuit: Circuit, noise) -> "cirq.Circuit":
+        """The Cirq circuit to run under ``noise``: with an idle error, in schedule order with
+        a ``cirq.I`` on every idle qubit-layer (:func:`qcompile.circuit.schedule.scheduled_items`)."""
+        import cirq
+
+        if not noise.idle:
+            return to_cirq(circuit)
+        qs = line_qubits(circuit.num_qubits)
+        ops = []
+        for item in scheduled_items(circuit):
+            if isinstance(item, Gate):
+                one = Circuit(circuit.num_qubits, [item], 0.0, circuit.num_clbits)
+                ops.extend(to_cirq(one).all_operations())
+            else:
+                ops.append(cirq.I.on(qs[item[1]]))
+        ops.extend(to_cirq(Circuit(circuit.num_qubits, [], circuit.global_phase)).all_operations())
+        return cirq.Circuit(ops)
+
+    def noisy_probabilities(self, circuit: Circuit, noise) -> np.ndarray:
+        """The diagonal of ``cirq.DensityMatrixSimulator``'s final density matrix."""
+        import cirq
+
+        sim = cirq.DensityMatrixSimulator(noise=self.noise_model(noise), dtype=np.complex128)
+        rho = sim.simulate(self._noisy_circuit(circuit, noise),
+                           qubit_order=little_endian_order(circuit.num_qubits)).final_density_matrix
+        return np.clip(np.real(np.diag(rho)), 0.0, None)
+
+    def noisy_counts(self, circuit: Circuit, noise, shots: int, seed: int | None = None) -> dict[str, int]:
+        """``cirq.DensityMatrixSimulator(noise=…).run``."""
+        import cirq
+
+        sim = cirq.DensityMatrixSimulator(noise=self.noise_model(noise), dtype=np.complex128, seed=seed)
+        result = sim.run(self._noisy_circuit(circuit, noise), repetitions=shots)
+        return _counts(result, circuit.num_clbits, shots)

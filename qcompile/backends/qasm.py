@@ -1,4 +1,5 @@
-"""Emit the circuit IR as OpenQASM 2 or 3 text using only standard-library gates.
+"""Emit the circuit IR as OpenQASM 2 or 3 text using only standard-library gates (the
+emit-only backends ``qasm2`` and ``qasm3``).
 
 Both versions first apply :func:`qcompile.circuit.decompose.lower_multicontrolled`
 (``keep_cp=True``), so multi-controlled gates become ``ccx``/``cx``/``cz``/1-qubit gates
@@ -25,8 +26,9 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Sequence
+from typing import ClassVar, Sequence
 
+from qcompile.backends.registry import Backend, register_backend
 from qcompile.circuit.decompose import gate_key, lower_gate
 from qcompile.circuit.ir import Circuit, Gate, ParamExpr, wrap_phase
 from qcompile.errors import BindError
@@ -179,3 +181,31 @@ def _gate_lines(g, version: int) -> list[str]:
     if g.params:
         return [f"{n}({', '.join(_angle(p) for p in g.params)}) {args};"]
     return [f"{n} {args};"]
+
+
+class _OpenQasmBackend(Backend):
+    """OpenQASM text of one ``version``; emits, does not simulate."""
+
+    version: ClassVar[int] = 3
+
+    def emit(self, circuit: Circuit) -> str:
+        """:func:`to_qasm` of this backend's ``version``."""
+        return to_qasm(circuit, version=self.version)
+
+
+@register_backend
+class Qasm2Backend(_OpenQasmBackend):
+    """OpenQASM 2 text (bound circuits only)."""
+
+    name = "qasm2"
+    description = "OpenQASM 2 text (qelib1.inc gates, bound circuits only); emit only"
+    version = 2
+
+
+@register_backend
+class Qasm3Backend(_OpenQasmBackend):
+    """OpenQASM 3 text with ``input`` parameters."""
+
+    name = "qasm3"
+    description = "OpenQASM 3 text (stdgates.inc gates, symbolic angles as inputs); emit only"
+    version = 3

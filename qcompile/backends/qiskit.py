@@ -1,6 +1,7 @@
 """Emit the circuit IR as a ``qiskit.QuantumCircuit`` (1:1, gate by gate).
 
 Symbolic angles become elements of one ``ParameterVector`` per parameter-vector name.
+The ``qiskit`` backend that simulates the emitted circuits is :mod:`qcompile.backends.aer`.
 """
 
 from __future__ import annotations

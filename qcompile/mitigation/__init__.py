@@ -7,7 +7,8 @@ runners for unmitigated and mitigated noisy simulation.
 """
 
 from qcompile.mitigation.basis import NOISE_BASIS, to_noise_basis
-from qcompile.mitigation.dd import idle_windows, insert_dd
+from qcompile.circuit.schedule import idle_windows
+from qcompile.mitigation.dd import insert_dd
 from qcompile.mitigation.measure import joint_output, measurement_layout, tvd, with_final_measurements
 from qcompile.mitigation.noise import NoiseSpec, NoiseSpecError, parse_noise, to_aer, to_cirq_noise
 from qcompile.mitigation.plan import (DistributionEstimate, MethodChoice, MitigationPlan, PlannedCircuit,

@@ -1,11 +1,8 @@
 """Dynamical decoupling: identity pulse sequences on idle windows of a layered schedule.
 
-Schedule: ASAP layers, each gate one layer on its qubits (as :meth:`Circuit.depth`;
-a barrier synchronises its qubits).  A qubit is *idle* in the layers strictly between two
-consecutive gates on it, and after its last gate up to the circuit's last layer (before
-the final measurement).  Windows before a qubit's first gate are skipped (it is still in
-|0⟩).  Sequences (time order), placed in free layers of the window so the depth does not
-grow:
+Schedule and idle windows: :mod:`qcompile.circuit.schedule` (ASAP layers; a qubit idles
+between two of its gates and after its last one, not before its first).  Sequences (time
+order), placed in free layers of the window so the depth does not grow:
 
 * ``xx``:  ``X · X`` = I, in a window of ≥ 2 layers;
 * ``xy4``: ``X Y X Y`` = ``(Y X)² = −I``, in a window of ≥ 4 layers; the ``−1`` is added
@@ -24,53 +21,11 @@ from __future__ import annotations
 import math
 
 from qcompile.circuit.ir import Circuit, Gate
+from qcompile.circuit.schedule import idle_windows, schedule
 from qcompile.mitigation.zne import MitigationError
 
 SEQUENCES = {"xx": ("x", "x"), "xy4": ("x", "y", "x", "y")}
 _PHASE = {"xx": 0.0, "xy4": math.pi}
-
-
-def schedule(circuit: Circuit) -> list[int]:
-    """ASAP layer (from 0) of every gate; barriers get the layer their qubits reach."""
-    level = [0] * circuit.num_qubits
-    out = []
-    for g in circuit.gates:
-        top = max((level[q] for q in g.qubits), default=0)
-        if g.name == "barrier":
-            out.append(top)
-            for q in g.qubits:
-                level[q] = top
-            continue
-        out.append(top)
-        for q in g.qubits:
-            level[q] = top + 1
-    return out
-
-
-def idle_windows(circuit: Circuit) -> list[tuple[int, int, int]]:
-    """``(qubit, first idle layer, last idle layer)`` for every idle window (module doc).
-
-    A gate in layer ``l`` occupies ``[l, l+1)`` on its qubits, a barrier the instant
-    before its layer (windows end at barriers, so no pulse crosses one).
-    """
-    layers = schedule(circuit)
-    depth = max((l + 1 for l, g in zip(layers, circuit.gates) if g.name not in ("barrier", "measure")), default=0)
-    uses: dict[int, list[tuple[int, int, str]]] = {q: [] for q in range(circuit.num_qubits)}
-    for l, g in zip(layers, circuit.gates):
-        span = (l, l) if g.name == "barrier" else (l, l + 1)
-        for q in g.qubits:
-            uses[q].append((span[0], span[1], g.name))
-    windows = []
-    for q, spans in uses.items():
-        started = False  # no pulses before the qubit's first gate: it is still in |0>
-        for (_, end, name), (start, _, _) in zip(spans, spans[1:]):
-            started = started or name != "barrier"
-            if started and start > end:
-                windows.append((q, end, start - 1))
-        gates = [s for s in spans if s[2] != "barrier"]
-        if gates and gates[-1][2] not in ("measure", "reset") and depth > spans[-1][1]:
-            windows.append((q, spans[-1][1], depth - 1))
-    return sorted(windows, key=lambda w: (w[1], w[0]))
 
 
 def pulse_slots(start: int, width: int, pulses: int) -> list[int]:
@@ -98,7 +53,8 @@ def insert_dd(circuit: Circuit, sequence: str = "xx", min_idle: int | None = Non
     ``min_idle`` layers (default: the sequence length); equal to ``circuit`` as a unitary.
 
     Each pulse after a window's first layer is preceded by a 2-qubit barrier with a qubit
-    busy in the layer before the pulse, so the ASAP schedule (:func:`schedule`) keeps the
+    busy in the layer before the pulse, so the ASAP schedule
+    (:func:`qcompile.circuit.schedule.schedule`) keeps the
     pulse in its echo slot; the depth does not change.
     """
     if sequence not in SEQUENCES:

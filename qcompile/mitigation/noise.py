@@ -8,7 +8,7 @@ Meaning of the numbers (one convention for both simulators):
   on its two qubits;
 * ``readout``: every measurement result is flipped with probability ``q`` (symmetric);
 * ``idle`` (optional term ``idle:θ``): a qubit that waits one layer of the ASAP schedule
-  (:func:`qcompile.mitigation.dd.idle_windows`) picks up the coherent phase error
+  (:func:`qcompile.circuit.schedule.idle_windows`) picks up the coherent phase error
   ``rz(θ)`` (a static detuning; the error dynamical decoupling echoes away).  The
   simulators mark each idle qubit-layer with an identity instruction (Qiskit ``id``,
   ``cirq.I``) and both noise models turn it into ``rz(θ)``.
@@ -16,8 +16,11 @@ Meaning of the numbers (one convention for both simulators):
 This is Qiskit Aer's ``depolarizing_error(p, n)`` parameter.  Cirq's
 ``cirq.depolarize(p, n_qubits)`` applies one of the ``4^n − 1`` non-identity Paulis with
 total probability ``p``; the same channel therefore needs ``p_cirq = p (1 − 4^{-n})``
-(:func:`cirq_depolarizing_probability`).  Gates on three or more qubits must be lowered
-first (:func:`qcompile.mitigation.basis.to_noise_basis`); both models reject them.
+(:func:`qcompile.backends.cirq.cirq_depolarizing_probability`).  Each backend that
+simulates noise builds its own model from a :class:`NoiseSpec` (``noise_model``;
+:func:`to_aer` and :func:`to_cirq_noise` for the two shipped ones).  Gates on three or
+more qubits must be lowered first (:func:`qcompile.mitigation.basis.to_noise_basis`);
+both models reject them.
 """
 
 from __future__ import annotations
@@ -25,12 +28,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from qcompile.circuit.gates import ONE_CX_GATES
+from qcompile.circuit.gates import ONE_QUBIT_GATES  # noqa: F401 - the noise basis' 1-qubit gates (p1 channel)
 from qcompile.errors import QcompileError
 
-#: single-qubit gate names of the noise basis (they all get the p1 channel)
-ONE_QUBIT_GATES = ("h", "x", "y", "z", "s", "sdg", "t", "tdg", "rx", "ry", "rz", "p")
-#: two-qubit gate names of the noise basis (they get the p2 channel)
-TWO_QUBIT_GATES = ("cx", "cz")
+#: two-qubit gate names of the noise basis (they get the p2 channel): cx, cz
+TWO_QUBIT_GATES = ONE_CX_GATES
 
 _EXAMPLE = "depolarizing:1e-4,1e-3,readout:1e-2"
 
@@ -116,66 +119,17 @@ def parse_noise(spec: "str | NoiseSpec") -> NoiseSpec:
     return NoiseSpec(p1, p2, extra.get("readout", 0.0), extra.get("idle", 0.0))
 
 
-def cirq_depolarizing_probability(p: float, num_qubits: int) -> float:
-    """Cirq's ``depolarize`` probability for our (Aer's) depolarizing parameter ``p``."""
-    return p * (1.0 - 4.0 ** (-num_qubits))
-
-
 def to_aer(noise: "str | NoiseSpec"):
-    """A ``qiskit_aer.noise.NoiseModel``: depolarizing errors on every 1q/2q gate of the
-    noise basis, a symmetric ``ReadoutError`` on every qubit, and the coherent error
-    ``rz(θ)`` on ``id`` instructions (idle markers) — rates that are 0 are left out."""
-    from qiskit_aer.noise import NoiseModel, ReadoutError, coherent_unitary_error, depolarizing_error
+    """A ``qiskit_aer.noise.NoiseModel`` for ``noise`` (the ``qiskit`` backend's
+    :meth:`~qcompile.backends.aer.QiskitBackend.noise_model`)."""
+    from qcompile.backends.registry import get_backend
 
-    noise = parse_noise(noise)
-    model = NoiseModel(basis_gates=list(ONE_QUBIT_GATES + TWO_QUBIT_GATES) + ["id"])
-    if noise.idle:
-        half = noise.idle / 2
-        rz = [[complex(math.cos(half), -math.sin(half)), 0], [0, complex(math.cos(half), math.sin(half))]]
-        model.add_all_qubit_quantum_error(coherent_unitary_error(rz), ["id"])
-    if noise.p1 > 0:
-        model.add_all_qubit_quantum_error(depolarizing_error(noise.p1, 1), list(ONE_QUBIT_GATES))
-    if noise.p2 > 0:
-        model.add_all_qubit_quantum_error(depolarizing_error(noise.p2, 2), list(TWO_QUBIT_GATES))
-    if noise.readout > 0:
-        q = noise.readout
-        model.add_all_qubit_readout_error(ReadoutError([[1 - q, q], [q, 1 - q]]))
-    return model
+    return get_backend("qiskit").noise_model(parse_noise(noise))
 
 
 def to_cirq_noise(noise: "str | NoiseSpec"):
-    """A ``cirq.NoiseModel`` with the same channels as :func:`to_aer`.
+    """A ``cirq.NoiseModel`` with the same channels (the ``cirq`` backend's
+    :meth:`~qcompile.backends.cirq.CirqBackend.noise_model`)."""
+    from qcompile.backends.registry import get_backend
 
-    After each 1-qubit operation ``cirq.depolarize(p1')``, after each 2-qubit operation
-    ``cirq.depolarize(p2', n_qubits=2)`` (``p'`` from :func:`cirq_depolarizing_probability`),
-    before each measurement ``cirq.bit_flip(q)`` on the measured qubit; a 1-qubit
-    ``cirq.I`` (idle marker) becomes ``cirq.rz(θ)``.  Resets and global-phase operations
-    are noiseless; operations on 3+ qubits raise ValueError.
-    """
-    import cirq
-
-    noise = parse_noise(noise)
-    p1 = cirq_depolarizing_probability(noise.p1, 1)
-    p2 = cirq_depolarizing_probability(noise.p2, 2)
-    q = noise.readout
-    idle = noise.idle
-
-    class DepolarizingReadoutNoise(cirq.NoiseModel):
-        """Depolarizing noise after gates, symmetric bit flips before measurements."""
-
-        def noisy_operation(self, operation):
-            qubits = operation.qubits
-            if cirq.is_measurement(operation):
-                return ([cirq.bit_flip(q).on(x) for x in qubits] if q > 0 else []) + [operation]
-            if not qubits or isinstance(operation.gate, cirq.ResetChannel):
-                return operation
-            if isinstance(operation.gate, cirq.IdentityGate):
-                return [operation, cirq.rz(idle).on(*qubits)] if idle and len(qubits) == 1 else operation
-            if len(qubits) == 1:
-                return [operation, cirq.depolarize(p1).on(*qubits)] if p1 > 0 else operation
-            if len(qubits) == 2:
-                return [operation, cirq.depolarize(p2, n_qubits=2).on(*qubits)] if p2 > 0 else operation
-            raise ValueError(f"no noise rule for the {len(qubits)}-qubit operation {operation}; "
-                             "lower the circuit with to_noise_basis first")
-
-    return DepolarizingReadoutNoise()
+    return get_backend("cirq").noise_model(parse_noise(noise))

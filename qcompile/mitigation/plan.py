@@ -37,7 +37,8 @@ import numpy as np
 
 from qcompile.circuit.ir import Circuit
 from qcompile.mitigation.basis import one_qubit_count, to_noise_basis, two_qubit_count
-from qcompile.mitigation.dd import SEQUENCES, idle_windows, insert_dd
+from qcompile.circuit.schedule import idle_windows
+from qcompile.mitigation.dd import SEQUENCES, insert_dd
 from qcompile.mitigation.measure import (MeasurementLayout, joint_output, measurement_layout, normalised,
                                          with_final_measurements)
 from qcompile.mitigation.noise import ONE_QUBIT_GATES, TWO_QUBIT_GATES, NoiseSpec, parse_noise

@@ -24,7 +24,8 @@ from qcompile.backends.qiskit import to_qiskit
 from qcompile.circuit.emission import EmissionCache, exact_memo_key
 from qcompile.circuit.ir import Circuit, Gate, Parameter, ParamExpr
 from qcompile.circuit.random import random_circuit
-from qcompile.simulate import _AER_CACHE, AER_BINDABLE, postselected_statevector, statevector
+from qcompile.backends.aer import _AER_CACHE, AER_BINDABLE
+from qcompile.simulate import postselected_statevector, statevector
 
 TOL = 1e-12
 
@@ -296,7 +297,7 @@ def test_aer_parameter_binds_bind_every_symbolic_gate_kind(name, controls):
 
 
 def test_wide_circuit_keeps_global_phase_with_aer_fusion():
-    # from 14 qubits Aer fuses gates (simulate.AER_FUSION_THRESHOLD): only rounding may change
+    # from 14 qubits Aer fuses gates (aer.AER_FUSION_THRESHOLD): only rounding may change
     rng = np.random.default_rng(3)
     c = random_circuit(14, 150, rng, symbolic=0.3, max_controls=3)
     assert abs(c.global_phase) > 1e-3
