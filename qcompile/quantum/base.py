@@ -18,9 +18,6 @@ import numpy as np
 
 from qcompile.circuit.ir import Circuit, register_indices
 
-#: unitaries are only taken up to this many qubits (2^14 x 2^14 complex = 4 GiB)
-MAX_UNITARY_QUBITS = 12
-
 
 @dataclass
 class QuantumBlock:
@@ -47,34 +44,6 @@ class QuantumBlock:
         if roles != set(range(self.circuit.num_qubits)):
             raise ValueError("every qubit must be a system or an ancilla qubit")
 
-    # ---- emitters ---------------------------------------------------------------------
-    def to_qiskit(self):
-        """The circuit as a ``qiskit.QuantumCircuit``."""
-        from qcompile.backends.qiskit import to_qiskit
-
-        return to_qiskit(self.circuit)
-
-    def to_cirq(self):
-        """The circuit as a ``cirq.Circuit`` on ``LineQubit(0..n-1)``."""
-        from qcompile.backends.cirq import to_cirq
-
-        return to_cirq(self.circuit)
-
-    def qasm(self, version: int = 3) -> str:
-        """OpenQASM text (version 2 needs a bound circuit)."""
-        from qcompile.backends.qasm import to_qasm
-
-        return to_qasm(self.circuit, version=version)
-
-    # ---- small-size checks ------------------------------------------------------------
-    def unitary(self) -> np.ndarray:
-        """The full unitary (Qiskit little-endian order); small bound circuits only."""
-        if self.circuit.num_qubits > MAX_UNITARY_QUBITS:
-            raise ValueError(f"{self.circuit.num_qubits} qubits: too large for a dense unitary")
-        from qcompile.backends.qiskit import unitary
-
-        return unitary(self.circuit)
-
     def placed(self, system, ancillas, num_qubits: int) -> Circuit:
         """This block's circuit on a ``num_qubits`` circuit: its ``i``-th system qubit on
         ``system[i]`` and its ``i``-th ancilla on ``ancillas[i]`` (extra ancillas allowed)."""
@@ -86,14 +55,11 @@ class QuantumBlock:
         out = Circuit(num_qubits, parameters=dict(self.circuit.parameters))
         return out.compose(self.circuit, mapping)
 
-    def block(self, unitary: np.ndarray | None = None) -> np.ndarray:
-        """``alpha`` × the ancilla-0 block: the encoded matrix (padded) or state vector.
-
-        ``unitary`` may be passed in (e.g. computed from the Cirq emission, reordered to
-        little-endian); by default it is computed with Qiskit.
-        """
-        u = self.unitary() if unitary is None else unitary
+    def block(self, unitary: np.ndarray) -> np.ndarray:
+        """``alpha`` × the ancilla-0 block of the circuit's ``unitary`` (little-endian, e.g.
+        ``qcompile.simulate.unitary(block.circuit)``): the encoded matrix (padded) or the
+        state vector."""
         idx = register_indices(self.system_qubits)
         if self.kind == "state":
-            return self.alpha * u[idx, 0]
-        return self.alpha * u[np.ix_(idx, idx)]
+            return self.alpha * unitary[idx, 0]
+        return self.alpha * unitary[np.ix_(idx, idx)]

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from qcompile.backends.cirq import statevector_cirq
+from qcompile.backends.qiskit import to_qiskit
 from qcompile.errors import NotImplementedYetError
 from qcompile.quantum.amplification import (fixed_point_amplification, ylc_gamma, ylc_length,
                                             ylc_success_probability)
@@ -16,7 +17,7 @@ from qcompile.quantum.state_preparation import state_preparation
 def good_branches(block):
     from qiskit.quantum_info import Statevector
 
-    sq = Statevector(block.to_qiskit()).data
+    sq = Statevector(to_qiskit(block.circuit)).data
     sc = statevector_cirq(block.circuit)
     return block.block(sq[:, None]), block.block(sc[:, None])
 

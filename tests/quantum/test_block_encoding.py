@@ -7,19 +7,20 @@ import pytest
 
 from qcompile.circuit.ir import register_indices
 from qcompile.backends.cirq import unitary_cirq
+from qcompile.backends.qiskit import to_qiskit, unitary
 from qcompile.quantum import block_encoding
 from qcompile.quantum.block_encoding import dilation_unitary
 
 
 def both_blocks(block):
-    return block.block(), block.block(unitary=unitary_cirq(block.circuit))
+    return block.block(unitary(block.circuit)), block.block(unitary=unitary_cirq(block.circuit))
 
 
 def block_by_columns(be):
     """alpha × ancilla-0 block from one Qiskit statevector per input column (cheap at 9+ qubits)."""
     from qiskit.quantum_info import Statevector
 
-    qc = be.to_qiskit()
+    qc = to_qiskit(be.circuit)
     n = len(be.system_qubits)
     out = np.zeros((2**n, 2**n), dtype=complex)
     idx = register_indices(be.system_qubits)
@@ -56,7 +57,7 @@ def test_dilation_given_alpha_and_too_small_alpha():
     norm = np.linalg.norm(W, 2)
     be = block_encoding(W, alpha=2 * norm)
     assert be.alpha == 2 * norm
-    assert np.max(np.abs(be.block() - W)) <= 1e-9
+    assert np.max(np.abs(be.block(unitary(be.circuit)) - W)) <= 1e-9
     with pytest.raises(ValueError, match="spectral norm"):
         block_encoding(W, alpha=0.5 * norm)
 
@@ -95,7 +96,7 @@ def test_fable_compression_error_bound_holds(seed, threshold):
     W = np.cos(3 * np.add.outer(x, x)) + 0.01 * rng.normal(size=(8, 8))
     full = block_encoding(W, method="fable")
     be = block_encoding(W, method="fable", threshold=threshold)
-    err = np.linalg.norm(be.block() - W, 2)
+    err = np.linalg.norm(be.block(unitary(be.circuit)) - W, 2)
     assert be.info["dropped"] > 0
     assert err <= be.info["error_bound"]
     assert be.info["rotations"] < full.info["rotations"]

@@ -6,11 +6,12 @@ import numpy as np
 import pytest
 
 from qcompile.backends.cirq import unitary_cirq
+from qcompile.backends.qiskit import unitary
 from qcompile.quantum import QuantumBlock, apply, block_encoding, lcu, product, relabel, state_preparation, tensor
 
 
 def both_blocks(block):
-    return block.block(), block.block(unitary=unitary_cirq(block.circuit))
+    return block.block(unitary(block.circuit)), block.block(unitary=unitary_cirq(block.circuit))
 
 
 def padded(M, n):
@@ -44,7 +45,7 @@ def test_product_with_different_padded_sizes():
     for got in both_blocks(p):
         assert np.max(np.abs(got - padded(A @ B, 3))) <= 1e-9
     q = product(block_encoding(B), block_encoding(A.T))  # 3x3 times 3x8
-    assert np.max(np.abs(q.block() - padded(B @ A.T, 3))) <= 1e-9
+    assert np.max(np.abs(q.block(unitary(q.circuit)) - padded(B @ A.T, 3))) <= 1e-9
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -89,7 +90,7 @@ def test_tensor_blocks_and_states(seed):
         assert np.max(np.abs(got - np.kron(A, B))) <= 1e-9
     u, v = rng.normal(size=2), rng.normal(size=3)
     s = tensor(state_preparation(u), state_preparation(v))
-    assert np.max(np.abs(s.block() - np.kron(u, padded(v, 2)))) <= 1e-9
+    assert np.max(np.abs(s.block(unitary(s.circuit)) - np.kron(u, padded(v, 2)))) <= 1e-9
 
 
 def test_relabel_is_zero_gates_and_permutes():
@@ -108,7 +109,7 @@ def test_relabel_is_zero_gates_and_permutes():
     be = block_encoding(W)
     swapped = relabel(be, tuple(reversed(be.system_qubits)))
     perm = [0, 2, 1, 3]  # bit reversal on 2 qubits
-    assert np.max(np.abs(swapped.block() - W[np.ix_(perm, perm)])) <= 1e-9
+    assert np.max(np.abs(swapped.block(unitary(swapped.circuit)) - W[np.ix_(perm, perm)])) <= 1e-9
 
 
 def test_dimension_errors():

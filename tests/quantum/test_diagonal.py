@@ -4,11 +4,12 @@ import numpy as np
 import pytest
 
 from qcompile.backends.cirq import unitary_cirq
+from qcompile.backends.qiskit import unitary
 from qcompile.quantum import diagonal_from_state, state_preparation
 
 
 def both_blocks(block):
-    return block.block(), block.block(unitary=unitary_cirq(block.circuit))
+    return block.block(unitary(block.circuit)), block.block(unitary=unitary_cirq(block.circuit))
 
 
 @pytest.mark.parametrize("size,seed", [(4, 0), (3, 1), (8, 2), (5, 3)])

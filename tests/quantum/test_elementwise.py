@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from qcompile.backends.cirq import statevector_cirq
+from qcompile.backends.qiskit import to_qiskit, unitary
 from qcompile.errors import NotSupportedError
 from qcompile.quantum.elementwise import elementwise
 from qcompile.quantum.polynomials import Polynomial
@@ -17,8 +18,6 @@ FINE = np.linspace(-1, 1, 20001)
 def both_states(block, values=None):
     """α × ancilla-0 amplitudes from the Qiskit and the Cirq statevector."""
     from qiskit.quantum_info import Statevector
-
-    from qcompile.backends.qiskit import to_qiskit
 
     circ = block.circuit if values is None else block.circuit.bind(values)
     sq = Statevector(to_qiskit(circ)).data
@@ -55,11 +54,11 @@ def test_relu_and_callable():
     v = np.random.default_rng(7).normal(size=4)
     st = state_preparation(v)
     out = elementwise(st, "relu", 5e-2)
-    got = out.block()
+    got = out.block(unitary(out.circuit))
     assert np.max(np.abs(got - np.maximum(v, 0))) <= 5e-2
     assert np.max(np.abs(got - out.info["polynomial"](v / np.linalg.norm(v)))) <= 1e-9
     out2 = elementwise(st, lambda x: np.sin(x) + 0.1, 1e-8)
-    assert np.max(np.abs(out2.block() - (np.sin(v) + 0.1))) <= 1e-8 + 1e-9
+    assert np.max(np.abs(out2.block(unitary(out2.circuit)) - (np.sin(v) + 0.1))) <= 1e-8 + 1e-9
 
 
 def test_definite_parity_polynomial_given():
@@ -68,7 +67,7 @@ def test_definite_parity_polynomial_given():
     p = Polynomial((0.0, 2.0, 0.0, -0.5), "odd")  # 2 T1 − 0.5 T3 on t = v/α
     out = elementwise(st, None, 1e-3, polynomial=p)
     assert len(out.ancilla_qubits) == 2 + 1  # diagonal (n) + phase qubit, no LCU
-    assert np.max(np.abs(out.block() - p(v / np.linalg.norm(v)))) <= 1e-9
+    assert np.max(np.abs(out.block(unitary(out.circuit)) - p(v / np.linalg.norm(v)))) <= 1e-9
 
 
 def test_parametric_loader_one_circuit_many_inputs():

@@ -6,11 +6,12 @@ import numpy as np
 import pytest
 
 from qcompile.backends.cirq import unitary_cirq
+from qcompile.backends.qiskit import unitary
 from qcompile.quantum import QuantumBlock, diagonal_from_state, lcu, state_preparation
 
 
 def both_blocks(block):
-    return block.block(), block.block(unitary=unitary_cirq(block.circuit))
+    return block.block(unitary(block.circuit)), block.block(unitary=unitary_cirq(block.circuit))
 
 
 def bound_block(block, values):
@@ -80,7 +81,7 @@ def test_lcu_zero_coefficient_and_errors():
     rng = np.random.default_rng(9)
     v1, v2, v3 = (rng.normal(size=4) for _ in range(3))
     out = lcu([2.0, 0.0, -1.0], [diag_block(v1), diag_block(v2), diag_block(v3)])
-    assert np.max(np.abs(out.block() - (2 * np.diag(v1) - np.diag(v3)))) <= 1e-9
+    assert np.max(np.abs(out.block(unitary(out.circuit)) - (2 * np.diag(v1) - np.diag(v3)))) <= 1e-9
     with pytest.raises(ValueError, match="system size"):
         lcu([1, 1], [diag_block(v1), diag_block(rng.normal(size=8))])
     with pytest.raises(ValueError, match="mix"):

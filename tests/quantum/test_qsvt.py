@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from qcompile.backends.cirq import unitary_cirq
+from qcompile.backends.qiskit import unitary
 from qcompile.errors import NotSupportedError
 from qcompile.quantum.block_encoding import block_encoding
 from qcompile.quantum.diagonal import diagonal_from_state
@@ -16,7 +17,7 @@ from qcompile.quantum.state_preparation import state_preparation
 
 
 def both_blocks(block):
-    return block.block(), block.block(unitary=unitary_cirq(block.circuit))
+    return block.block(unitary(block.circuit)), block.block(unitary=unitary_cirq(block.circuit))
 
 
 def sv_function(a, p):
@@ -101,7 +102,7 @@ def test_scale_multiplies_alpha():
     be = diagonal_from_state(state_preparation(v))
     p = unit_poly(np.sin, 5, "odd")
     out = qsvt(be, p, scale=3.0)
-    assert np.max(np.abs(out.block() - 3.0 * np.diag(p(v / np.linalg.norm(v))))) <= 1e-9
+    assert np.max(np.abs(out.block(unitary(out.circuit)) - 3.0 * np.diag(p(v / np.linalg.norm(v))))) <= 1e-9
 
 
 def test_calls_and_gate_structure():
