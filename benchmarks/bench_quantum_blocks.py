@@ -36,6 +36,7 @@ def block_error(be, W: np.ndarray) -> float:
     """
     from qiskit import QuantumCircuit
     from qiskit_aer import AerSimulator
+    from qcompile.backends.qiskit import to_qiskit
 
     n = len(be.system_qubits)
     m = be.circuit.num_qubits
@@ -43,7 +44,7 @@ def block_error(be, W: np.ndarray) -> float:
     for k, q in enumerate(be.system_qubits):
         qc.h(m + k)
         qc.cx(m + k, q)
-    qc.compose(be.to_qiskit(), qubits=range(m), inplace=True)
+    qc.compose(to_qiskit(be.circuit), qubits=range(m), inplace=True)
     qc.save_statevector()
     sv = np.asarray(AerSimulator(method="statevector").run(qc, shots=1).result().get_statevector())
     idx = be._system_indices()

@@ -83,11 +83,13 @@ def _parser() -> argparse.ArgumentParser:
     _add_compile_options(c)
     c.add_argument("--stats", metavar="OUT.json", help="write circuit figures as JSON")
     c.add_argument("--print-ir-after-all", action="store_true",
-                   help="print every stage circuit after every circuit pass")
+                   help="print the IR after every pass (quantum IR, then stage circuits)")
+    c.add_argument("--print-ir-after", action="append", default=[], metavar="NAME",
+                   help="print the IR after the pass NAME (repeatable)")
     c.add_argument("--dump-dir", metavar="DIR",
-                   help="write one numbered IR file and JSON stats file per circuit pass into DIR")
+                   help="write one numbered IR file and JSON file per pass, and index.html, into DIR")
     c.add_argument("--time-passes", action="store_true",
-                   help="print a table of circuit-pass timings (to stderr)")
+                   help="print a table of pass timings (to stderr)")
     c.set_defaults(func=cmd_compile)
 
     v = sub.add_parser(
@@ -116,7 +118,8 @@ def _parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="run a compiled model on one input and compare to the references")
     r.add_argument("model", metavar="MODEL.qtf")
     _add_input_options(r, required=True)
-    r.add_argument("--backend", default="qiskit", choices=("qiskit", "cirq"))
+    r.add_argument("--backend", default="qiskit", metavar="B",
+                   help="the simulator (a registered backend that simulates; default qiskit)")
     r.add_argument("--shots", type=int, metavar="S", help="also estimate |y|^2/||y||^2 from S shots")
     r.add_argument("--seed", type=int, metavar="K", help="sampling seed")
     _add_compile_options(r)
@@ -310,6 +313,9 @@ def cmd_compile(args) -> int:
     callbacks = []
     if args.print_ir_after_all:
         callbacks.append(PrintIRAfter("all", sys.stdout))
+    elif args.print_ir_after:
+        _check_compile_pass_names(args.print_ir_after, args)
+        callbacks.append(PrintIRAfter(args.print_ir_after, sys.stdout))
     if args.dump_dir:
         callbacks.append(DumpDir(args.dump_dir))
     timer = TimePasses() if args.time_passes else None
@@ -378,10 +384,13 @@ def _lowered(args):
 
 
 def _backends(text: str) -> tuple[str, ...]:
-    names = tuple(b.strip() for b in text.split(",") if b.strip())
-    bad = [b for b in names if b not in ("qiskit", "cirq")]
-    if bad or not names:
-        raise QcompileError(f"unknown backend '{(bad or [text])[0]}'; use qiskit, cirq or qiskit,cirq")
+    """The simulators of a ``--backend`` list (registered names, comma-separated)."""
+    from qcompile.backends.registry import get_backend, parse_backends
+
+    names = parse_backends(text)
+    for name in names:
+        if not get_backend(name).simulates:
+            raise get_backend(name).unsupported("simulate")
     return names
 
 
@@ -534,13 +543,17 @@ def cmd_run(args) -> int:
 
     if args.shots is not None and args.shots < 1:
         raise QcompileError(f"--shots must be at least 1, got {args.shots}")
+    backends = _backends(args.backend)
+    if len(backends) != 1:
+        raise QcompileError(f"run simulates on one backend, got {len(backends)}: {', '.join(backends)}")
+    backend = backends[0]
     model = load(args.model)
     x = _load_input(model, args.bind, args.text, "--bind")
     program = _compile(args, model)
-    res = program.run(x, backend=args.backend, shots=args.shots, seed=args.seed)
+    res = program.run(x, backend=backend, shots=args.shots, seed=args.seed)
     exact, sur = (np.ravel(v) for v in program.references(x))
     y = np.ravel(res.output)
-    table = Table(title=f"{program.model.name}: output of token {program.token} on {args.backend}")
+    table = Table(title=f"{program.model.name}: output of token {program.token} on {backend}")
     for col in ("k", "compiled", "surrogate", "exact", "|c - exact|"):
         table.add_column(col, justify="right", no_wrap=True)
     if args.shots:
@@ -563,6 +576,19 @@ def cmd_run(args) -> int:
                   f"{res.error_bound:.3e}; success probability {res.success_probability:.3g}; "
                   f"alpha {program.alpha:.6g}", highlight=False)
     return 0
+
+
+def _check_compile_pass_names(names, args) -> None:
+    """Refuse ``--print-ir-after NAME`` for a pass the compile pipeline does not run."""
+    from qcompile.passes.manager import get_pass
+    from qcompile.passes.pipelines import compile_pipeline
+
+    known = [p.name for p in compile_pipeline(0, args.tolerance, optimization=args.optimization,
+                                              target=args.target, passes=args.passes)]
+    for name in names:
+        get_pass(name)  # unknown names: PassError with suggestions
+        if name not in known:
+            raise QcompileError(f"pass '{name}' is not part of this compile's pipeline ({', '.join(known)})")
 
 
 def _check_pass_names(names) -> None:

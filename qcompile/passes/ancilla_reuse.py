@@ -141,6 +141,7 @@ class AncillaReuse(Pass):
     of a final stage circuit (module docstring).  Writes ``properties["qubits_saved"]``."""
 
     name = "ancilla-reuse"
+    takes = "circuit"
     description = "measure+reset finished post-selected qubits mid-circuit and reuse their wires"
 
     def run(self, ir, properties: dict):

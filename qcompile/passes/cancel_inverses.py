@@ -83,6 +83,7 @@ class CancelInverses(Pass):
     (:func:`qcompile.circuit.peephole.commutes`); exact.  Writes ``properties["cancelled_pairs"]``."""
 
     name = "cancel-inverses"
+    takes = "circuit"
     description = "remove pairs of mutually inverse gates that meet through commuting gates"
     options = {"max_lookback": 256}
 

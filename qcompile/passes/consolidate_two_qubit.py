@@ -206,6 +206,7 @@ class ConsolidateTwoQubit(Pass):
     (blocks left alone because the synthesis missed ``check_atol``)."""
 
     name = "consolidate-two-qubit"
+    takes = "circuit"
     description = "resynthesise runs of gates on a qubit pair with KAK where that lowers the CX count"
     options = {"check_atol": 1e-13, "lower": False}
 

@@ -49,6 +49,7 @@ class DropSmallRotations(Pass):
     Writes ``properties["dropped_rotations"]``."""
 
     name = "drop-small-rotations"
+    takes = "circuit"
     description = "drop rotations with |angle| < eps; the bound sum |angle|/2 goes into the error budget"
     options = {"eps": 0.0}
 

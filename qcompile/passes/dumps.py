@@ -221,17 +221,27 @@ def index_page(title: str, entries: list[dict], max_diff_lines: int = MAX_DIFF_L
            f"<h1>Passes: {esc(title)}</h1>",
            '<p class="note">One row per pass, in order: the IR level it gave, its time and what it changed '
            "(qubits, CX and depth of the widest/summed stage circuits, alpha per stage of the quantum IR; "
-           "\"a → b\" where a figure changed). Each pass's IR and its diff to the previous pass follow "
-           "below; the files beside this page hold the full texts and JSON figures.</p>",
+           "\"a → b\" where a figure changed; \"?\": an alpha not known yet, before select-polynomials). "
+           "Each pass's IR and its diff to the previous pass follow below; the files beside this page "
+           "hold the full texts and JSON figures.</p>",
            '<table class="passes"><tr><th>#</th><th>pass</th><th>level</th><th>ms</th>'
            + "".join(f"<th>{c if c != 'cx' else 'CX'}</th>" for c in _COLUMNS) + "<th>other changes</th></tr>"]
+    previous_level = None
     for e in entries:
         ms = "" if e["seconds"] is None else f"{e['seconds'] * 1e3:.1f}"
+        crossed = previous_level is not None and e["level"] != previous_level
+        before = {} if crossed else e["stats_before"]
         cells = []
         for key in _COLUMNS:
-            text, changed = _change(e["stats_before"], e["stats_after"], key)
+            text, changed = _change(before, e["stats_after"], key)
             cells.append(f'<td class="num{" changed" if changed else ""}">{esc(text)}</td>')
-        other = "" if e["index"] == 0 else _other_changes(e["stats_before"], e["stats_after"])
+        if e["index"] == 0:
+            other = ""
+        elif crossed:
+            other = f"{previous_level} IR → {e['level']} IR"
+        else:
+            other = _other_changes(e["stats_before"], e["stats_after"])
+        previous_level = e["level"]
         out.append(f'<tr><td class="num">{e["index"]}</td><td><a href="#p{e["index"]}">{esc(e["name"])}</a></td>'
                    f'<td>{esc(e["level"] or "")}</td><td class="num">{ms}</td>{"".join(cells)}'
                    f"<td>{esc(other)}</td></tr>")
@@ -246,7 +256,10 @@ def index_page(title: str, entries: list[dict], max_diff_lines: int = MAX_DIFF_L
             out.append(f'<details><summary>IR</summary><pre class="ir">{esc(e["text"])}</pre></details>')
         else:
             out.append(f'<p class="note">IR of {lines} lines: open the file.</p>')
-        if previous is not None:
+        if previous is not None and previous["level"] != e["level"]:
+            out.append(f'<p class="note">{esc(str(previous["level"]))} IR → {esc(str(e["level"]))} IR: '
+                       "no line-by-line diff across levels.</p>")
+        elif previous is not None:
             out.append(_diff(previous, e, max_diff_lines))
         previous = e
     out.append("</body></html>\n")

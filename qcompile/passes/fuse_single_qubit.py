@@ -134,6 +134,7 @@ class FuseSingleQubit(Pass):
     ``properties["fused_runs"]``."""
 
     name = "fuse-single-qubit"
+    takes = "circuit"
     description = "fuse runs of numeric 1-qubit gates into at most 3 rotations (exact, phase kept)"
     options = {"atol": 1e-12}
 

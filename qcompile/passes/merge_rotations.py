@@ -128,6 +128,7 @@ class MergeRotations(Pass):
     ``info["dropped_rotation_error"]``."""
 
     name = "merge-rotations"
+    takes = "circuit"
     description = "merge same-axis rotations (rx ry rz p mcp mcrx mcry mcrz; symbolic too), drop identities"
     options = {"atol": 1e-12, "max_lookback": 256}
 

@@ -21,6 +21,7 @@ class Mitigate(Pass):
     """Plans zero-noise extrapolation, Pauli twirling, dynamical decoupling and readout correction."""
 
     name = "mitigate"
+    takes = "circuit"
     kind = "transformation"
     description = "attach an error-mitigation plan (zne, twirl, dd, readout) and its extra circuits to a stage"
     options = {"methods": "auto", "noise": "", "scales": "1+3+5", "extrapolation": "richardson",

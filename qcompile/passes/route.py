@@ -86,6 +86,7 @@ class Route(Pass):
     ``properties["layout"]``."""
 
     name = "route"
+    takes = "circuit"
     description = "lay out and route onto a coupling map (line:N, grid:RxC, heavy-hex:D) with Qiskit"
     options = {"target": "", "optimization_level": 1, "seed": 0}
 

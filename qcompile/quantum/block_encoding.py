@@ -1,7 +1,7 @@
 """Block encodings of a dense real matrix W (DESIGN §5 row 3): unitary dilation and FABLE.
 
 Padding: a ``rows × cols`` matrix is zero-padded to ``2^n × 2^n`` with
-``n = max(1, ⌈log2 max(rows, cols)⌉)``; ``.block()`` returns the padded matrix and
+``n = max(1, ⌈log2 max(rows, cols)⌉)``; ``.block(unitary)`` returns the padded matrix and
 ``shape`` keeps ``(rows, cols)``.  System qubits ``0..n-1`` (little-endian row/column
 index), ancillas after them.
 """

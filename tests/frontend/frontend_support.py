@@ -16,14 +16,16 @@ from pathlib import Path
 
 import numpy as np
 
+from example_registry import COMPILABLE, ESTIMATED
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 GOLDEN = Path(__file__).resolve().parent / "golden"
 
 #: the LLM-sized configurations (resource estimation): only built, never evaluated
-LARGE_EXAMPLES = ["bert_base", "gpt2_medium", "gpt2_small", "llama2_7b"]
+LARGE_EXAMPLES = sorted(ESTIMATED)
 #: every other example (seq <= 8, d_model <= 8)
-SMALL_EXAMPLES = sorted(p.stem for p in EXAMPLES.glob("*.qtf") if p.stem not in LARGE_EXAMPLES)
+SMALL_EXAMPLES = sorted(COMPILABLE)
 
 
 def update_golden() -> bool:

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import qcompile
+from example_registry import COMPILABLE, EXAMPLES, path
 from qcompile.qir import nodes as F
 from qcompile.lowering.inputs import prepare_matrices
 from qcompile.passes.manager import PassManager, get_pass
@@ -25,9 +26,8 @@ from test_lowering_symbolic import FUNCTIONS, exact_policy
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
-MODELS = [ROOT / "examples" / f"{n}.qtf" for n in
-          ("linear", "mlp", "attention_head", "attention", "encoder_block", "encoder_prenorm",
-           "protein_tiny")] + [HERE / f"{n}.qtf" for n in ("att1", "attc", "att1c")]
+MODELS = [Path(path(n)) for n in COMPILABLE if not EXAMPLES[n].stacked] + \
+    [HERE / f"{n}.qtf" for n in ("att1", "attc", "att1c")]
 
 
 def _reference_error(model, lowered, seed=3, inputs=3) -> float:

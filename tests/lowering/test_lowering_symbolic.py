@@ -12,19 +12,19 @@ import numpy as np
 import pytest
 
 import qcompile
+from example_registry import COMPILABLE, EXAMPLES, path
 from qcompile.lowering.inputs import prepare_matrices
 from qcompile.qir.evaluate import run_numeric
 from qcompile.lowering.symbolic import lower
 from qcompile.program import random_input
-from qcompile.reference import kernels
+from qcompile.functions import function_names, get_function
 from qcompile.reference.interpreter import bind_inputs, evaluate
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
-FUNCTIONS = {"exp": np.exp, "gelu": kernels.gelu, "relu": kernels.relu}
-MODELS = [ROOT / "examples" / f"{n}.qtf" for n in
-          ("linear", "mlp", "mlp_relu", "attention_head", "attention", "encoder_block",
-           "encoder_prenorm", "protein_tiny")] + [HERE / f"{n}.qtf" for n in ("att1", "attc", "att1c")]
+FUNCTIONS = {name: get_function(name) for name in function_names(language=False)}
+MODELS = [Path(path(n)) for n in COMPILABLE if not EXAMPLES[n].stacked] + \
+    [HERE / f"{n}.qtf" for n in ("att1", "attc", "att1c")]
 
 
 class ExactFunction:

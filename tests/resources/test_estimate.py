@@ -25,9 +25,10 @@ from qcompile.resources.api import estimate, stage_resources
 from qcompile.resources.counts import BlockCost
 from qcompile.resources.estimate import Estimator
 
-COMPILABLE = ["linear", "mlp", "attention_head", "attention", "encoder_block", "encoder_prenorm",
-              "protein_tiny"]
-LLM = ["gpt2_small", "gpt2_medium", "bert_base", "llama2_7b"]
+from example_registry import COMPILABLE as _ALL_COMPILABLE, ESTIMATED as LLM, EXAMPLES
+
+#: the single-program examples (a stack's runs are counted by test_stacked_small_model_counts_runs)
+COMPILABLE = [n for n in _ALL_COMPILABLE if not EXAMPLES[n].stacked]
 
 
 def _folded_unoptimised(ex, method="dilation"):
@@ -39,7 +40,8 @@ def _folded_unoptimised(ex, method="dilation"):
     from qcompile.passes.pipelines import quantum_pipeline
 
     model = load(f"examples/{ex}.qtf")
-    built = PassManager(quantum_pipeline(model.output.token, 1e-3, method, 1) + [BuildCircuits()]).run(model)
+    tol = EXAMPLES[ex].tolerance
+    built = PassManager(quantum_pipeline(model.output.token, tol, method, 1) + [BuildCircuits()]).run(model)
     return built
 
 
@@ -62,7 +64,7 @@ def test_walk_is_exact_given_the_dense_blocks(programs, ex):
     prog = programs[ex]
     est = Estimator(prog.lowered, dense_cost=_synthesised)
     for st, sc in zip(prog.lowered.stages, prog.stages, strict=True):
-        r = stage_resources(est, st, 1e-3)
+        r = stage_resources(est, st, EXAMPLES[ex].tolerance)
         assert r.qubits == sc.circuit.num_qubits
         assert r.output_qubits == len(sc.output)
         assert r.gates == sc.circuit.count_ops()
@@ -76,7 +78,7 @@ def test_O1_estimate_counts_the_folded_circuits_as_built(programs, ex):
     gates by name equal them; log10 alpha equals the program's.  (The -O1 circuit passes
     then only lower these, so the report calls them upper bounds.)"""
     prog = programs[ex]
-    rep = estimate(f"examples/{ex}.qtf", mode="compiled", optimization=1)
+    rep = estimate(f"examples/{ex}.qtf", mode="compiled", optimization=1, tolerance=EXAMPLES[ex].tolerance)
     assert len(rep.stages) == len(prog.stages)
     for r, sc, st in zip(rep.stages, prog.stages, prog.lowered.stages):
         assert r.qubits == sc.circuit.num_qubits
@@ -106,7 +108,7 @@ def test_O0_estimate_against_the_O0_program(ex):
     """At -O0 (unfolded quantum IR, no circuit pass) the report itself — dense blocks
     synthesised, no stage gate built — has every stage's qubits, CX and count of every gate
     by name of the compiled -O0 circuits exactly, and says so."""
-    tol = O0_TOLERANCE.get(ex, 1e-3)
+    tol = O0_TOLERANCE.get(ex, EXAMPLES[ex].tolerance)
     prog = qcompile.compile(f"examples/{ex}.qtf", optimization=0, tolerance=tol)
     rep = estimate(f"examples/{ex}.qtf", mode="compiled", optimization=0, tolerance=tol)
     _assert_equal_to_program(rep, prog)
@@ -216,11 +218,12 @@ def test_fable_counts_are_exact_end_to_end(ex):
 
 
 @pytest.mark.parametrize("ex", COMPILABLE)
-def test_O2_never_exceeds_the_estimate(ex):
+def test_O2_never_exceeds_the_estimate(ex, compiled_with_dumps):
     """-O2 (fusion, KAK, ancilla reuse) only lowers CX and qubits below the estimate
-    (the slowest tests of the suite: -O2 takes ~30 s on the encoder examples)."""
-    prog = qcompile.compile(f"examples/{ex}.qtf", optimization=2)
-    rep = estimate(f"examples/{ex}.qtf", optimization=2, mode="compiled")
+    (the -O2 programs are the session's, compiled once for this and the dump tests: -O2
+    takes ~30 s on the encoder examples)."""
+    prog = compiled_with_dumps(ex, 2).program
+    rep = estimate(f"examples/{ex}.qtf", optimization=2, mode="compiled", tolerance=EXAMPLES[ex].tolerance)
     for r, sc in zip(rep.stages, prog.stages, strict=True):
         assert sc.circuit.num_qubits <= r.qubits
         assert cx_count(sc.circuit) <= r.cx
@@ -262,8 +265,9 @@ def test_exp_degree_at_llm_scale_is_finite_and_fast():
 def test_abstract_lowering_has_the_compiled_structure(ex):
     """Shapes-and-norms lowering: the same stages and the same qubits per stage as the
     compiled quantum IR (qubits do not depend on weights or degrees)."""
-    abstract = estimate(f"examples/{ex}.qtf", mode="abstract")
-    compiled = estimate(f"examples/{ex}.qtf", mode="compiled")
+    tol = EXAMPLES[ex].tolerance
+    abstract = estimate(f"examples/{ex}.qtf", mode="abstract", tolerance=tol)
+    compiled = estimate(f"examples/{ex}.qtf", mode="compiled", tolerance=tol)
     assert [s.qubits for s in abstract.stages] == [s.qubits for s in compiled.stages]
     assert [sorted(s.degrees) for s in abstract.stages] == [sorted(s.degrees) for s in compiled.stages]
 
