@@ -298,8 +298,8 @@ def cmd_compile(args) -> int:
     """``qcompile MODEL.qtf -o OUT.qasm``: compile, write one QASM file per stage, the
     program JSON and (``--stats``) the figures."""
     from qcompile.model import load
-    from qcompile.passes.dumps import DumpDir
-    from qcompile.passes.manager import PrintIRAfter, TimePasses
+    from qcompile.passes.dumps import DumpDir, PrintIRAfter
+    from qcompile.passes.manager import TimePasses
 
     bound = args.bind is not None or args.text is not None
     if args.qasm == 2 and not bound:
@@ -348,8 +348,8 @@ def cmd_ir(args) -> int:
     """``qcompile ir``: run the front-end passes with the requested callbacks, print IR;
     with ``--quantum`` print the quantum IR of the lowering instead."""
     from qcompile.model import load
-    from qcompile.passes.dumps import DumpDir
-    from qcompile.passes.manager import PrintIRAfter, TimePasses
+    from qcompile.passes.dumps import DumpDir, PrintIRAfter
+    from qcompile.passes.manager import TimePasses
 
     if args.quantum:
         sys.stdout.write(_lowered(args).to_text())

@@ -8,7 +8,7 @@ ir --quantum``, the surrogate reference's polynomials), :func:`qcompile.verify`,
   optimisation level, routing target, explicit pass list);
 * :func:`prepare` loads the model, refuses what the compiler cannot build yet (several
   inputs, sizes beyond simulation: :func:`check_size`) and sets its output token
-  (:func:`resolve_token`);
+  (:func:`qcompile.model.resolve_token`);
 * the pass pipelines come from :mod:`qcompile.passes.pipelines`; one output token of a
   model whose attention reads only loaded matrices becomes a
   :class:`~qcompile.program.Program`, stacked layers or every token's output a
@@ -17,12 +17,11 @@ ir --quantum``, the surrogate reference's polynomials), :func:`qcompile.verify`,
 
 from __future__ import annotations
 
-import dataclasses
 import math
-import numbers
 from dataclasses import dataclass
 
 from qcompile.errors import NotImplementedYetError, QcompileError, SizeError
+from qcompile.model import resolve_token, with_token
 
 #: stages above this many qubits are refused before anything is built
 MAX_QUBITS = 24
@@ -66,53 +65,6 @@ def load_model(model_or_path):
     from qcompile.model import Model, load
 
     return model_or_path if isinstance(model_or_path, Model) else load(model_or_path)
-
-
-def sequence_length(model) -> int:
-    """The number of tokens the model's output selects from."""
-    for _, op in model.ir.nodes():
-        if op.opname == "select_token":
-            return model.ir.op(op.inputs[0]).type.legs[0].dim
-    return 1
-
-
-def resolve_token(model, token) -> int | str:
-    """The output token asked for: ``"model"`` (or None: the ``output`` line's),
-    ``"last"``, ``"all"`` or an index in range."""
-    n_tokens = sequence_length(model)
-    if token is None or token == "model":
-        token = model.output.token
-    if token == "last":
-        token = n_tokens - 1
-    if token == "all":
-        return "all"
-    if isinstance(token, bool) or not isinstance(token, (numbers.Integral, str)):
-        raise QcompileError(f"token must be 'last', 'all' or an index, got {token!r}")
-    try:
-        token = int(token)
-    except (TypeError, ValueError):
-        raise QcompileError(f"token must be 'last', 'all' or an index, got {token!r}") from None
-    if not 0 <= token < n_tokens:
-        raise QcompileError(f"token {token} is out of range: the model has {n_tokens} tokens")
-    return token
-
-
-def with_token(model, token: int | str):
-    """The model with its output token replaced (the IR's select_token op)."""
-    from qcompile.ir.graph import Graph
-
-    g = model.ir
-    if all(op.token == token for _, op in g.nodes() if op.opname == "select_token"):
-        return model
-    out = Graph(g.name)
-    for node, op in g.nodes():
-        if op.opname == "select_token" and op.token != token:
-            op = dataclasses.replace(op, token=token)
-            op = dataclasses.replace(op, type=op.infer(out.input_types(op)))
-        out.add(op)
-    out.set_output(g.output)
-    out.desugared = g.desugared
-    return dataclasses.replace(model, ir=out)
 
 
 def check_size(model) -> None:

@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import numbers
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -99,6 +101,51 @@ class LazyRandomWeights(Mapping):
 
     def __repr__(self) -> str:
         return f"<LazyRandomWeights {len(self)} weights, seed {self._seed}>"
+
+
+def sequence_length(model) -> int:
+    """The number of tokens the model's output selects from."""
+    for _, op in model.ir.nodes():
+        if op.opname == "select_token":
+            return model.ir.op(op.inputs[0]).type.legs[0].dim
+    return 1
+
+
+def resolve_token(model, token) -> int | str:
+    """The output token asked for: ``"model"`` (or None: the ``output`` line's),
+    ``"last"``, ``"all"`` or an index in range."""
+    n_tokens = sequence_length(model)
+    if token is None or token == "model":
+        token = model.output.token
+    if token == "last":
+        token = n_tokens - 1
+    if token == "all":
+        return "all"
+    if isinstance(token, bool) or not isinstance(token, (numbers.Integral, str)):
+        raise QcompileError(f"token must be 'last', 'all' or an index, got {token!r}")
+    try:
+        token = int(token)
+    except (TypeError, ValueError):
+        raise QcompileError(f"token must be 'last', 'all' or an index, got {token!r}") from None
+    if not 0 <= token < n_tokens:
+        raise QcompileError(f"token {token} is out of range: the model has {n_tokens} tokens")
+    return token
+
+
+def with_token(model, token: int | str):
+    """The model with its output token replaced (the IR's select_token op)."""
+    g = model.ir
+    if all(op.token == token for _, op in g.nodes() if op.opname == "select_token"):
+        return model
+    out = Graph(g.name)
+    for node, op in g.nodes():
+        if op.opname == "select_token" and op.token != token:
+            op = dataclasses.replace(op, token=token)
+            op = dataclasses.replace(op, type=op.infer(out.input_types(op)))
+        out.add(op)
+    out.set_output(g.output)
+    out.desugared = g.desugared
+    return dataclasses.replace(model, ir=out)
 
 
 def default_pipeline():

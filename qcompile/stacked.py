@@ -243,7 +243,7 @@ def lower_stacked(model, token, options, callbacks=()):
     choice)``: ``lowered[(segment, token)]`` the quantum IR with its polynomials,
     ``bound`` the largest propagated bound over the calibration inputs, ``choice`` the
     per-op tolerance and shares (a :class:`StackedLowered`)."""
-    from qcompile.compiler import with_token
+    from qcompile.model import with_token
     from qcompile.lowering.calibration import calibrate_jointly, calibration_samples
     from qcompile.lowering.segments import SegmentModel, find_cut, prefix_model, suffix_model
     from qcompile.passes.manager import PassManager

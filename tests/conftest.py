@@ -32,8 +32,8 @@ def compiled_with_dumps(tmp_path_factory):
     and optimisation ``level`` with ``DumpDir``, ``PrintIRAfter("all")`` and ``TimePasses``
     callbacks, once per session (-O2 of the encoder examples takes ~30 s each)."""
     import qcompile
-    from qcompile.passes.dumps import DumpDir
-    from qcompile.passes.manager import PrintIRAfter, TimePasses
+    from qcompile.passes.dumps import DumpDir, PrintIRAfter
+    from qcompile.passes.manager import TimePasses
 
     cache: dict = {}
 

@@ -1,4 +1,5 @@
-"""Lower multi-controlled gates (``mcx``/``mcz``/``mcp``) to a fixed basis, exactly.
+"""Lower multi-controlled gates (``mcx``/``mcz``/``mcp``) to a fixed basis, exactly, and whole
+circuits to CX + 1q (:func:`lower_to_cx`, borrowing idle qubits as dirty ancillas).
 
 Every rule below is exact *including the global phase* (verified against NumPy in
 ``tests/circuit/test_decompose.py``).  Rules:
@@ -28,7 +29,8 @@ from math import copysign
 
 from qcompile.circuit.gates import LOWERED_GATES
 from qcompile.circuit.ir import Angle, Circuit, Gate, ParamExpr, wrap_phase
-from qcompile.circuit.synthesis import mcx_noaux_template
+from qcompile.circuit.peephole import circuit_with_gates
+from qcompile.circuit.synthesis import ccx_template, mcx_noaux_template, mcx_template
 
 #: largest mcp (controls + target) lowered by the Gray-code rule; larger ones recurse.
 GRAY_MAX_QUBITS = 9
@@ -227,3 +229,74 @@ def _lower_gate(g: Gate, out: list[Gate], phases: list[float], max_controls: int
                 out.append(Gate(n, qs, (lam * scale,)))
     else:
         out.append(g)
+
+
+def _expand(g: Gate, n: int, idle: list[int]) -> tuple[list[Gate], float]:
+    """One gate in CX + 1q gates (+ cz, 2-qubit mcp): ``(gates, global phase)``; ``idle``
+    are the qubits it may borrow as dirty ancillas."""
+
+    k = len(g.qubits) - 1
+    name = g.name
+    if name in ("mcrx", "mcry", "mcrz") and k >= 1:
+        # C^k-R(θ) = R(θ/2) · F · R(−θ/2) · F with F = MCX (ry, rz) or MCZ (rx) on the same qubits
+        r, t, th = name[2:], g.qubits[-1:], g.params[0]
+        flip = Gate("mcz" if r == "rx" else "mcx", g.qubits)
+        out, phase = [Gate(r, t, (th * 0.5,))], 0.0
+        for part in (flip, Gate(r, t, (th * -0.5,)), flip):
+            sub, ph = _expand(part, n, idle)
+            out += sub
+            phase = wrap_phase(phase + ph)
+        return out, phase
+    if name in ("mcx", "mcz") and k >= 3:
+        busy = set(g.qubits)
+        free = [q for q in idle if q not in busy]
+        tpl, used = mcx_template(k, len(free))
+        qubits = g.qubits + tuple(free[:used])
+        body = [x.relabel(qubits) for x in tpl.gates]
+        if name == "mcz":
+            h = Gate("h", g.qubits[-1:])
+            body = [h] + body + [h]
+        return body, tpl.global_phase
+    if name == "ccx" or (name == "mcx" and k == 2):
+        tpl = ccx_template()
+        return [x.relabel(g.qubits) for x in tpl.gates], tpl.global_phase
+    if name in ("mcx", "mcz", "mcp", "mcrx", "mcry", "mcrz"):
+        low = lower_multicontrolled(Circuit(n, [g]))
+        out, phase = [], low.global_phase
+        for x in low.gates:
+            sub, ph = _expand(x, n, idle) if x.name in ("ccx", "mcx", "mcz") and len(x.qubits) > 2 \
+                else ([x], 0.0)
+            out += sub
+            phase = wrap_phase(phase + ph)
+        return out, phase
+    return [g], 0.0
+
+
+def lower_to_cx(circuit: Circuit, borrow_ancillas: bool = True) -> Circuit:
+    """``circuit`` in CX + 1q gates (+ cz, swap, 2-qubit mcp), same unitary including the
+    global phase: ``mcx``/``mcz`` with ≥ 3 controls by :func:`mcx_template` (borrowing other
+    qubits of the circuit as dirty ancillas when that is cheaper: they are returned to
+    their state whatever it is, so this is exact).  Only qubits already in use at that
+    point (between their first and last gate) are borrowed, so no qubit's lifetime grows
+    and ``ancilla-reuse`` loses nothing.  ``mcrx/mcry/mcrz`` as
+    ``R(θ/2)·F·R(−θ/2)·F`` (F = MCX, or MCZ for rx), ``mcp`` by
+    :func:`qcompile.circuit.decompose.lower_multicontrolled`, ``ccx`` by Qiskit's 6-CX
+    definition.  The pieces of a free gate are free."""
+    gates: list[Gate] = []
+    phase = 0.0
+    n = circuit.num_qubits
+    first: dict[int, int] = {}
+    last: dict[int, int] = {}
+    for i, g in enumerate(circuit.gates):
+        for q in g.qubits:
+            first.setdefault(q, i)
+            last[q] = i
+    for i, g in enumerate(circuit.gates):
+        if len(g.qubits) <= 2 and g.name not in ("mcrx", "mcry", "mcrz"):
+            gates.append(g)
+            continue
+        idle = [q for q in first if first[q] < i < last[q]] if borrow_ancillas else []
+        sub, ph = _expand(g.as_free(False) if g.free else g, n, sorted(idle))
+        gates += [x.as_free() for x in sub] if g.free else sub
+        phase = wrap_phase(phase + ph)
+    return circuit_with_gates(circuit, gates, phase)

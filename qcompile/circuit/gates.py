@@ -17,7 +17,7 @@ angles follow Qiskit's definitions.  Per gate:
   when it commutes with no Pauli on any qubit (h, swap, measure, reset, barrier).  A gate
   whose target Pauli is Z commutes with Z everywhere: it is diagonal;
 * ``cx``: CX count in the CX + 1-qubit basis, or None for the multi-controlled gates,
-  whose count depends on the width (:func:`cx_cost`);
+  whose count depends on the width (:func:`qcompile.circuit.metrics.cx_cost`);
 * ``rotation``: its one angle is a rotation angle (rx ry rz p and their multi-controlled
   forms), so two such gates on the same qubits add their angles;
 * ``controlled``: the multi-controlled gate it is, or becomes when controlled
@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import numpy as np
 
@@ -130,28 +129,6 @@ LOWERED_GATES = frozenset(n for n, f in GATES.items() if not f.multi_controlled)
 ONE_QUBIT_GATES = tuple(n for n, f in GATES.items() if f.num_qubits == 1 and f.kind == "unitary")
 #: the two-qubit gates that cost one CX (cx, cz)
 ONE_CX_GATES = tuple(n for n, f in GATES.items() if f.num_qubits == 2 and f.cx == 1)
-
-
-@lru_cache(maxsize=None)
-def cx_cost(name: str, width: int) -> int:
-    """CX count of one gate ``name`` on ``width`` qubits in the CX + 1-qubit basis: the
-    table's fixed count (cx, cz = 1, swap = 3, ccx = 6, 0 for the rest), and for a
-    multi-controlled gate the count of its lowering by
-    :func:`qcompile.circuit.decompose.lower_multicontrolled` (0 without controls)."""
-    cx = GATES[name].cx
-    if cx is not None:
-        return cx
-    return _lowered_cx(name, width) if width > 1 else 0
-
-
-def _lowered_cx(name: str, width: int) -> int:
-    """CX count of a multi-controlled gate on ``width`` qubits after lowering."""
-    from qcompile.circuit.decompose import lower_gate
-    from qcompile.circuit.ir import Gate
-
-    params = (0.3,) * GATES[name].num_angles
-    gates, _ = lower_gate(Gate(name, tuple(range(width)), params))
-    return sum(cx_cost(g.name, len(g.qubits)) for g in gates)
 
 
 def one_qubit_matrix(gate) -> np.ndarray:

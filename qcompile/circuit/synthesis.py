@@ -1,11 +1,13 @@
-"""Circuits from Qiskit's synthesis, brought into the circuit IR, and the lowering to CX + 1q.
+"""Circuits from Qiskit's synthesis, brought into the circuit IR: the importer and the MCX templates.
 
 * :func:`from_qiskit` / :func:`from_qiskit_parametric`: a Qiskit circuit whose gates are in
   the IR basis (:data:`QISKIT_BASIS`; transpile to it first) as an IR :class:`Circuit`.
 * MCX templates: :func:`mcx_noaux_template` (Qiskit's ancilla-free syntheses, for
   :func:`qcompile.circuit.decompose.lower_multicontrolled`), :func:`mcx_template` (also
   the borrowed-("dirty")-ancilla syntheses, in CX + 1q) and :func:`ccx_template`.
-* :func:`lower_to_cx`: a circuit in CX + 1q gates (+ cz, swap, 2-qubit mcp), exactly.
+
+:mod:`qcompile.circuit.decompose` builds the lowering of multi-controlled gates (and
+:func:`~qcompile.circuit.decompose.lower_to_cx`, the lowering of a whole circuit) on these.
 
 Qiskit is imported inside the functions; each template is synthesised once per process.
 """
@@ -16,8 +18,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Iterator
 
 from qcompile.circuit.gates import GATES, LOWERED_GATES
-from qcompile.circuit.ir import Circuit, Gate, ParamExpr, Parameter, wrap_phase
-from qcompile.circuit.peephole import circuit_with_gates
+from qcompile.circuit.ir import Circuit, ParamExpr, Parameter
 from qcompile.errors import NotImplementedYetError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -169,73 +170,3 @@ def mcx_template(k: int, free: int) -> tuple[Circuit, int]:
 
 
 # ---- lowering to CX + 1q -----------------------------------------------------------------------
-def _expand(g: Gate, n: int, idle: list[int]) -> tuple[list[Gate], float]:
-    """One gate in CX + 1q gates (+ cz, 2-qubit mcp): ``(gates, global phase)``; ``idle``
-    are the qubits it may borrow as dirty ancillas."""
-    from qcompile.circuit.decompose import lower_multicontrolled  # decompose imports this module
-
-    k = len(g.qubits) - 1
-    name = g.name
-    if name in ("mcrx", "mcry", "mcrz") and k >= 1:
-        # C^k-R(θ) = R(θ/2) · F · R(−θ/2) · F with F = MCX (ry, rz) or MCZ (rx) on the same qubits
-        r, t, th = name[2:], g.qubits[-1:], g.params[0]
-        flip = Gate("mcz" if r == "rx" else "mcx", g.qubits)
-        out, phase = [Gate(r, t, (th * 0.5,))], 0.0
-        for part in (flip, Gate(r, t, (th * -0.5,)), flip):
-            sub, ph = _expand(part, n, idle)
-            out += sub
-            phase = wrap_phase(phase + ph)
-        return out, phase
-    if name in ("mcx", "mcz") and k >= 3:
-        busy = set(g.qubits)
-        free = [q for q in idle if q not in busy]
-        tpl, used = mcx_template(k, len(free))
-        qubits = g.qubits + tuple(free[:used])
-        body = [x.relabel(qubits) for x in tpl.gates]
-        if name == "mcz":
-            h = Gate("h", g.qubits[-1:])
-            body = [h] + body + [h]
-        return body, tpl.global_phase
-    if name == "ccx" or (name == "mcx" and k == 2):
-        tpl = ccx_template()
-        return [x.relabel(g.qubits) for x in tpl.gates], tpl.global_phase
-    if name in ("mcx", "mcz", "mcp", "mcrx", "mcry", "mcrz"):
-        low = lower_multicontrolled(Circuit(n, [g]))
-        out, phase = [], low.global_phase
-        for x in low.gates:
-            sub, ph = _expand(x, n, idle) if x.name in ("ccx", "mcx", "mcz") and len(x.qubits) > 2 \
-                else ([x], 0.0)
-            out += sub
-            phase = wrap_phase(phase + ph)
-        return out, phase
-    return [g], 0.0
-
-
-def lower_to_cx(circuit: Circuit, borrow_ancillas: bool = True) -> Circuit:
-    """``circuit`` in CX + 1q gates (+ cz, swap, 2-qubit mcp), same unitary including the
-    global phase: ``mcx``/``mcz`` with ≥ 3 controls by :func:`mcx_template` (borrowing other
-    qubits of the circuit as dirty ancillas when that is cheaper: they are returned to
-    their state whatever it is, so this is exact).  Only qubits already in use at that
-    point (between their first and last gate) are borrowed, so no qubit's lifetime grows
-    and ``ancilla-reuse`` loses nothing.  ``mcrx/mcry/mcrz`` as
-    ``R(θ/2)·F·R(−θ/2)·F`` (F = MCX, or MCZ for rx), ``mcp`` by
-    :func:`qcompile.circuit.decompose.lower_multicontrolled`, ``ccx`` by Qiskit's 6-CX
-    definition.  The pieces of a free gate are free."""
-    gates: list[Gate] = []
-    phase = 0.0
-    n = circuit.num_qubits
-    first: dict[int, int] = {}
-    last: dict[int, int] = {}
-    for i, g in enumerate(circuit.gates):
-        for q in g.qubits:
-            first.setdefault(q, i)
-            last[q] = i
-    for i, g in enumerate(circuit.gates):
-        if len(g.qubits) <= 2 and g.name not in ("mcrx", "mcry", "mcrz"):
-            gates.append(g)
-            continue
-        idle = [q for q in first if first[q] < i < last[q]] if borrow_ancillas else []
-        sub, ph = _expand(g.as_free(False) if g.free else g, n, sorted(idle))
-        gates += [x.as_free() for x in sub] if g.free else sub
-        phase = wrap_phase(phase + ph)
-    return circuit_with_gates(circuit, gates, phase)

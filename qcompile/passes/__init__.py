@@ -5,9 +5,9 @@ Each pass lives in its own module of this package and registers itself with
 of the package on first use, so a new pass file needs no edit here.
 """
 
-from qcompile.passes.dumps import DumpDir
+from qcompile.passes.dumps import DumpDir, PrintIRAfter
 from qcompile.passes.manager import (
-    Callback, Pass, PassManager, PassRecord, PrintIRAfter, PropertySet, TimePasses,
+    Callback, Pass, PassManager, PassRecord, PropertySet, TimePasses,
     available_passes, get_pass, parse_pipeline, register_pass,
 )
 

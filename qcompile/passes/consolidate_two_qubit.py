@@ -29,7 +29,7 @@ state error shows); skipping them costs a few CX.  ``properties["imprecise_block
 counts the skipped ones.
 
 Option ``lower`` (default false; ``-O2`` sets it): first rewrite the circuit in CX + 1q
-gates (:func:`qcompile.circuit.synthesis.lower_to_cx`) so blocks can form across the pieces of lowered gates, as
+gates (:func:`qcompile.circuit.decompose.lower_to_cx`) so blocks can form across the pieces of lowered gates, as
 Qiskit's optimiser sees them: ``mcx``/``mcz`` with ≥ 3 controls by the cheapest of Qiskit's
 ancilla-free and borrowed-("dirty")-ancilla MCX syntheses, using qubits of the circuit that
 are in use at that point but not by the gate (restored exactly, whatever their state),
@@ -44,10 +44,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from qcompile.circuit.gates import GATES, cx_cost, one_qubit_matrix
+from qcompile.circuit.gates import GATES, one_qubit_matrix
+from qcompile.circuit.metrics import cx_cost
 from qcompile.circuit.ir import Circuit, Gate, wrap_phase
 from qcompile.circuit.peephole import circuit_with_gates
-from qcompile.circuit.synthesis import from_qiskit, lower_to_cx
+from qcompile.circuit.decompose import lower_to_cx
+from qcompile.circuit.synthesis import from_qiskit
 from qcompile.passes.fuse_single_qubit import is_fusable
 from qcompile.passes.manager import Pass, register_pass
 

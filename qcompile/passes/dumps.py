@@ -1,4 +1,5 @@
-"""Pass-by-pass dumps: one IR text and one JSON file per pass, and an ``index.html``.
+"""The IR-text callbacks: :class:`PrintIRAfter` and :class:`DumpDir`, the pass-by-pass dumps
+(one IR text and one JSON file per pass, and an ``index.html``).
 
 :class:`DumpDir` is a pass-manager callback.  After every pass it writes
 ``NN-<pass>.ir`` (the IR's text) and ``NN-<pass>.json`` (pass, level, options, stats
@@ -23,8 +24,9 @@ import inspect
 import json
 import os
 import re
+import sys
 from dataclasses import fields, is_dataclass
-from typing import Any
+from typing import Any, Iterable
 
 from qcompile.passes.manager import Callback
 
@@ -73,6 +75,30 @@ def jsonable(value: Any) -> Any:
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     return str(value)
+
+
+class PrintIRAfter(Callback):
+    """Prints ``// ----- IR after <name> (<index>) -----`` and the IR text after chosen passes.
+
+    ``names`` is "all", one pass name, or a collection of pass names; ``stream``
+    defaults to ``sys.stdout`` (looked up at print time); ``max_lines`` cuts long texts as
+    the dumps do (:func:`qcompile.passes.dumps.ir_text`; None prints everything).
+    """
+
+    def __init__(self, names: str | Iterable[str] = "all", stream=None, max_lines: int | None = 100_000):
+        if names == "all":
+            self.names = "all"
+        else:
+            self.names = frozenset([names] if isinstance(names, str) else names)
+        self.stream = stream
+        self.max_lines = max_lines
+
+    def after(self, pass_, ir, index, seconds, properties):
+        if self.names != "all" and pass_.name not in self.names:
+            return
+        out = self.stream if self.stream is not None else sys.stdout
+        out.write(f"// ----- IR after {pass_.name} ({index}) -----\n")
+        out.write(ir_text(ir, self.max_lines))
 
 
 class DumpDir(Callback):

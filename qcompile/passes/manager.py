@@ -29,7 +29,6 @@ import importlib
 import io
 import pkgutil
 import re
-import sys
 import time
 from dataclasses import dataclass
 from typing import Any, ClassVar, Iterable, Protocol
@@ -455,32 +454,6 @@ class Callback:
         """Called after the pass ran; ``ir`` is its result, ``properties.last_record`` its record."""
 
 
-class PrintIRAfter(Callback):
-    """Prints ``// ----- IR after <name> (<index>) -----`` and the IR text after chosen passes.
-
-    ``names`` is "all", one pass name, or a collection of pass names; ``stream``
-    defaults to ``sys.stdout`` (looked up at print time); ``max_lines`` cuts long texts as
-    the dumps do (:func:`qcompile.passes.dumps.ir_text`; None prints everything).
-    """
-
-    def __init__(self, names: str | Iterable[str] = "all", stream=None, max_lines: int | None = 100_000):
-        if names == "all":
-            self.names = "all"
-        else:
-            self.names = frozenset([names] if isinstance(names, str) else names)
-        self.stream = stream
-        self.max_lines = max_lines
-
-    def after(self, pass_, ir, index, seconds, properties):
-        from qcompile.passes.dumps import ir_text
-
-        if self.names != "all" and pass_.name not in self.names:
-            return
-        out = self.stream if self.stream is not None else sys.stdout
-        out.write(f"// ----- IR after {pass_.name} ({index}) -----\n")
-        out.write(ir_text(ir, self.max_lines))
-
-
 def _flatten(stats: dict, prefix: str = "") -> dict[str, Any]:
     """Nested stats as one level with dotted keys: {"ops": {"add": 2}} -> {"ops.add": 2}."""
     flat: dict[str, Any] = {}
@@ -565,7 +538,7 @@ class TimePasses(Callback):
 
 
 __all__ = [
-    "LEVELS", "Callback", "IRLike", "Pass", "PassManager", "PassRecord", "PrintIRAfter",
+    "LEVELS", "Callback", "IRLike", "Pass", "PassManager", "PassRecord",
     "PropertySet", "TimePasses", "available_passes", "check_levels", "get_pass", "parse_pipeline",
     "register_pass",
 ]

@@ -2,7 +2,7 @@
 
 ``route{target=line:N}``, ``grid:RxC`` or ``heavy-hex:D`` (``CouplingMap.from_line(N)``,
 ``from_grid(R, C)``, ``from_heavy_hex(D)``, D odd).  Multi-controlled gates and ``ccx`` are
-lowered to CX + 1q first (:func:`qcompile.circuit.synthesis.lower_to_cx`,
+lowered to CX + 1q first (:func:`qcompile.circuit.decompose.lower_to_cx`,
 exact; routing needs ≤ 2-qubit gates), and ``qiskit.transpile`` runs with the coupling map,
 ``optimization_level`` (default 1), a fixed ``seed`` (default 0, so output is
 deterministic) and the circuit-IR basis without ``ccx``.  Symbolic angles survive: the
@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import re
 
-from qcompile.circuit.synthesis import from_qiskit_parametric, lower_to_cx
+from qcompile.circuit.decompose import lower_to_cx
+from qcompile.circuit.synthesis import from_qiskit_parametric
 from qcompile.errors import PassError
 from qcompile.passes.manager import Pass, register_pass
 

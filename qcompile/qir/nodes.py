@@ -68,6 +68,15 @@ class AlphaNotKnownYet(InternalError):
     needs the number (building circuits, bounds) hitting it is a bug."""
 
 
+def known_alpha(node) -> float | None:
+    """``node.alpha`` (12 significant digits), or None while a polynomial it depends on is
+    not chosen yet."""
+    try:
+        return float(f"{node.alpha:.12g}")
+    except AlphaNotKnownYet:
+        return None
+
+
 def _frozen_array(a):
     if is_abstract(a):
         return a

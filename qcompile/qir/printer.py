@@ -14,8 +14,7 @@ depend on it print as ``(not known yet)``.
 
 from __future__ import annotations
 
-from qcompile.qir.nodes import Form, Nonlinear, Term
-from qcompile.qir.program import known_alpha
+from qcompile.qir.nodes import Form, Nonlinear, Term, known_alpha
 from qcompile.qir.visitor import FormVisitor
 
 #: how a subnormalisation that needs a polynomial not chosen yet is printed

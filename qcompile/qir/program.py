@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from qcompile.qir.glue import Glue
-from qcompile.qir.nodes import ROW, AlphaNotKnownYet, Const, Form, InputMatrix, InputRow, Nonlinear
+from qcompile.qir.nodes import ROW, Const, Form, InputMatrix, InputRow, Nonlinear, known_alpha
 
 
 @dataclass(frozen=True)
@@ -142,12 +142,3 @@ def nonlinear_sources(stages) -> list[Nonlinear]:
     for st in stages:
         form(st.form)
     return out
-
-
-def known_alpha(node) -> float | None:
-    """``node.alpha`` (12 significant digits), or None while a polynomial it depends on is
-    not chosen yet."""
-    try:
-        return float(f"{node.alpha:.12g}")
-    except AlphaNotKnownYet:
-        return None

@@ -212,7 +212,8 @@ def estimate(model_or_path, *, dims: dict | None = None, optimization: int = 1, 
     synthesised once and counted as built); the report's ``exactness`` says, per figure,
     which are exact and which are bounds.
     """
-    from qcompile.compiler import CompileOptions, check_size, prepare, sequence_length
+    from qcompile.compiler import CompileOptions, check_size, prepare
+    from qcompile.model import sequence_length
     from qcompile.model import load
 
     t0 = time.perf_counter()

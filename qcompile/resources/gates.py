@@ -132,7 +132,7 @@ def _save_disk_cache(cache: dict) -> None:
 
 def gate_cx(name: str, width: int) -> int:
     """CX count of one IR gate after lowering (equal to
-    :func:`qcompile.circuit.gates.cx_cost`, with the lowered counts of wide
+    :func:`qcompile.circuit.metrics.cx_cost`, with the lowered counts of wide
     multi-controlled gates read from the disk cache)."""
     from qcompile.circuit.gates import GATES
 

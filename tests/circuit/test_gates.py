@@ -7,7 +7,8 @@ import pytest
 
 import circuit_numpy_ref as R
 from qcompile.circuit.decompose import basis_gate_set, lower_gate
-from qcompile.circuit.gates import GATES, ROTATIONS, UNITARY, cx_cost, one_qubit_matrix
+from qcompile.circuit.gates import GATES, ROTATIONS, UNITARY, one_qubit_matrix
+from qcompile.circuit.metrics import cx_cost
 from qcompile.circuit.ir import Gate
 from qcompile.circuit.synthesis import QISKIT_BASIS
 from qcompile.passes.route import ROUTING_BASIS

@@ -220,7 +220,7 @@ def test_free_flags_survive_where_gates_are_untouched_or_all_free():
 
 
 def test_lower_to_cx_is_exact_with_borrowed_ancillas():
-    from qcompile.circuit.synthesis import lower_to_cx
+    from qcompile.circuit.decompose import lower_to_cx
 
     c = Circuit(7).append("h", [6]).append("ry", [5], [0.7])
     c.append("mcx", [0, 1, 2, 3, 4]).append("mcz", [4, 3, 2, 1, 0]).append("mcry", [1, 2, 3, 4, 6], [0.9])
@@ -277,7 +277,7 @@ def test_every_fusion_pass_keeps_the_unitary_of_random_circuits(seed):
 def test_global_phase_sums_stay_reduced():
     # 400 replaced pieces each add a phase; the running sum is kept in [−π, π] so that it
     # keeps the precision of a small number (qcompile.circuit.ir.wrap_phase)
-    from qcompile.circuit.synthesis import lower_to_cx
+    from qcompile.circuit.decompose import lower_to_cx
 
     c = Circuit(4)
     for k in range(400):
