@@ -33,7 +33,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, ClassVar, Iterable, Protocol
 
-from qcompile.errors import IRVerifyError, NotImplementedYetError, PassError, SourceLocation
+from qcompile.errors import InternalError, IRVerifyError, NotImplementedYetError, PassError, SourceLocation
 
 _NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 _KINDS = ("analysis", "transformation")
@@ -332,8 +332,9 @@ class PassManager:
     """Runs passes in order, resolving ``requires``, calling callbacks, recording each run.
 
     The pipeline's IR levels are checked before anything runs (:func:`check_levels`).
-    ``verify=True`` verifies the input IR and the IR after every pass (IRVerifyError
-    naming the pass) and checks that no pass mutated its input (compares ``to_text()``).
+    ``verify=True`` verifies the input IR (IRVerifyError) and the IR after every pass, and
+    checks that no pass mutated its input (compares ``to_text()``); a pass that breaks
+    either is a bug: InternalError naming the pass.
     ``first_index`` numbers the first pass (a pipeline continuing another one's numbering,
     e.g. a stacked program's circuits after its joint calibration, starts past 1).
     """
@@ -392,8 +393,7 @@ class PassManager:
         result = p.run(ir, self.properties)
         seconds = time.perf_counter() - start
         if self.verify and ir.to_text() != text_before:
-            raise PassError(f"pass '{p.name}' mutated its input IR; "
-                            "passes must return a new IR instead")
+            raise InternalError(f"pass '{p.name}' mutated its input IR; passes must return a new IR instead")
         if p.kind == "analysis":
             if result is not None:
                 raise PassError(f"analysis '{p.name}' returned a value; "
@@ -417,8 +417,8 @@ class PassManager:
             try:
                 new_ir.verify()
             except IRVerifyError as exc:
-                raise IRVerifyError(f"the IR is invalid after pass '{p.name}' ({index}): "
-                                    f"{exc.message}", exc.location) from exc
+                raise InternalError(f"the IR is invalid after pass '{p.name}' ({index}): "
+                                    f"{exc.message}") from exc
         record = PassRecord(index=index, name=p.name, kind=p.kind, seconds=seconds,
                             stats_before=dict(stats_before), stats_after=dict(stats_after),
                             written=written, required_by=required_by)

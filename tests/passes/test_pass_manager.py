@@ -8,7 +8,7 @@ import pytest
 from rich.console import Console
 from rich.table import Table
 
-from qcompile.errors import IRVerifyError, PassError
+from qcompile.errors import InternalError, IRVerifyError, PassError
 from qcompile.passes import manager
 from qcompile.passes import (
     DumpDir, Pass, PassManager, PrintIRAfter, TimePasses, available_passes, get_pass,
@@ -300,7 +300,7 @@ def test_requires_cycle_is_an_error():
 
 def test_verify_after_each_pass_names_the_failing_pass():
     pm = PassManager([get_pass("toy-append"), get_pass("toy-append", op="bad")], verify=True)
-    with pytest.raises(IRVerifyError) as info:
+    with pytest.raises(InternalError) as info:   # a pass that breaks the IR is a bug
         pm.run(IR0)
     assert "after pass 'toy-append' (2)" in info.value.message
     assert "op 'bad' is not allowed" in info.value.message
@@ -317,7 +317,7 @@ def test_verify_checks_the_input_ir():
 
 
 def test_mutating_a_pass_input_is_caught_in_verify_mode():
-    with pytest.raises(PassError, match="'toy-mutator' mutated its input"):
+    with pytest.raises(InternalError, match="'toy-mutator' mutated its input"):
         PassManager([get_pass("toy-mutator")], verify=True).run(MutableIR(["a"]))
 
 
