@@ -127,6 +127,13 @@ def gelu(x):
     return 0.5 * x * (1.0 + erf(x / math.sqrt(2.0)))
 
 
+def gelu_tanh(x):
+    """GELU's tanh approximation (``torch.nn.GELU(approximate="tanh")``, GPT-2's
+    ``gelu_new``): x/2 · (1 + tanh(√(2/π)(x + 0.044715 x³)))."""
+    x = np.asarray(x, dtype=float)
+    return 0.5 * x * (1.0 + np.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x**3)))
+
+
 def relu(x):
     """max(x, 0)."""
     return np.maximum(np.asarray(x, dtype=float), 0.0)
@@ -177,3 +184,7 @@ RELU = register_function(ElementwiseFunction(
 #: sup |SiLU'(x)| = σ(x*)(1 + x*(1 − σ(x*))) ≈ 1.0998, at x* ≈ 2.3994
 SILU = register_function(ElementwiseFunction(
     "silu", silu, "x·sigmoid(x) (torch.nn.SiLU)", lipschitz=lambda a: 1.1))
+#: sup |gelu_tanh'(x)| ≈ 1.12899 (numerically, like the erf form's)
+GELU_TANH = register_function(ElementwiseFunction(
+    "gelu_tanh", gelu_tanh, "GELU, tanh approximation (torch.nn.GELU(approximate='tanh'), GPT-2)",
+    lipschitz=lambda a: 1.13))

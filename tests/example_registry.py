@@ -16,14 +16,16 @@ EXAMPLES_DIR = ROOT / "examples"
 
 @dataclass(frozen=True)
 class Example:
-    """``compiles``: the compiler builds its circuits (else: ``qcompile resources`` only);
-    ``tolerance``: the tolerance the suite compiles it at (looser where a ReLU's degree,
-    which grows like 1/tolerance, or a stack's runs would make the suite slow);
-    ``stacked``: it compiles to a StackedProgram (layers or every token)."""
+    """``compiles``: the compiler builds its circuits; ``llm``: an LLM-sized configuration
+    (``qcompile resources`` only, its weights never generated); ``tolerance``: the
+    tolerance the suite compiles it at (looser where a ReLU's degree, which grows like
+    1/tolerance, or a stack's runs would make the suite slow); ``stacked``: it compiles to
+    a StackedProgram (layers or every token)."""
 
     compiles: bool = True
     tolerance: float = 1e-3
     stacked: bool = False
+    llm: bool = False
 
     def path(self, name: str) -> str:
         return str(EXAMPLES_DIR / f"{name}.qtf")
@@ -40,16 +42,21 @@ EXAMPLES: dict[str, Example] = {
     "encoder_prenorm": Example(),
     "protein_tiny": Example(),
     "encoder_stack": Example(tolerance=0.5, stacked=True),
-    "gpt2_small": Example(compiles=False),
-    "gpt2_medium": Example(compiles=False),
-    "bert_base": Example(compiles=False),
-    "llama2_7b": Example(compiles=False),
+    "gpt2_tiny": Example(compiles=False),
+    "llama_tiny": Example(compiles=False),
+    "bert_tiny": Example(compiles=False),
+    "gpt2_small": Example(compiles=False, llm=True),
+    "gpt2_medium": Example(compiles=False, llm=True),
+    "bert_base": Example(compiles=False, llm=True),
+    "llama2_7b": Example(compiles=False, llm=True),
 }
 
 #: examples whose circuits the compiler builds
 COMPILABLE = [n for n, e in EXAMPLES.items() if e.compiles]
 #: the LLM-sized configurations: resource estimation only
-ESTIMATED = [n for n, e in EXAMPLES.items() if not e.compiles]
+ESTIMATED = [n for n, e in EXAMPLES.items() if e.llm]
+#: every example small enough to evaluate (compiled or not)
+SMALL = [n for n, e in EXAMPLES.items() if not e.llm]
 
 
 def path(name: str) -> str:

@@ -12,15 +12,17 @@ from qcompile.functions import (ElementwiseFunction, function_names, gelu, get_f
 
 FINE = np.linspace(-1, 1, 20001)
 
-#: PyTorch's module for each registered language function
-TORCH = {"gelu": "GELU", "relu": "ReLU", "silu": "SiLU"}
+#: PyTorch's module for each registered language function (name, keyword arguments)
+TORCH = {"gelu": ("GELU", {}), "gelu_tanh": ("GELU", {"approximate": "tanh"}), "relu": ("ReLU", {}),
+         "silu": ("SiLU", {})}
 
 
 @pytest.mark.parametrize("name", sorted(TORCH))
 def test_exact_function_matches_torch(name):
     torch = pytest.importorskip("torch")
     x = np.linspace(-8, 8, 4001)
-    ref = getattr(torch.nn, TORCH[name])()(torch.tensor(x, dtype=torch.float64)).numpy()
+    module, kwargs = TORCH[name]
+    ref = getattr(torch.nn, module)(**kwargs)(torch.tensor(x, dtype=torch.float64)).numpy()
     assert np.max(np.abs(get_function(name)(x) - ref)) <= 1e-14
 
 

@@ -345,6 +345,8 @@ class Builder:
             if e.op == "-":
                 nb = self._scale(b, -1.0, e, scope)
                 return scope.emit(ops.Add(inputs=(a.node, nb.node), loc=e.loc))
+            if e.op == "*":
+                return scope.emit(ops.Mul(inputs=(a.node, b.node), loc=e.loc))
             raise _err(f"'{e.op}' between two tensors is not supported (use matmul for "
                        f"products)", e.loc)
         if ta or tb:
@@ -447,9 +449,13 @@ class Builder:
         return ty.legs[-1].dim
 
     def _op_linear(self, e, scope):
-        """linear(x, n [, bias = false] [, name = "fc1"])"""
+        """linear(x, n [, bias = false] [, name = "fc1"] [, tie = "embed"]): ``tie`` reuses
+        the weight of the op named so (an output projection tied to the embedding: GPT-2's
+        lm_head), which must exist with the shape [n, features]; a tied linear has no bias"""
         a = self._args(e, scope, [("x", "tensor"), ("out_features", "dim")],
-                       {"bias": ("bool", True), "name": ("string", None)})
+                       {"bias": ("bool", True), "name": ("string", None), "tie": ("string", None)})
+        if a["tie"]:
+            return self._tied_linear(a, e, scope)
         base = (scope.names.take(a["name"], e.loc) if a["name"]
                 else scope.names.counted("linear"))
         return scope.emit(ops.Linear(
@@ -457,6 +463,19 @@ class Builder:
             bias=f"{base}.bias" if a["bias"] else None,
             in_features=self._features(a["x"], scope, e), out_features=a["out_features"],
             loc=e.loc))
+
+    def _tied_linear(self, a, e, scope):
+        weight = f"{a['tie']}.weight"
+        n_in = self._features(a["x"], scope, e)
+        shape = scope.graph.weight_shapes().get(weight)
+        if shape is None:
+            raise _err(f"tie = \"{a['tie']}\" names no weight: define the op it ties to first "
+                       f"(its weight would be {weight})", e.loc)
+        if shape != (a["out_features"], n_in):
+            raise _err(f"tie = \"{a['tie']}\": {weight} has shape {list(shape)}, a linear to "
+                       f"{a['out_features']} features needs {[a['out_features'], n_in]}", e.loc)
+        return scope.emit(ops.Linear(inputs=(a["x"].node,), weight=weight, bias=None, in_features=n_in,
+                                     out_features=a["out_features"], loc=e.loc))
 
     def _op_matmul(self, e, scope):
         """matmul(a, b)"""
@@ -534,17 +553,74 @@ class Builder:
                                     vocab=vocab, features=a["d_model"], loc=e.loc))
 
     def _op_attention(self, e, scope):
-        """attention(x, heads = h [, causal = true] [, name = "self_attn"])"""
+        """attention(x, heads = h [, causal = true] [, name = "self_attn"]
+        [, projections = separate] [, kv_heads = g] [, bias = false] [, rope = true]
+        [, rope_base = 10000] [, qk_norm = true] [, eps = 1e-6])"""
         a = self._args(e, scope, [("x", "tensor")],
                        {"heads": ("dim", _REQUIRED), "causal": ("bool", False),
-                        "name": ("string", None)})
+                        "name": ("string", None), "projections": (("fused", "separate"), None),
+                        "kv_heads": ("dim", None), "bias": ("bool", True), "rope": ("bool", False),
+                        "rope_base": ("number", 10000.0), "qk_norm": ("bool", False),
+                        "eps": ("number", 1e-6)})
         feats = self._features(a["x"], scope, e)
         self._check_heads(a["heads"], feats, e)
+        separate = a["kv_heads"] is not None or a["rope"] or a["qk_norm"] or not a["bias"]
+        projections = a["projections"] or ("separate" if separate else "fused")
+        if a["rope_base"] <= 0 or a["eps"] < 0:
+            raise _err("rope_base must be positive and eps not negative", e.loc)
         base = (scope.names.take(a["name"], e.loc) if a["name"]
                 else scope.names.first_free("self_attn"))
         return scope.emit(ops.Attention(inputs=(a["x"].node,), heads=a["heads"],
                                         causal=a["causal"], features=feats,
-                                        prefix=base + ".", loc=e.loc))
+                                        prefix=base + ".", projections=projections,
+                                        kv_heads=a["kv_heads"], bias=a["bias"], rope=a["rope"],
+                                        rope_base=a["rope_base"], qk_norm=a["qk_norm"], eps=a["eps"],
+                                        loc=e.loc))
+
+    def _op_rmsnorm(self, e, scope):
+        """rmsnorm(x [, eps = 1e-6] [, name = "norm"]): Hugging Face LlamaRMSNorm"""
+        a = self._args(e, scope, [("x", "tensor")], {"eps": ("number", 1e-6), "name": ("string", None)})
+        if a["eps"] < 0:
+            raise _err("eps must not be negative", e.loc)
+        base = scope.names.take(a["name"], e.loc) if a["name"] else scope.names.counted("norm")
+        return scope.emit(ops.RMSNorm(inputs=(a["x"].node,), weight=f"{base}.weight",
+                                      features=self._features(a["x"], scope, e), eps=a["eps"], loc=e.loc))
+
+    def _op_rope(self, e, scope):
+        """rope(x [, base = 10000]): rotary position embedding over [.., positions, features]"""
+        a = self._args(e, scope, [("x", "tensor")], {"base": ("number", 10000.0)})
+        if a["base"] <= 0:
+            raise _err("the rope base must be positive", e.loc)
+        return scope.emit(ops.RoPE(inputs=(a["x"].node,), base=a["base"], loc=e.loc))
+
+    def _op_repeat_heads(self, e, scope):
+        """repeat_heads(x, times): grouped-query attention's key/value sharing"""
+        a = self._args(e, scope, [("x", "tensor"), ("times", "dim")], {})
+        return scope.emit(ops.RepeatHeads(inputs=(a["x"].node,), times=a["times"], loc=e.loc))
+
+    def _op_swiglu(self, e, scope):
+        """swiglu(x, d_ff [, name = "mlp"]): down(silu(gate(x)) * up(x)), no biases
+        (Hugging Face LlamaMLP: weights NAME.gate_proj, NAME.up_proj, NAME.down_proj)"""
+        a = self._args(e, scope, [("x", "tensor"), ("d_ff", "dim")], {"name": ("string", None)})
+        base = scope.names.take(a["name"], e.loc) if a["name"] else scope.names.first_free("mlp")
+        d = self._features(a["x"], scope, e)
+
+        def proj(x, part, n_in, n_out):
+            return scope.emit(ops.Linear(inputs=(x.node,), weight=f"{base}.{part}.weight", bias=None,
+                                         in_features=n_in, out_features=n_out, loc=e.loc))
+
+        gate = scope.emit(ops.Elementwise(inputs=(proj(a["x"], "gate_proj", d, a["d_ff"]).node,),
+                                          function="silu", loc=e.loc))
+        hidden = scope.emit(ops.Mul(inputs=(gate.node, proj(a["x"], "up_proj", d, a["d_ff"]).node), loc=e.loc))
+        return proj(hidden, "down_proj", a["d_ff"], d)
+
+    def _op_positions(self, e, scope):
+        """positions(seq, d_model [, max = n] [, name = "wpe"]): learned position embeddings"""
+        a = self._args(e, scope, [("seq", "dim"), ("d_model", "dim")],
+                       {"max": ("dim", None), "name": ("string", None)})
+        base = scope.names.take(a["name"], e.loc) if a["name"] else scope.names.first_free("wpe")
+        return scope.emit(ops.Positions(weight=f"{base}.weight", seq=a["seq"], features=a["d_model"],
+                                        max_positions=a["max"] or a["seq"], loc=e.loc))
 
     def _op_encoder(self, e, scope):
         """encoder(x, heads = h, d_ff = f [, norm_first = true] [, activation = relu]

@@ -428,6 +428,8 @@ class CausalMask(Op):
         (x,) = in_types
         if len(x.legs) < 2 or x.dtype != "float":
             self.fail(f"causal_mask needs a float tensor with two or more legs, got {x}")
+        if x.legs[-2].dim != x.legs[-1].dim:
+            self.fail(f"causal_mask needs square scores (queries = keys), got {x}")
         return x
 
 
@@ -473,6 +475,118 @@ class LayerNorm(Op):
     def attributes(self):
         return [("weight", "@" + self.weight), ("bias", "@" + self.bias),
                 ("eps", _fmt(self.eps))]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RMSNorm(Op):
+    """RMS normalisation over the last leg (Hugging Face ``LlamaRMSNorm``, ``nn.RMSNorm``):
+    ``x / sqrt(mean(x²) + eps) · weight`` (no centring, no bias)."""
+
+    opname: ClassVar[str] = "rmsnorm"
+    arity: ClassVar[int] = 1
+    weight_fields: ClassVar[tuple[str, ...]] = ("weight",)
+    weight: str
+    features: int
+    eps: float = 1e-6
+
+    def infer(self, in_types):
+        self.check_arity(in_types)
+        (x,) = in_types
+        last = _last_leg(self, x, "rmsnorm")
+        if last.dim != self.features or x.dtype != "float":
+            self.fail(f"rmsnorm expects {self.features} features, got {x}")
+        return x
+
+    def weight_shapes(self):
+        return ((self.weight, (self.features,)),)
+
+    def attributes(self):
+        return [("weight", "@" + self.weight), ("eps", _fmt(self.eps))]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Mul(Op):
+    """Elementwise product of two tensors of identical type (a gated MLP's ``gate * up``)."""
+
+    opname: ClassVar[str] = "mul"
+    arity: ClassVar[int] = 2
+
+    def infer(self, in_types):
+        self.check_arity(in_types)
+        a, b = in_types
+        if a != b:
+            self.fail(f"cannot multiply tensors of different shapes {a} and {b} elementwise")
+        if a.dtype != "float":
+            self.fail(f"cannot multiply integer tensors ({a})")
+        return a
+
+
+@dataclass(frozen=True, kw_only=True)
+class RoPE(Op):
+    """Rotary position embedding (Hugging Face Llama convention, ``rotate_half``) over the
+    last two legs ``[.., pos, k]``: feature pairs ``(i, i + k/2)`` at position p rotate by
+    ``p · base^(−2i/k)``.  ``k`` must be even."""
+
+    opname: ClassVar[str] = "rope"
+    arity: ClassVar[int] = 1
+    base: float = 10000.0
+
+    def infer(self, in_types):
+        self.check_arity(in_types)
+        (x,) = in_types
+        if len(x.legs) < 2 or x.dtype != "float":
+            self.fail(f"rope needs a float tensor [.., positions, features], got {x}")
+        if x.legs[-1].dim % 2:
+            self.fail(f"rope needs an even number of features per head, got {x.legs[-1].dim}")
+        return x
+
+    def attributes(self):
+        return [("base", _fmt(self.base))]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RepeatHeads(Op):
+    """Grouped-query attention's key/value sharing (Hugging Face ``repeat_kv``):
+    ``[h:G, ..] -> [h:G·times, ..]``, head ``i`` reading group ``i // times``."""
+
+    opname: ClassVar[str] = "repeat_heads"
+    arity: ClassVar[int] = 1
+    times: int
+
+    def infer(self, in_types):
+        self.check_arity(in_types)
+        (x,) = in_types
+        if not x.legs or x.legs[0].name != "h":
+            self.fail(f"repeat_heads needs a tensor whose first leg is the head leg h, got {x}")
+        if self.times < 1:
+            self.fail(f"repeat_heads needs a positive count, got {self.times}")
+        return TensorType((Leg("h", x.legs[0].dim * self.times),) + x.legs[1:], x.dtype)
+
+    def attributes(self):
+        return [("times", str(self.times))]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Positions(Op):
+    """Learned absolute position embeddings (GPT-2's ``wpe``, BERT's
+    ``position_embeddings``): rows ``0..seq-1`` of ``weight`` [max_positions, features].
+    Result ``[t:seq, d:features]``."""
+
+    opname: ClassVar[str] = "positions"
+    weight_fields: ClassVar[tuple[str, ...]] = ("weight",)
+    weight: str
+    seq: int
+    features: int
+    max_positions: int
+
+    def infer(self, in_types):
+        self.check_arity(in_types)
+        if self.seq > self.max_positions:
+            self.fail(f"{self.seq} positions, but the table has {self.max_positions}")
+        return tensor_type(("t", self.seq), ("d", self.features))
+
+    def weight_shapes(self):
+        return ((self.weight, (self.max_positions, self.features)),)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -529,9 +643,16 @@ def _check_model_input(op: Op, x: TensorType, what: str) -> Leg:
 
 @dataclass(frozen=True, kw_only=True)
 class Attention(Op):
-    """``nn.MultiheadAttention`` self-attention (q = k = v = x) with PyTorch weight names
-    ``{prefix}in_proj_weight`` [3D, D], ``in_proj_bias`` [3D], ``out_proj.weight`` [D, D],
-    ``out_proj.bias`` [D].  ``[t, d:D] -> [t, d:D]``."""
+    """Multi-head self-attention (q = k = v = x), ``[t, d:D] -> [t, d:D]``.
+
+    ``projections="fused"``: ``nn.MultiheadAttention``'s weights ``{prefix}in_proj_weight``
+    [3D, D], ``in_proj_bias`` [3D], ``out_proj.weight`` [D, D], ``out_proj.bias`` [D].
+    ``projections="separate"`` (Hugging Face Llama/OLMo/Qwen names): ``q_proj.weight`` [D, D],
+    ``k_proj.weight``/``v_proj.weight`` [G·d_h, D], ``o_proj.weight`` [D, D], biases
+    ``*.bias`` when ``bias``; grouped-query attention with ``kv_heads = G`` (a divisor of
+    ``heads``), rotary embeddings of q and k (``rope``, base ``rope_base``), and QK-norm
+    (``qk_norm``: RMSNorm of each head's query and key, weights ``q_norm.weight``,
+    ``k_norm.weight`` [d_h], eps ``eps``) need it."""
 
     opname: ClassVar[str] = "attention"
     arity: ClassVar[int] = 1
@@ -541,6 +662,18 @@ class Attention(Op):
     causal: bool
     features: int
     prefix: str
+    projections: str = "fused"
+    kv_heads: int | None = None
+    bias: bool = True
+    rope: bool = False
+    rope_base: float = 10000.0
+    qk_norm: bool = False
+    eps: float = 1e-6
+
+    @property
+    def groups(self) -> int:
+        """Key/value heads (``heads`` without grouped-query attention)."""
+        return self.kv_heads or self.heads
 
     def infer(self, in_types):
         self.check_arity(in_types)
@@ -549,16 +682,40 @@ class Attention(Op):
             self.fail(f"attention expects {self.features} features, got {in_types[0]}")
         if self.heads < 1 or self.features % self.heads:
             self.fail(f"heads = {self.heads} does not divide d_model = {self.features}")
+        if self.groups < 1 or self.heads % self.groups:
+            self.fail(f"kv_heads = {self.groups} does not divide heads = {self.heads}")
+        if self.projections not in ("fused", "separate"):
+            self.fail(f"projections must be fused or separate, got {self.projections}")
+        if self.projections == "fused" and (self.groups != self.heads or self.rope or self.qk_norm
+                                            or not self.bias):
+            self.fail("kv_heads, rope, qk_norm and bias = false need projections = separate "
+                      "(nn.MultiheadAttention's fused weights have none of them)")
+        if self.rope and (self.features // self.heads) % 2:
+            self.fail(f"rope needs an even head size, got {self.features // self.heads}")
         return in_types[0]
 
     def weight_shapes(self):
         d, p = self.features, self.prefix
-        return ((p + "in_proj_weight", (3 * d, d)), (p + "in_proj_bias", (3 * d,)),
-                (p + "out_proj.weight", (d, d)), (p + "out_proj.bias", (d,)))
+        if self.projections == "fused":
+            return ((p + "in_proj_weight", (3 * d, d)), (p + "in_proj_bias", (3 * d,)),
+                    (p + "out_proj.weight", (d, d)), (p + "out_proj.bias", (d,)))
+        dh = d // self.heads
+        kv = self.groups * dh
+        out = []
+        for name, rows in (("q_proj", d), ("k_proj", kv), ("v_proj", kv), ("o_proj", d)):
+            out.append((f"{p}{name}.weight", (rows, d)))
+            if self.bias:
+                out.append((f"{p}{name}.bias", (rows,)))
+        if self.qk_norm:
+            out += [(p + "q_norm.weight", (dh,)), (p + "k_norm.weight", (dh,))]
+        return tuple(out)
 
     def attributes(self):
-        return [("heads", str(self.heads)), ("causal", _fmt(self.causal)),
-                ("weights", "@" + self.prefix + "*")]
+        out = [("heads", str(self.heads)), ("causal", _fmt(self.causal))]
+        if self.projections != "fused":
+            out += [("projections", self.projections), ("kv_heads", str(self.groups)), ("bias", _fmt(self.bias)),
+                    ("rope", _fmt(self.rope)), ("qk_norm", _fmt(self.qk_norm))]
+        return out + [("weights", "@" + self.prefix + "*")]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -645,7 +802,8 @@ class CallLayer(Op):
 OP_CLASSES: dict[str, type[Op]] = {
     cls.opname: cls for cls in (
         Input, Param, PosEnc, Embed, Linear, MatMul, Transpose, SplitHeads, MergeHeads, Add,
-        Scale, CausalMask, Softmax, LayerNorm, Elementwise, SelectToken, Attention, Encoder,
+        Scale, CausalMask, Softmax, LayerNorm, RMSNorm, Mul, RoPE, RepeatHeads, Positions, Elementwise,
+        SelectToken, Attention, Encoder,
         CallLayer)
 }
 

@@ -48,24 +48,41 @@ def _join(*parts: str) -> str:
     return "/".join(p for p in parts if p)
 
 
-def expand_attention(emit: _Emitter, x: int, heads: int, features: int, causal: bool,
-                     prefix: str) -> int:
-    """Emit multi-head self-attention on ``x`` ([t, d:features]); return the output id."""
-    d = features
-    w, b = prefix + "in_proj_weight", prefix + "in_proj_bias"
-    qkv = [emit(ops.Linear, [x], weight=w, bias=b, in_features=d, out_features=d,
-                row_start=i * d, weight_rows=3 * d) for i in range(3)]
-    qh, kh, vh = (emit(ops.SplitHeads, [n], heads=heads) for n in qkv)
+def expand_attention(emit: _Emitter, x: int, op: ops.Attention) -> int:
+    """Emit multi-head self-attention ``op`` on ``x`` ([t, d:features]); return the output id."""
+    d, heads, groups, prefix = op.features, op.heads, op.groups, op.prefix
+    dh = d // heads
+    if op.projections == "fused":
+        w, b = prefix + "in_proj_weight", prefix + "in_proj_bias"
+        q, k, v = [emit(ops.Linear, [x], weight=w, bias=b, in_features=d, out_features=d,
+                        row_start=i * d, weight_rows=3 * d) for i in range(3)]
+        out_w, out_b = prefix + "out_proj.weight", prefix + "out_proj.bias"
+    else:
+        def proj(name, rows):
+            return emit(ops.Linear, [x], weight=f"{prefix}{name}.weight",
+                        bias=f"{prefix}{name}.bias" if op.bias else None, in_features=d, out_features=rows)
+
+        q, k, v = proj("q_proj", d), proj("k_proj", groups * dh), proj("v_proj", groups * dh)
+        out_w, out_b = prefix + "o_proj.weight", (prefix + "o_proj.bias" if op.bias else None)
+    qh = emit(ops.SplitHeads, [q], heads=heads)
+    kh, vh = (emit(ops.SplitHeads, [n], heads=groups) for n in (k, v))
+    if op.qk_norm:
+        qh = emit(ops.RMSNorm, [qh], weight=prefix + "q_norm.weight", features=dh, eps=op.eps)
+        kh = emit(ops.RMSNorm, [kh], weight=prefix + "k_norm.weight", features=dh, eps=op.eps)
+    if op.rope:
+        qh = emit(ops.RoPE, [qh], base=op.rope_base)
+        kh = emit(ops.RoPE, [kh], base=op.rope_base)
+    if groups != heads:
+        kh, vh = (emit(ops.RepeatHeads, [n], times=heads // groups) for n in (kh, vh))
     kt = emit(ops.Transpose, [kh], perm=(0, 2, 1), rename=(("t", "s"),))
     scores = emit(ops.MatMul, [qh, kt])
-    scores = emit(ops.Scale, [scores], factor=1.0 / math.sqrt(d // heads))
-    if causal:
+    scores = emit(ops.Scale, [scores], factor=1.0 / math.sqrt(dh))
+    if op.causal:
         scores = emit(ops.CausalMask, [scores])
     probs = emit(ops.Softmax, [scores], leg="s")
     out = emit(ops.MatMul, [probs, vh])
     merged = emit(ops.MergeHeads, [out])
-    return emit(ops.Linear, [merged], weight=prefix + "out_proj.weight",
-                bias=prefix + "out_proj.bias", in_features=d, out_features=d)
+    return emit(ops.Linear, [merged], weight=out_w, bias=out_b, in_features=d, out_features=d)
 
 
 def expand_encoder(emit: _Emitter, x: int, op: ops.Encoder) -> int:
@@ -79,7 +96,8 @@ def expand_encoder(emit: _Emitter, x: int, op: ops.Encoder) -> int:
                     features=d, eps=op.eps)
 
     def attn(v: int) -> int:
-        return expand_attention(attn_emit, v, op.heads, d, op.causal, p + "self_attn.")
+        return expand_attention(attn_emit, v, ops.Attention(heads=op.heads, causal=op.causal, features=d,
+                                                            prefix=p + "self_attn."))
 
     def ffn(v: int) -> int:
         h = ffn_emit(ops.Linear, [v], weight=f"{p}linear1.weight", bias=f"{p}linear1.bias",
@@ -109,8 +127,7 @@ def _inline(src: Graph, dst: Graph, layers: dict, args: list[int], prefix: str,
             continue
         if op.opname == "attention":
             emit = _Emitter(dst, op.loc, _join(where, "attention"))
-            ids[node] = expand_attention(emit, inputs[0], op.heads, op.features, op.causal,
-                                         prefix + op.prefix)
+            ids[node] = expand_attention(emit, inputs[0], op.with_prefix(prefix))
         elif op.opname == "encoder":
             emit = _Emitter(dst, op.loc, _join(where, "encoder"))
             ids[node] = expand_encoder(emit, inputs[0], op.with_prefix(prefix))

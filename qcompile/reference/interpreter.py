@@ -146,6 +146,16 @@ def evaluate(graph, weights: Mapping, inputs: dict[str, np.ndarray], mode: str =
         elif name == "layernorm":
             val = kernels.layernorm(args[0], weights[op.weight], weights[op.bias],
                                     eps=op.eps)
+        elif name == "rmsnorm":
+            val = kernels.rmsnorm(args[0], weights[op.weight], eps=op.eps)
+        elif name == "mul":
+            val = args[0] * args[1]
+        elif name == "rope":
+            val = kernels.rope(args[0], op.base)
+        elif name == "repeat_heads":
+            val = np.repeat(args[0], op.times, axis=0)
+        elif name == "positions":
+            val = np.asarray(weights[op.weight], dtype=np.float64)[:op.seq]
         elif name == "elementwise":
             if surrogate:
                 val = np.asarray(_polynomial(polynomials, node, op)(args[0]), dtype=np.float64)

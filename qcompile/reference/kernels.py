@@ -85,6 +85,35 @@ def layernorm(x, weight=None, bias=None, eps: float = 1e-5, axis: int = -1) -> n
     return y
 
 
+def rmsnorm(x, weight=None, eps: float = 1e-6, axis: int = -1) -> np.ndarray:
+    """Hugging Face ``LlamaRMSNorm`` (``nn.RMSNorm``): ``x / √(mean(x²) + eps) · weight``
+    along ``axis`` (``weight`` defaults to 1)."""
+    x = _f64(x)
+    y = x / np.sqrt(np.mean(x * x, axis=axis, keepdims=True) + eps)
+    return y if weight is None else y * _f64(weight)
+
+
+def rope_tables(positions: int, dim: int, base: float = 10000.0) -> tuple[np.ndarray, np.ndarray]:
+    """``(cos, sin)`` of Hugging Face Llama's rotary embedding, shape [positions, dim]:
+    ``inv_freq = base^(−2i/dim)`` for ``i < dim/2``, angles ``p·inv_freq`` repeated twice
+    (``emb = cat(freqs, freqs)``)."""
+    inv_freq = 1.0 / np.power(float(base), np.arange(0, dim, 2, dtype=np.float64) / dim)
+    freqs = np.outer(np.arange(positions, dtype=np.float64), inv_freq)
+    emb = np.concatenate([freqs, freqs], axis=-1)
+    return np.cos(emb), np.sin(emb)
+
+
+def rope(x, base: float = 10000.0) -> np.ndarray:
+    """Rotary position embedding over the last two axes ``[.., positions, dim]`` (Hugging
+    Face ``apply_rotary_pos_emb`` with ``rotate_half``): ``x·cos + rotate_half(x)·sin``,
+    ``rotate_half(x) = cat(−x[dim/2:], x[:dim/2])``."""
+    x = _f64(x)
+    cos, sin = rope_tables(x.shape[-2], x.shape[-1], base)
+    half = x.shape[-1] // 2
+    rotated = np.concatenate([-x[..., half:], x[..., :half]], axis=-1)
+    return x * cos + rotated * sin
+
+
 def posenc(seq: int, d: int) -> np.ndarray:
     """Sinusoidal positional encoding, shape [seq, d].
 
@@ -192,5 +221,5 @@ def encoder_layer(x, weights: Mapping[str, np.ndarray], heads: int, norm_first: 
 
 __all__ = [
     "ENCODER_LAYER_WEIGHT_NAMES", "causal_mask", "encoder_layer", "gelu", "layernorm",
-    "linear", "multihead_attention", "posenc", "relu", "softmax",
+    "linear", "multihead_attention", "posenc", "relu", "rmsnorm", "rope", "rope_tables", "softmax",
 ]
