@@ -29,9 +29,10 @@ so a stack costs ``runs = seq·(layers − 1) + 1`` runs of the one-layer circui
 statement about today's staging, not a lower bound for the model).
 
 Figures per stage: qubits (output, ancillas), gates by name (IR and CX + 1q basis), CX,
-rotations and a T-count estimate (rotation synthesis by Ross–Selinger, leading term
-``3·log2(1/ε_r)`` T gates per rotation, ``ε_r`` = a tenth of the tolerance split evenly over
-the rotations; ``ccx`` = 7 T), a depth bound (the basis gate count), ``log10 α``, the
+rotations and a T-count estimate (the T states Microsoft's resource estimator counts,
+:func:`t_states`: ``⌈0.53·log2(R/ε) + 5.3⌉`` per rotation for R rotations synthesised
+within a total ``ε`` = a tenth of the tolerance, 4 per ``ccx`` (a CCZ state), 1 per
+``t``/``tdg``), a depth bound (the basis gate count), ``log10 α``, the
 success probability for a unit-norm output ``1/α²`` (``‖y‖²/α²`` for an output ``y``) and
 the amplitude-amplification rounds ``⌈π α/4⌉`` it implies, each nonlinearity's degree and approximation error
 (measured for a chosen polynomial, the coefficient-tail bound for an estimate), and the
@@ -148,12 +149,33 @@ class ResourceReport:
                 "exactness": self.exactness, "seconds": self.seconds, "note": self.note}
 
 
+#: T states per synthesised rotation, ``⌈A·log2(R/ε) + B⌉`` for R rotations within a total
+#: synthesis error ε: the resource estimator's model (repeat-until-success synthesis with
+#: fallback, Kliuchnikov et al. 2022; ``tests/resources/test_physical.py`` checks it
+#: against the estimator)
+ROTATION_T_SLOPE = 0.53
+ROTATION_T_OFFSET = 5.3
+#: T states per Toffoli (one CCZ state, as the estimator counts it)
+CCZ_T_STATES = 4
+
+
+def rotation_t_states(rotations: int, epsilon: float) -> int:
+    """T states per rotation when ``rotations`` rotations share the synthesis error
+    ``epsilon`` (the estimator's ``numTsPerRotation``); 0 without rotations."""
+    if rotations <= 0:
+        return 0
+    return math.ceil(ROTATION_T_SLOPE * math.log2(rotations / epsilon) + ROTATION_T_OFFSET)
+
+
+def t_states(basis: dict, rotations: int, epsilon: float) -> int:
+    """The T states of a CX + 1q circuit: ``t``/``tdg`` gates, 4 per ``ccx`` and
+    :func:`rotation_t_states` per rotation (the estimator's ``numTstates``)."""
+    return (basis.get("t", 0) + basis.get("tdg", 0) + CCZ_T_STATES * basis.get("ccx", 0)
+            + rotations * rotation_t_states(rotations, epsilon))
+
+
 def _t_count(basis: dict, rotations: int, tolerance: float) -> int:
-    t = basis.get("t", 0) + basis.get("tdg", 0) + 7 * basis.get("ccx", 0)
-    if rotations:
-        eps_r = SYNTHESIS_SHARE * tolerance / rotations
-        t += rotations * math.ceil(3.0 * math.log2(1.0 / eps_r))
-    return t
+    return t_states(basis, rotations, SYNTHESIS_SHARE * tolerance)
 
 
 def stage_resources(estimator, stage, tolerance: float) -> StageResources:
@@ -270,7 +292,7 @@ def estimate(model_or_path, *, dims: dict | None = None, optimization: int = 1, 
         "gates": "exact" if exact_counts else "upper bound",
         "degrees": "exact (calibrated)" if mode == "compiled" else "upper bound at the tolerance (not calibrated)",
         "alpha": "exact" if mode == "compiled" else "bound from the weight norms",
-        "t_count": "estimate (leading-order synthesis cost)",
+        "t_count": "estimate (T states, the resource estimator's synthesis model)",
         "depth": "upper bound (gate count)",
     }
     note = None if fallback is None else f"not compilable at this tolerance ({fallback}); estimated from the abstract lowering"
