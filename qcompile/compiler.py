@@ -67,11 +67,27 @@ def load_model(model_or_path):
     return model_or_path if isinstance(model_or_path, Model) else load(model_or_path)
 
 
-def check_size(model) -> None:
+def check_size(model, backend: str | None = None) -> None:
     """Refuse, before lowering or building any gate, models whose tensors need registers
     too wide to simulate: a stage holds an input loader, block encodings and a copy
-    register for every nonlinearity, roughly three times its widest tensor."""
+    register for every nonlinearity, roughly three times its widest tensor.
+
+    Without ``backend`` the limit is :data:`MAX_QUBITS`.  With a simulating ``backend``
+    it is what that simulator's state vector can hold on its device (16 bytes per
+    amplitude in double precision, 8 in single, against host or GPU memory:
+    :meth:`~qcompile.backends.registry.Backend.max_qubits`), and the message names the
+    registered backends that would fit."""
     from qcompile.lowering.polynomials import qubits_for
+
+    if backend is not None:
+        from qcompile.backends.registry import check_fits, get_backend
+
+        if get_backend(backend).simulates:
+            widest = max((sum(qubits_for(leg.dim) for leg in op.type.legs)
+                          for _, op in model.ir.nodes() if op.type is not None and op.type.dtype == "float"),
+                         default=0)
+            check_fits(backend, 3 * widest + 2, f"model {model.name} (its widest tensor needs {widest} qubits)")
+            return
 
     widest, where = 0, None
     for node, op in model.ir.nodes():
@@ -135,7 +151,10 @@ def compile_program(model, token: int, options: CompileOptions, callbacks=()):
     from qcompile.passes.manager import PassManager
     from qcompile.passes.pipelines import compile_pipeline
     from qcompile.program import Program
+    from qcompile.validate import target_qubits
 
+    if options.target is not None:
+        target_qubits(options.target)      # a malformed or huge target never reaches the router
     pipeline = compile_pipeline(token, options.tolerance, options.method, options.optimization,
                                 options.target, options.passes)
     built = PassManager(pipeline, callbacks=callbacks).run(model)
@@ -146,6 +165,11 @@ def compile_program(model, token: int, options: CompileOptions, callbacks=()):
     program.info["error_bound"] = sampled_bound(model, built.lowered, dropped) if any(dropped) else bound
     if not math.isfinite(program.info["error_bound"]):  # pragma: no cover - calibration refuses these
         raise QcompileError(f"the error bound of {model.name} is not finite")
+    if program.info["error_bound"] > options.tolerance:
+        raise QcompileError(f"the compiled circuits of {model.name} have an error bound of "
+                            f"{program.info['error_bound']:.3g}, above the tolerance {options.tolerance:g}: the "
+                            f"circuit passes dropped rotations worth {max(dropped):.3g} in a stage; use smaller "
+                            f"atol/eps pass options or the default passes")
     return program
 
 

@@ -25,7 +25,7 @@ import numpy as np
 
 from qcompile.circuit.ir import register_indices
 from qcompile.circuit.stage import StageCircuit
-from qcompile.errors import BindError, InternalError, QcompileError, SizeError
+from qcompile.errors import BindError, InternalError, QcompileError
 from qcompile.lowering.inputs import random_input  # noqa: F401 - part of the program API
 
 #: a statevector above this many qubits is not simulated
@@ -315,6 +315,38 @@ class Program(ProgramCommon):
         return RunResult(results[-1].output, results, backend, bound, shots, probs, errs, kept,
                          circuit_bound)
 
+    def run_many(self, xs, backend: str = "qiskit", seed: int | None = None) -> list[RunResult]:
+        """:meth:`run` on each input of ``xs`` (no shots), stage by stage: each stage
+        circuit runs every input in ONE simulator call where the backend binds many
+        parameter sets at once (:meth:`~qcompile.backends.registry.Backend.statevectors`:
+        Aer's ``parameter_binds``, qsim's sweeps); a stage that measures mid-circuit runs
+        input by input.  The results equal :meth:`run`'s for each input."""
+        from qcompile.backends.registry import check_fits, get_backend
+        from qcompile.qir.bounds import program_error_bound
+        from qcompile.qir.evaluate import hand_on
+
+        xs = list(xs)
+        sim = get_backend(backend)
+        mats = [self.matrices(x) for x in xs]
+        vectors: list[dict] = [{} for _ in xs]
+        results: list[list[StageResult]] = [[] for _ in xs]
+        for k, (sc, st) in enumerate(zip(self.stages, self.lowered.stages)):
+            check_fits(backend, sc.circuit.num_qubits, f"stage {sc.name}")
+            values = [self.parameter_values(k, m, v) for m, v in zip(mats, vectors)]
+            states = [None] * len(xs) if _measures(sc) else sim.statevectors(sc.circuit, values, seed)
+            for i, (vals, state) in enumerate(zip(values, states)):
+                out, p = _readout(sc, vals, backend, seed, state)
+                results[i].append(StageResult(out, p, hand_on(st.glue, out, mats[i], vectors[i])))
+        dropped = self.circuit_errors()
+        runs = []
+        for res in results:
+            outs = [r.output for r in res]
+            bound, _ = program_error_bound(self.lowered, outs, None, dropped)
+            circuit_bound = (program_error_bound(self.lowered, outs, None, dropped, polynomials=False)[0]
+                             if any(dropped) else 0.0)
+            runs.append(RunResult(res[-1].output, res, backend, bound, None, None, None, None, circuit_bound))
+        return runs
+
     def circuit_errors(self) -> list[float]:
         """Per stage, how far its read-out may move from the exact lowering's because the
         circuit passes dropped rotations (:attr:`~qcompile.circuit.stage.StageCircuit.dropped_output_error`)."""
@@ -385,17 +417,22 @@ class Program(ProgramCommon):
         }
 
 
-def _readout(sc: StageCircuit, values: dict, backend: str, seed) -> tuple[np.ndarray, float]:
-    """alpha × the post-selected output amplitudes (real, unpadded) and the success probability."""
+def _readout(sc: StageCircuit, values: dict, backend: str, seed, state=None) -> tuple[np.ndarray, float]:
+    """alpha × the post-selected output amplitudes (real, unpadded) and the success
+    probability; ``state``: the stage's final state when already simulated (a batch).
+    A stage whose state vector would not fit the backend's memory is refused, naming the
+    backends that would fit (:func:`qcompile.backends.registry.check_fits`)."""
+    from qcompile.backends.registry import check_fits
     from qcompile.simulate import postselected_statevector, statevector
 
-    if sc.circuit.num_qubits > MAX_SIMULATED_QUBITS:
-        raise SizeError(f"stage {sc.name} has {sc.circuit.num_qubits} qubits: too many to simulate here "
-                        f"(limit {MAX_SIMULATED_QUBITS})")
-    if any(g.name in ("measure", "reset") for g in sc.circuit.gates):
-        sv = postselected_statevector(sc.circuit, backend, values=values)
+    if state is not None:
+        sv = state
     else:
-        sv = statevector(sc.circuit, backend, values=values, seed=seed)
+        check_fits(backend, sc.circuit.num_qubits, f"stage {sc.name}")
+        if _measures(sc):
+            sv = postselected_statevector(sc.circuit, backend, values=values)
+        else:
+            sv = statevector(sc.circuit, backend, values=values, seed=seed)
     amps = sv[register_indices(sc.output)]
     dim = sc.info.get("dim", len(amps))
     out = sc.alpha * amps
@@ -405,6 +442,11 @@ def _readout(sc: StageCircuit, values: dict, backend: str, seed) -> tuple[np.nda
     if imag > 1e-6 * scale + sc.dropped_output_error:
         raise InternalError(f"stage {sc.name} output has an imaginary part {imag:.3g}")
     return out.real[:dim].copy(), float(np.sum(np.abs(amps) ** 2))
+
+
+def _measures(sc: StageCircuit) -> bool:
+    """The stage's circuit measures or resets mid-circuit (ancilla reuse)."""
+    return any(g.name in ("measure", "reset") for g in sc.circuit.gates)
 
 
 def _sample_output(sc: StageCircuit, values: dict, backend: str, shots: int, seed):

@@ -1,5 +1,7 @@
 """Simulate circuit-IR circuits on a registered backend (:mod:`qcompile.backends.registry`:
-``qiskit`` = Qiskit Aer / quantum_info, ``cirq``) — no own simulator.
+``qiskit`` = Qiskit Aer / quantum_info, ``cirq``, ``qsim`` = qsimcirq, ``qiskit_gpu`` = Aer on
+an NVIDIA GPU) — no own simulator.  :func:`statevectors` runs one circuit on many parameter
+sets in one simulator call where the backend can (Aer's ``parameter_binds``, qsim's sweeps).
 
 Orders:
 
@@ -55,6 +57,14 @@ def statevector(circuit: Circuit, backend: str = "qiskit", values: Values | None
     With measure/reset the state is one random trajectory (``seed`` fixes it).
     """
     return _simulator(backend).statevector(circuit, values, seed)
+
+
+def statevectors(circuit: Circuit, values_list: Sequence[Values], backend: str = "qiskit",
+                 seed: int | None = None) -> list[np.ndarray]:
+    """:func:`statevector` for each parameter set of ``values_list``, in order, batched into
+    one simulator call where the backend supports it
+    (:meth:`~qcompile.backends.registry.Backend.statevectors`)."""
+    return _simulator(backend).statevectors(circuit, list(values_list), seed)
 
 
 def unitary(circuit: Circuit, backend: str = "qiskit", values: Values | None = None) -> np.ndarray:

@@ -116,27 +116,56 @@ class QiskitBackend(Backend):
         unchanged and bound per call."""
         if initial_state is not None:
             return self._evolve(bind_values(circuit, values), initial_state)
-        sim = _aer_statevector_simulator(circuit.num_qubits)
+        return self.statevectors(circuit, [values], seed)[0]
+
+    def statevectors(self, circuit: Circuit, values_list, seed: int | None = None) -> list[np.ndarray]:
+        """:meth:`statevector` for each parameter set of ``values_list``: when every symbolic
+        gate is bindable (:data:`AER_BINDABLE`), ONE Aer run with ``parameter_binds`` holding
+        every set (one experiment per set, bit-identical to running them one by one);
+        otherwise one run per set with ``assign_parameters``."""
+        self._check_available()
+        sim = self._statevector_simulator(circuit.num_qubits)
         aer = _AER_CACHE.get(circuit, _AerStatevectorCircuit)
-        qc, binds = aer.qc, None
-        if aer.parametric:
+        values_list = list(values_list)
+        if not aer.parametric:
+            result = sim.run(aer.qc, shots=1, seed_simulator=seed).result()
+            state = np.asarray(result.get_statevector(), dtype=np.complex128)
+            return [state.copy() for _ in values_list]
+        sets = []
+        for values in values_list:
             if values is None:
                 raise ValueError("the circuit is parametric: pass values={name: vector}")
             Circuit(0, parameters=dict(circuit.parameters)).bind(values)  # Circuit.bind's checks
-            value = {p: float(values[p.vector.name][p.index]) for p in aer.parameters}
-            if value and aer.bindable:
-                binds = [{p: [v] for p, v in value.items()}]
-            elif value:
-                qc = qc.assign_parameters(value, inplace=False)
-        result = sim.run(qc, shots=1, seed_simulator=seed, parameter_binds=binds).result()
-        return np.asarray(result.get_statevector(), dtype=np.complex128)
+            sets.append({p: float(values[p.vector.name][p.index]) for p in aer.parameters})
+        if aer.bindable:
+            binds = [{p: [s[p] for s in sets] for p in aer.parameters}]
+            result = sim.run(aer.qc, shots=1, seed_simulator=seed, parameter_binds=binds).result()
+            return [np.asarray(result.get_statevector(i), dtype=np.complex128) for i in range(len(sets))]
+        out = []
+        for value in sets:
+            qc = aer.qc.assign_parameters(value, inplace=False)
+            result = sim.run(qc, shots=1, seed_simulator=seed).result()
+            out.append(np.asarray(result.get_statevector(), dtype=np.complex128))
+        return out
 
-    @staticmethod
-    def _evolve(circuit: Circuit, state: np.ndarray) -> np.ndarray:
+    def _statevector_simulator(self, num_qubits: int):
+        """The Aer statevector simulator for a ``num_qubits``-qubit circuit (CPU)."""
+        return _aer_statevector_simulator(num_qubits)
+
+    def _check_available(self) -> None:
+        """Raise the plain reason this backend cannot run here, if any."""
+        missing = self.unavailable()
+        if missing:
+            from qcompile.errors import NotSupportedError
+
+            raise NotSupportedError(f"backend '{self.name}' cannot run here: {missing}")
+
+    def _evolve(self, circuit: Circuit, state: np.ndarray) -> np.ndarray:
         """``circuit`` (bound, no measurement) applied to the normalised ``state``."""
         from qiskit import QuantumCircuit
 
-        sim = _aer_statevector_simulator(circuit.num_qubits)
+        self._check_available()
+        sim = self._statevector_simulator(circuit.num_qubits)
         body = to_qiskit(circuit, aer_native=True)
         phase = body.global_phase
         body.global_phase = 0.0      # Aer drops a circuit's global phase after set_statevector

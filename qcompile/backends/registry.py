@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import math
+import os
 import pkgutil
 from typing import Any, ClassVar, Mapping, Sequence
 
@@ -49,6 +51,37 @@ class Backend:
     description: ClassVar[str] = ""
     simulates: ClassVar[bool] = False
     simulates_noise: ClassVar[bool] = False
+    #: bytes per state-vector amplitude (16: complex128, 8: complex64)
+    amplitude_bytes: ClassVar[int] = 16
+    #: where the state vector lives: "CPU" (host memory) or "GPU"
+    device: str = "CPU"
+    #: share of :meth:`memory_bytes` one state vector may take: on the host, the simulator's
+    #: state and the copy handed back to Python, with room for the program
+    memory_share: ClassVar[float] = 0.25
+
+    def unavailable(self) -> str | None:
+        """Why this backend cannot run here (a missing package or device), or None."""
+        return None
+
+    def memory_bytes(self) -> int | None:
+        """The memory a state vector may use on :attr:`device` (host memory for "CPU"),
+        or None when it cannot be told."""
+        return host_memory_bytes() if self.device == "CPU" else None
+
+    def max_qubits(self) -> int | None:
+        """The widest state vector that fits: :attr:`memory_share` of :meth:`memory_bytes`
+        at :attr:`amplitude_bytes` per amplitude; None when the memory is unknown."""
+        memory = self.memory_bytes()
+        if not memory:
+            return None
+        return int(math.floor(math.log2(self.memory_share * memory / self.amplitude_bytes)))
+
+    def statevectors(self, circuit: Circuit, values_list: Sequence[Values], seed: int | None = None
+                     ) -> list[np.ndarray]:
+        """:meth:`statevector` of ``circuit`` for each of ``values_list``, in order.  Backends
+        whose simulator binds many parameter sets in one call override this (batched
+        binding); the default runs them one by one."""
+        return [self.statevector(circuit, values, seed) for values in values_list]
 
     def unsupported(self, what: str) -> NotSupportedError:
         """The error for something this backend cannot do (``what``: "simulate", "simulate
@@ -102,6 +135,19 @@ class Backend:
         """Counts (as :meth:`sample`) of ``shots`` runs of the bound, measured ``circuit``
         under ``noise``, readout errors included."""
         raise self.unsupported("simulate noise")
+
+
+def host_memory_bytes() -> int | None:
+    """This machine's physical memory in bytes (None where the OS does not say)."""
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - non-POSIX
+        return None
+
+
+def state_bytes(num_qubits: int, amplitude_bytes: int = 16) -> int:
+    """The bytes of one ``num_qubits``-qubit state vector."""
+    return amplitude_bytes * 2 ** int(num_qubits)
 
 
 def bind_values(circuit: Circuit, values: Values | None) -> Circuit:
@@ -190,3 +236,37 @@ def parse_backends(text: str) -> tuple[str, ...]:
     if repeated:
         raise BackendError(f"the backend list '{text}' names {', '.join(repeated)} more than once")
     return names
+
+
+def backends_that_fit(num_qubits: int) -> list[str]:
+    """The simulating backends that can run here and hold a ``num_qubits``-qubit state
+    vector (:meth:`Backend.max_qubits`), sorted by name."""
+    out = []
+    for name in available_backends():
+        backend = get_backend(name)
+        if backend.simulates and backend.unavailable() is None and (backend.max_qubits() or 0) >= num_qubits:
+            out.append(name)
+    return out
+
+
+def check_fits(backend: str, num_qubits: int, what: str) -> None:
+    """Refuse (:class:`qcompile.errors.SizeError`) to simulate ``what`` on ``num_qubits``
+    qubits when backend ``backend``'s state vector would not fit its device's memory, or
+    when the backend cannot run here; the message names the backends that would fit."""
+    from qcompile.errors import SizeError
+
+    b = get_backend(backend)
+    missing = b.unavailable()
+    if missing:
+        raise NotSupportedError(f"backend '{backend}' cannot run here: {missing}")
+    limit = b.max_qubits()
+    if limit is None or num_qubits <= limit:
+        return
+    fit = [n for n in backends_that_fit(num_qubits) if n != backend]
+    gib = state_bytes(num_qubits, b.amplitude_bytes) / 2**30
+    hint = (f"backends that would fit: {', '.join(fit)}" if fit else
+            "no registered backend fits here (a GPU backend or a larger machine would); "
+            "use `qcompile resources` to estimate its cost instead")
+    raise SizeError(f"{what} needs {num_qubits} qubits: a state vector of {gib:.3g} GiB on backend "
+                    f"'{backend}' ({b.device}, {b.amplitude_bytes} bytes per amplitude, limit {limit} qubits "
+                    f"here); {hint}")

@@ -61,6 +61,8 @@ def test_emit_only_backends_emit_and_refuse_simulation():
 
 def test_sample_counts_follow_the_shared_convention_on_every_simulator():
     for name in simulate.BACKENDS:
+        if get_backend(name).unavailable():      # e.g. qiskit_gpu without a GPU, qsim without qsimcirq
+            continue
         counts = get_backend(name).sample(_bell(), 200, seed=1)
         assert set(counts) <= {"00", "11"} and sum(counts.values()) == 200
         assert get_backend(name).sample(Circuit(1, num_clbits=3), 5) == {"000": 5}
