@@ -24,6 +24,10 @@ CONFIGS = ["gpt2_small", "gpt2_medium", "bert_base", "llama2_7b"]
 COMPILABLE = ["linear", "mlp", "attention_head", "attention", "encoder_block", "encoder_prenorm",
               "protein_tiny"]
 TOLERANCES = [1e-1, 1e-2, 1e-3, 1e-4, 1e-5]
+#: small examples whose physical estimates count their compiled circuits
+PHYSICAL_SMALL = ["linear", "mlp", "attention_head", "encoder_block"]
+#: qubit models of the physical-resources table
+PHYSICAL_MODELS = ["qubit_gate_ns_e3", "qubit_gate_ns_e4", "qubit_maj_ns_e4"]
 SEQ_START = 64
 WARMUP_TOLERANCE = 1e-2
 DPI = 100
@@ -61,6 +65,56 @@ def measure(config: str, dims: dict | None = None, tolerance: float = 1e-3) -> d
     except QcompileError as exc:
         return {"error": str(exc).splitlines()[0], "dims": dict(dims or {}), "tolerance": tolerance}
     return {**point(rep), "tolerance": tolerance}
+
+
+def physical(names: list[str], log) -> dict:
+    """Physical estimates (:func:`qcompile.resources.physical.physical_resources`) of each
+    model under :data:`PHYSICAL_MODELS`; ``{"missing": why}`` without the estimator."""
+    from qcompile.errors import QcompileError
+    from qcompile.resources.physical import EstimatorMissingError, physical_resources
+
+    out: dict = {}
+    for name in names:
+        log(f"physical estimate of {name}")
+        try:
+            out[name] = physical_resources(str(EXAMPLES / f"{name}.qtf"), PHYSICAL_MODELS).to_dict()
+        except EstimatorMissingError as exc:
+            return {"missing": str(exc)}
+        except QcompileError as exc:
+            out[name] = {"error": str(exc).splitlines()[0]}
+    return out
+
+
+def physical_lines(phys: dict) -> list[str]:
+    """The physical-resources section of the report."""
+    from qcompile.resources.physical import format_runtime
+
+    lines = ["", "## Physical resources (Microsoft's resource estimator)", ""]
+    if "missing" in phys:
+        return lines + [f"Not estimated: {phys['missing']}.", ""]
+    lines += ["Logical counts handed to the estimator (`qcompile resources MODEL --physical`), error budget "
+              "1e-3, the estimator's surface code; runtimes over all runs. Small examples: the compiled "
+              "circuits lowered to CX + 1q, counted with the estimator's rules (the estimator traces the same "
+              "counts from the same circuits). Configurations: the estimate's counts, every rotation a "
+              "rotation and the rotation depth bounded by the rotation count (upper bounds), estimated in "
+              "equal parts where the counts exceed the estimator's 64-bit integers (exact for its model).",
+              ""]
+    rows = []
+    for name, r in phys.items():
+        if "error" in r:
+            rows.append([name, "error: " + r["error"]] + [""] * 7)
+            continue
+        c = r["logical_counts"]
+        for e in r["estimates"]:
+            if e["error"]:
+                fig = ["no layout: " + e["error"].split(": ")[-1][:90], "", "", ""]
+            else:
+                fig = [sci(e["physical_qubits"]), format_runtime(e["runtime_ns"]), str(e["code_distance"]),
+                       str(e["t_factories"])]
+            rows.append([name, sci(r["runs"]), str(c["num_qubits"]), sci(c["t_count"]), sci(c["rotation_count"]),
+                         sci(c["ccz_count"]), e["qubit_model"]] + fig)
+    return lines + _table(["model", "runs", "logical qubits", "T", "rotations", "CCZ", "qubit model",
+                           "physical qubits", "runtime", "code distance", "T factories"], rows)
 
 
 def seq_points(full: int, quick: bool) -> list[int]:
@@ -297,7 +351,8 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
             + ["| " + " | ".join(r) + " |" for r in rows])
 
 
-def markdown(shipped: dict, sw: dict, comp: list[dict], images: dict, elapsed: float, quick: bool) -> str:
+def markdown(shipped: dict, sw: dict, comp: list[dict], images: dict, elapsed: float, quick: bool,
+             phys: dict | None = None) -> str:
     """The report text."""
     modes = {}
     for p in shipped.values():
@@ -316,8 +371,8 @@ def markdown(shipped: dict, sw: dict, comp: list[dict], images: dict, elapsed: f
         "and every gate count are exact, and at -O1 they count the circuits as built, upper bounds of "
         "the circuits after the circuit passes); larger ones, including the four configurations below, from "
         "the *abstract* IR (weight shapes and norms): counts and degrees are then upper bounds and α a "
-        "bound from the weight norms. T counts are leading-order estimates (Ross–Selinger rotation "
-        "synthesis). A stack of `layers` layers is lowered with one layer and costs "
+        "bound from the weight norms. T counts are the T states Microsoft's resource estimator counts "
+        "(its rotation-synthesis model, 4 per Toffoli). A stack of `layers` layers is lowered with one layer and costs "
         "`runs = seq·(layers − 1) + 1` runs of the one-layer circuits (today's staging, not a lower bound). "
         "Success probabilities are for a unit-norm output, `p = 1/α²`, plotted as "
         "`log10 p = −2·log10 α` because `p` underflows to 0 in double precision.",
@@ -340,6 +395,8 @@ def markdown(shipped: dict, sw: dict, comp: list[dict], images: dict, elapsed: f
                      sci(p["t_all_runs"]), f"{p['max_log10_alpha']:.4g}", deg])
     lines += _table(["config", "dims", "qubits", "CX per run", "runs", "CX all runs", "T all runs (est.)",
                      "max log10 α", "max degree per function"], rows)
+    if phys is not None:
+        lines += physical_lines(phys)
     titles = {"seq": ("seq", "sequence length `seq` (other dims as shipped)"),
               "d_model": ("d_model", "model width `d_model` (`d_ff` at the shipped d_ff/d_model ratio)"),
               "tolerance": ("tolerance", "tolerance (shipped dims)")}
@@ -400,6 +457,8 @@ def main(argv: list[str] | None = None) -> None:
     sw = sweeps(shipped, args.quick, log)
     log("compile times")
     comp = compile_times(COMPILABLE[:2] if args.quick else COMPILABLE, log)
+    log("physical estimates")
+    phys = physical((CONFIGS + PHYSICAL_SMALL)[:5] if args.quick else CONFIGS + PHYSICAL_SMALL, log)
 
     images = {"seq": "sweep_seq.png", "d_model": "sweep_d_model.png", "tolerance": "sweep_tolerance.png",
               "compile": "compile_time.png"}
@@ -408,8 +467,9 @@ def main(argv: list[str] | None = None) -> None:
     plot_sweep("tolerance", "tolerance", sw["tolerance"], out / images["tolerance"])
     plot_compile(comp, out / images["compile"])
     elapsed = time.perf_counter() - t_start
-    (out / "report.md").write_text(markdown(shipped, sw, comp, images, elapsed, args.quick), encoding="utf-8")
-    (out / "data.json").write_text(json.dumps({"shipped": shipped, "sweeps": sw, "compile": comp},
+    (out / "report.md").write_text(markdown(shipped, sw, comp, images, elapsed, args.quick, phys),
+                                    encoding="utf-8")
+    (out / "data.json").write_text(json.dumps({"shipped": shipped, "sweeps": sw, "compile": comp, "physical": phys},
                                               indent=1, default=str), encoding="utf-8")
     log(f"wrote {out / 'report.md'}")
     for name in images.values():
