@@ -13,7 +13,13 @@
     qcompile reference MODEL.qtf (--input X.npy | --text SEQ) [--output Y.npy]
                           [--mode exact|surrogate]
     qcompile check MODEL.qtf
+    qcompile bind MODEL.qtf (--input X.npy | --text SEQ) --json PARAMS.json [compile options]
     qcompile passes
+
+Every command that loads a model takes ``--weights-root DIR``: weights named by the model
+are read only from the model's folder or DIR.  Flags are range-checked and every output
+path is checked (its folder exists and is writable, it is not a directory or device, it
+does not overwrite an input or another output) before any work is done.
 
 Exit status: 0 success, 1 a failed check (``verify``), 2 user error (one message, no
 traceback) or bad flags, 3 internal error.  ``--debug`` (anywhere) shows tracebacks.
@@ -22,12 +28,19 @@ traceback) or bad flags, 3 internal error.  ``--debug`` (anywhere) shows traceba
 from __future__ import annotations
 
 import argparse
+import errno
+import os
+import re
 import sys
 import traceback
 
 from qcompile.errors import BindError, InternalError, QcompileError
+from qcompile.validate import MAX_DIM, MAX_SEED, MAX_SHOTS
 
-COMMANDS = ("compile", "verify", "run", "ir", "reference", "check", "passes", "resources")
+#: most random inputs one ``verify`` checks
+MAX_VERIFY_INPUTS = 100_000
+
+COMMANDS = ("compile", "verify", "run", "ir", "reference", "check", "passes", "resources", "bind")
 
 OPT_HELP = ("circuit optimisation level (default 1). -O0: no circuit passes; -O1: cancel "
             "inverse pairs and merge rotations (cheap, keeps multi-controlled gates, so "
@@ -36,9 +49,54 @@ OPT_HELP = ("circuit optimisation level (default 1). -O0: no circuit passes; -O1
             "fewer gates on hardware but slower to compile and to simulate")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: ``error: <what>`` and where to find the options."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {message} (see '{self.prog} --help')\n")
+
+
+def _int_flag(low: int, high: int):
+    """An argparse type: a whole number in [low, high] (at most 30 digits are read)."""
+    def parse(text: str) -> int:
+        t = text.strip()
+        if not re.fullmatch(r"[+-]?\d{1,30}", t):
+            raise argparse.ArgumentTypeError(f"must be a whole number between {low:,} and {high:,}, "
+                                             f"got {_shown(text)}")
+        value = int(t)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low:,} and {high:,}, got {_shown(text)}")
+        return value
+    parse.__name__ = "whole number"
+    return parse
+
+
+def _tolerance_flag(text: str) -> float:
+    """An argparse type: a number in (0, 1)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number in (0, 1), got {_shown(text)}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be a number in (0, 1), got {_shown(text)}")
+    return value
+
+
+def _shown(text: str) -> str:
+    """A flag value for a message (a 5000-digit number is not echoed whole)."""
+    return repr(text) if len(text) <= 40 else repr(text[:20] + "…" + text[-8:]) + f" ({len(text)} characters)"
+
+
+def _add_weights_root(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--weights-root", metavar="DIR",
+                   help="also read weights files the model names from DIR (default: only from the "
+                        "model's own folder)")
+
+
 def _add_compile_options(p: argparse.ArgumentParser, token: bool = True) -> None:
     """The options every compiling command shares: tolerance, token, -O, passes, target."""
-    p.add_argument("--tolerance", type=float, default=1e-3, metavar="T",
+    _add_weights_root(p)
+    p.add_argument("--tolerance", type=_tolerance_flag, default=1e-3, metavar="T",
                    help="polynomial approximation tolerance vs the exact model (default 1e-3)")
     if token:
         p.add_argument("--token", default="model", metavar="last|K",
@@ -60,7 +118,7 @@ def _add_input_options(p: argparse.ArgumentParser, required: bool) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="qcompile",
         description="Compile transformer models written in .qtf into quantum circuits.",
         epilog="Without a command, 'qcompile MODEL.qtf -o OUT.qasm' runs 'compile'. "
@@ -99,12 +157,14 @@ def _parser() -> argparse.ArgumentParser:
                     "max|compiled - exact| <= the error bound <= --tolerance. Exit 1 if a check "
                     "fails.")
     v.add_argument("model", metavar="MODEL.qtf")
-    v.add_argument("--inputs", type=int, default=20, metavar="N", help="random inputs (default 20)")
+    v.add_argument("--inputs", type=_int_flag(1, MAX_VERIFY_INPUTS), default=20, metavar="N",
+                   help="random inputs (default 20)")
     v.add_argument("--backend", default="qiskit,cirq", metavar="B[,B]",
                    help="simulators, comma-separated (default qiskit,cirq)")
-    v.add_argument("--shots", type=int, metavar="S",
+    v.add_argument("--shots", type=_int_flag(1, MAX_SHOTS), metavar="S",
                    help="also sample S shots of the last stage and check 4 standard errors")
-    v.add_argument("--seed", type=int, default=0, metavar="K", help="input and sampling seed")
+    v.add_argument("--seed", type=_int_flag(0, MAX_SEED), default=0, metavar="K",
+                   help="input and sampling seed")
     _add_compile_options(v)
     v.add_argument("--json", metavar="OUT.json", help="write the report as JSON")
     v.add_argument("--noise", metavar="SPEC",
@@ -120,8 +180,9 @@ def _parser() -> argparse.ArgumentParser:
     _add_input_options(r, required=True)
     r.add_argument("--backend", default="qiskit", metavar="B",
                    help="the simulator (a registered backend that simulates; default qiskit)")
-    r.add_argument("--shots", type=int, metavar="S", help="also estimate |y|^2/||y||^2 from S shots")
-    r.add_argument("--seed", type=int, metavar="K", help="sampling seed")
+    r.add_argument("--shots", type=_int_flag(1, MAX_SHOTS), metavar="S",
+                   help="also estimate |y|^2/||y||^2 from S shots")
+    r.add_argument("--seed", type=_int_flag(0, MAX_SEED), metavar="K", help="sampling seed")
     _add_compile_options(r)
     r.set_defaults(func=cmd_run)
 
@@ -130,8 +191,9 @@ def _parser() -> argparse.ArgumentParser:
     i.add_argument("--quantum", action="store_true",
                    help="print the quantum IR the lowering produces (stages, blocks, alpha, "
                         "polynomials, glue) instead of the tensor IR")
-    i.add_argument("--tolerance", type=float, default=1e-3, metavar="T",
+    i.add_argument("--tolerance", type=_tolerance_flag, default=1e-3, metavar="T",
                    help="with --quantum: the tolerance the polynomials are chosen for")
+    _add_weights_root(i)
     i.add_argument("--token", default="model", metavar="last|K", help="with --quantum: output token")
     i.add_argument("--print-ir-after-all", action="store_true",
                    help="print the IR after every pass")
@@ -154,13 +216,29 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--output", metavar="Y.npy", help="save every token's output here")
     r.add_argument("--mode", choices=("exact", "surrogate"), default="exact",
                    help="surrogate: the polynomials the compiler picks for --tolerance")
-    r.add_argument("--tolerance", type=float, default=1e-3, metavar="T",
+    r.add_argument("--tolerance", type=_tolerance_flag, default=1e-3, metavar="T",
                    help="with --mode surrogate: the compile tolerance")
+    _add_weights_root(r)
     r.set_defaults(func=cmd_reference)
 
     k = sub.add_parser("check", help="parse, build and verify a model; print a summary")
     k.add_argument("model", metavar="MODEL.qtf")
+    _add_weights_root(k)
     k.set_defaults(func=cmd_check)
+
+    b = sub.add_parser(
+        "bind", help="the OpenQASM 3 input values (loader angles) of every stage for one input",
+        description="Compile the model as 'compile' does (pass the same options) and write, for "
+                    "the given input, the value of every 'input float[64]' parameter of every "
+                    "stage's OpenQASM 3 file. These are state-preparation angles computed from "
+                    "the input, not the input's values.")
+    b.add_argument("model", metavar="MODEL.qtf")
+    src = b.add_mutually_exclusive_group(required=True)
+    src.add_argument("--input", metavar="X.npy", help="the input array: float [seq, d_model] or int ids [seq]")
+    src.add_argument("--text", metavar="SEQ", help="the input text for a text model")
+    b.add_argument("--json", metavar="PARAMS.json", required=True, help="where to write the values")
+    _add_compile_options(b)
+    b.set_defaults(func=cmd_bind)
 
     s = sub.add_parser("passes", help="list the available passes")
     s.set_defaults(func=cmd_passes)
@@ -172,7 +250,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="optimisation level the figures are for (default 1, as compile): -O0 is the "
                         "unfolded quantum IR, whose counts are exact at compilable sizes; -O1/-O2 fold "
                         "it, and their circuit passes keep the counts upper bounds")
-    e.add_argument("--tolerance", type=float, default=1e-3, metavar="T",
+    e.add_argument("--tolerance", type=_tolerance_flag, default=1e-3, metavar="T",
                    help="polynomial tolerance of every nonlinearity (default 1e-3)")
     e.add_argument("--set", dest="dims", metavar="DIM=N,...",
                    help="override dims, e.g. d_model=4096,seq=4096")
@@ -209,8 +287,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
+    stdout = sys.stdout
+    sys.stdout = _Stdout(stdout)
     try:
-        return args.func(args) or 0
+        with _quiet_numerics(debug):
+            status = args.func(args) or 0
+            sys.stdout.flush()
+        return status
+    except _StdoutError as err:
+        _detach_stdout(stdout)
+        if err.errno == errno.EPIPE:
+            return 141                # the reader went away (``| head``): stop quietly, as SIGPIPE would
+        print(f"error: cannot write to standard output ({err.strerror or err})", file=sys.stderr)
+        return 2
     except QcompileError as err:
         if debug:
             traceback.print_exc()
@@ -220,26 +309,146 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except Exception as err:  # noqa: BLE001 - the last line of defence
-        if debug:
-            traceback.print_exc()
-        else:
-            what = str(err) if isinstance(err, InternalError) else f"internal error: {type(err).__name__}: {err}"
-            print(what, file=sys.stderr)
-            print("this is a bug in qcompile; rerun with --debug to see the traceback",
-                  file=sys.stderr)
-        return 3
+        return _internal(err, debug)
+    finally:
+        sys.stdout = stdout
+
+
+def _internal(err: BaseException, debug: bool) -> int:
+    if debug:
+        traceback.print_exc()
+    else:
+        what = str(err) if isinstance(err, InternalError) else f"internal error: {type(err).__name__}: {err}"
+        print(what, file=sys.stderr)
+        print("this is a bug in qcompile; rerun with --debug to see the traceback", file=sys.stderr)
+    return 3
+
+
+class _StdoutError(OSError):
+    """Writing standard output failed (a closed pipe, /dev/full)."""
+
+
+class _Stdout:
+    """Standard output whose write errors are told apart from every other OSError."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text):
+        try:
+            return self._stream.write(text)
+        except OSError as exc:
+            raise _StdoutError(exc.errno, exc.strerror) from exc
+
+    def flush(self):
+        try:
+            return self._stream.flush()
+        except OSError as exc:
+            raise _StdoutError(exc.errno, exc.strerror) from exc
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+def _detach_stdout(stream) -> None:
+    """Drop what is buffered for ``stream`` and point its descriptor at /dev/null, so the
+    interpreter's final flush cannot fail again."""
+    try:
+        fd = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(fd, stream.fileno())
+        os.close(fd)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+class _quiet_numerics:
+    """NumPy floating-point warnings are not shown (every result is checked for finite
+    values where it matters); qcompile's own warnings print as ``warning: <message>``,
+    other libraries' warnings only with ``--debug``."""
+
+    def __init__(self, debug: bool):
+        self.debug = debug
+
+    def __enter__(self):
+        import warnings
+
+        import numpy as np
+
+        self._err = np.seterr(all="ignore")
+        self._warnings = warnings.catch_warnings()
+        self._warnings.__enter__()
+        warnings.showwarning = self._show
+        warnings.simplefilter("default" if self.debug else "ignore")
+        from qcompile.errors import QcompileWarning
+
+        warnings.simplefilter("always", QcompileWarning)
+        return self
+
+    def _show(self, message, category, filename, lineno, file=None, line=None):
+        from qcompile.errors import QcompileWarning
+
+        if issubclass(category, QcompileWarning):
+            print(f"warning: {message}", file=sys.stderr)
+        elif self.debug:
+            print(f"{filename}:{lineno}: {category.__name__}: {message}", file=sys.stderr)
+
+    def __exit__(self, *exc):
+        import numpy as np
+
+        np.seterr(**self._err)
+        self._warnings.__exit__(*exc)
+        return False
 
 
 # --------------------------------------------------------------------------- commands
+def _load(args, callbacks=()):
+    """The model of ``args.model`` (weights confined to its folder and ``--weights-root``)."""
+    from qcompile.model import load
+
+    return load(args.model, callbacks=callbacks, weights_root=getattr(args, "weights_root", None))
+
+
 def _compile(args, model=None, callbacks=()):
-    """Compile ``args.model`` with the shared options (-O, --passes, --target, --token)."""
+    """Compile the model with the shared options (-O, --passes, --target, --token)."""
     from qcompile.compiler import compile as qcompile_compile
 
     passes = args.passes                         # with --target, compile() appends route
-    return qcompile_compile(model if model is not None else args.model,
+    return qcompile_compile(model if model is not None else _load(args),
                             token=getattr(args, "token", "model"), tolerance=args.tolerance,
                             optimization=args.optimization, target=args.target,
                             passes=passes, callbacks=callbacks)
+
+
+def _check_compile_flags(args) -> None:
+    """What can be refused before loading anything: --token's form, --target (a known
+    shape of at most MAX_TARGET_QUBITS qubits), --passes (names, options and their ranges)."""
+    token = getattr(args, "token", "model")
+    if token not in ("model", "last", "all") and not re.fullmatch(r"\d{1,9}", str(token)):
+        raise QcompileError(f"--token must be last, all or a token index, got {_shown(str(token))}")
+    if getattr(args, "target", None):
+        from qcompile.validate import target_qubits
+
+        target_qubits(args.target)
+    if getattr(args, "passes", None):
+        from qcompile.passes.manager import parse_pipeline
+
+        parse_pipeline(args.passes)
+
+
+def _check_target_fits(args, model) -> None:
+    """Refuse, before compiling, a routing target smaller than any stage can be: a stage
+    loads a row of the input (⌈log2 d⌉ qubits) and its bound's flag qubit."""
+    if not getattr(args, "target", None):
+        return
+    from qcompile.quantum.state_preparation import axis_qubits
+    from qcompile.validate import target_qubits
+
+    size = target_qubits(args.target)
+    spec = model.inputs[0]
+    least = 2 if spec.kind != "float" else max(1, axis_qubits(spec.shape[-1])) + 1
+    if size < least:
+        raise QcompileError(f"target '{args.target}' has {size} qubit{'s' if size != 1 else ''}, but every stage "
+                            f"of {model.name} needs at least {least}")
 
 
 def _stage_paths(output: str, stages: int) -> tuple[list[str], str]:
@@ -255,12 +464,7 @@ def _stage_paths(output: str, stages: int) -> tuple[list[str], str]:
 def _write_json(path: str, data) -> None:
     import json
 
-    try:
-        with open(path, "w", encoding="utf-8") as fh:
-            json.dump(_jsonable(data), fh, indent=2)
-            fh.write("\n")
-    except OSError as exc:
-        raise QcompileError(f"cannot write '{path}' ({exc.strerror})") from None
+    _write_text(path, json.dumps(_jsonable(data), indent=2) + "\n")
 
 
 def _jsonable(obj):
@@ -274,41 +478,169 @@ def _jsonable(obj):
         return obj.tolist()
     if isinstance(obj, np.generic):
         return obj.item()
+    if isinstance(obj, float) and obj != obj:
+        return None
     return obj
 
 
 def _write_text(path: str, text: str) -> None:
+    _write_bytes(path, text.encode("utf-8"))
+
+
+def _write_bytes(path: str, data: bytes) -> None:
+    """Write ``data`` to ``path`` exactly (no suffix added), a plain error on failure; a
+    failed write removes the partial file."""
     try:
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        with open(path, "wb") as fh:
+            fh.write(data)
     except OSError as exc:
-        raise QcompileError(f"cannot write '{path}' ({exc.strerror})") from None
+        try:
+            if os.path.isfile(path):
+                os.remove(path)
+        except OSError:
+            pass
+        raise QcompileError(f"cannot write '{path}' ({exc.strerror or exc})") from None
 
 
-def _check_writable(path: str, flag: str) -> None:
-    """Refuse an output path whose directory does not exist before compiling, not after."""
-    import os
+def _same_file(a: str, b: str) -> bool:
+    """True when two paths name one file (the same path, or links to one inode)."""
+    try:
+        if os.path.realpath(a) == os.path.realpath(b):
+            return True
+        return os.path.exists(a) and os.path.exists(b) and os.path.samefile(a, b)
+    except (OSError, ValueError):
+        return False
 
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise QcompileError(f"cannot write '{path}' ({flag}): the directory '{folder}' does not exist")
+
+def _check_outputs(outputs: list[tuple[str, str]], inputs: list[tuple[str, str]]) -> None:
+    """Refuse, before any work, output paths that cannot be written or would destroy
+    something: ``outputs`` and ``inputs`` are ``(what, path)`` pairs.  An output must be a
+    non-empty path whose folder exists and is writable, must not be a directory or a
+    device (``os.devnull`` is allowed), and must not be an input or another output."""
+    for i, (what, path) in enumerate(outputs):
+        if not path:
+            raise QcompileError(f"{what}: the output path is empty")
+        if os.path.isdir(path):
+            raise QcompileError(f"cannot write '{path}' ({what}): it is a directory")
+        if os.path.exists(path) and not os.path.isfile(path) and path != os.devnull:
+            raise QcompileError(f"cannot write '{path}' ({what}): it is not a regular file")
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder):
+            raise QcompileError(f"cannot write '{path}' ({what}): the directory '{folder}' does not exist")
+        problem = _unwritable(folder)
+        if problem is None and os.path.exists(path) and not os.access(path, os.W_OK):
+            problem = "Permission denied"
+        if problem is not None:
+            raise QcompileError(f"cannot write '{path}' ({what}): {problem}")
+        for in_what, in_path in inputs:
+            if in_path and _same_file(path, in_path):
+                raise QcompileError(f"{what} '{path}' would overwrite {in_what}; write it elsewhere")
+        for other_what, other in outputs[:i]:
+            if _same_file(path, other):
+                raise QcompileError(f"{what} and {other_what} would both write '{path}'; give them different paths")
+
+
+def _unwritable(folder: str) -> str | None:
+    """Why no file can be created in ``folder`` (tried with a temporary file, which is
+    removed at once: permission bits do not stop root, a read-only or pseudo file system
+    does), or None."""
+    import tempfile
+
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            return None
+    except OSError as exc:
+        return exc.strerror or str(exc)
+
+
+def _check_dump_dir(path: str, inputs: list[tuple[str, str]]) -> None:
+    """Refuse a ``--dump-dir`` that cannot hold the dump (a file, a device, a read-only or
+    missing parent) before any work; say so when it replaces an earlier dump's files."""
+    from qcompile.passes.dumps import _DUMP_RE
+
+    for in_what, in_path in inputs:
+        if in_path and _same_file(path, in_path):
+            raise QcompileError(f"--dump-dir '{path}' is {in_what}")
+    if os.path.exists(path):
+        if not os.path.isdir(path):
+            raise QcompileError(f"--dump-dir '{path}' is not a directory")
+        problem = _unwritable(path)
+        if problem is not None:
+            raise QcompileError(f"--dump-dir '{path}' cannot be written ({problem})")
+        old = [n for n in os.listdir(path) if _DUMP_RE.match(n) or n == "index.html"]
+        if old:
+            print(f"note: --dump-dir '{path}' holds {len(old)} files of an earlier dump; they are replaced "
+                  "(other files are left alone)", file=sys.stderr)
+        return
+    parent = os.path.dirname(os.path.abspath(path))
+    while not os.path.exists(parent):
+        parent = os.path.dirname(parent)
+    problem = "not a directory" if not os.path.isdir(parent) else _unwritable(parent)
+    if problem is not None:
+        raise QcompileError(f"--dump-dir '{path}' cannot be created in '{parent}' ({problem})")
+
+
+def _dump_dir(path: str):
+    """The dump callback, with write failures during the run as plain errors."""
+    from qcompile.passes.dumps import DumpDir
+
+    class _Dump(DumpDir):
+        def before(self, pass_, ir, index):
+            try:
+                return super().before(pass_, ir, index)
+            except OSError as exc:
+                raise QcompileError(f"cannot write the dump into '{path}' ({exc.strerror or exc})") from None
+
+        def after(self, pass_, ir, index, seconds, properties):
+            try:
+                return super().after(pass_, ir, index, seconds, properties)
+            except OSError as exc:
+                raise QcompileError(f"cannot write the dump into '{path}' ({exc.strerror or exc})") from None
+
+    return _Dump(path)
+
+
+def _model_inputs(args) -> list[tuple[str, str]]:
+    """The files a command reads, as ``(what, path)`` pairs (outputs must not overwrite them)."""
+    out = [("the model file", args.model)]
+    for flag in ("bind", "input", "norms"):
+        value = getattr(args, flag, None)
+        if value:
+            out.append((f"the --{flag} file", value))
+    return out
+
+
+def _weights_input(model) -> list[tuple[str, str]]:
+    """The model's weights file, once the model is loaded (an input like the others)."""
+    src = getattr(model, "weight_source", None)
+    if src is None or src.kind != "file" or model.path is None:
+        return []
+    return [("the model's weights file", os.path.join(os.path.dirname(os.path.abspath(model.path)), src.path))]
 
 
 def cmd_compile(args) -> int:
     """``qcompile MODEL.qtf -o OUT.qasm``: compile, write one QASM file per stage, the
     program JSON and (``--stats``) the figures."""
-    from qcompile.model import load
-    from qcompile.passes.dumps import DumpDir, PrintIRAfter
+    from qcompile.passes.dumps import PrintIRAfter
     from qcompile.passes.manager import TimePasses
 
     bound = args.bind is not None or args.text is not None
     if args.qasm == 2 and not bound:
         raise BindError("OpenQASM 2 has no input parameters: bind an input with --bind X.npy or "
                         "--text SEQ, or write OpenQASM 3 (--qasm 3, the default)")
-    _check_writable(args.output, "-o")
+    _check_compile_flags(args)
+    files, json_path = _stage_paths(args.output, 1)
+    outputs = [("-o", args.output), ("the program description", json_path)]
     if args.stats:
-        _check_writable(args.stats, "--stats")
-    model = load(args.model)
+        outputs.append(("--stats", args.stats))
+    inputs = _model_inputs(args)
+    _check_outputs(outputs, inputs)
+    if args.dump_dir:
+        _check_dump_dir(args.dump_dir, inputs)
+    model = _load(args)
+    inputs += _weights_input(model)
+    _check_outputs(outputs, inputs)
+    _check_target_fits(args, model)
     x = _load_input(model, args.bind, args.text, "--bind") if bound else None
     callbacks = []
     if args.print_ir_after_all:
@@ -317,7 +649,7 @@ def cmd_compile(args) -> int:
         _check_compile_pass_names(args.print_ir_after, args)
         callbacks.append(PrintIRAfter(args.print_ir_after, sys.stdout))
     if args.dump_dir:
-        callbacks.append(DumpDir(args.dump_dir))
+        callbacks.append(_dump_dir(args.dump_dir))
     timer = TimePasses() if args.time_passes else None
     if timer is not None:
         callbacks.append(timer)
@@ -327,13 +659,18 @@ def cmd_compile(args) -> int:
 
         Console(file=sys.stderr).print(timer.table())
     files, json_path = _stage_paths(args.output, len(program.stages))
+    _check_outputs([(f"stage file {k}", f) for k, f in enumerate(files)] + outputs[1:], inputs)
     run = program.run(x) if bound and args.stats else None
-    for k, path in enumerate(files):
-        _write_text(path, program.qasm(args.qasm, x=x, stage=k))
+    texts = [program.qasm(args.qasm, x=x, stage=k) for k in range(len(files))]   # all before any write
+    for path, text in zip(files, texts):
+        _write_text(path, text)
     bound_input = None
     if bound:
         bound_input = {"text": args.text} if args.text is not None else {"file": args.bind}
-    _write_json(json_path, program.describe(files, bound_input, args.qasm))
+    description = program.describe(files, bound_input, args.qasm)
+    if args.qasm == 3 and not bound:
+        description["inputs_note"] = INPUTS_NOTE
+    _write_json(json_path, description)
     if args.stats:
         _write_json(args.stats, program.figures(run))
     s = program.stats()
@@ -344,14 +681,42 @@ def cmd_compile(args) -> int:
     return 0
 
 
+#: what the OpenQASM 3 inputs are, in program.json (the QASM header says the same)
+INPUTS_NOTE = ("each stage file's 'input float[64] NAME_i' parameters are loader angles (state-preparation "
+               "rotations computed from the input and, after stage 0, from earlier stages' outputs), not the "
+               "input's values; 'qcompile bind MODEL --input x.npy --json params.json' (same compile options) "
+               "or qcompile.bind_parameters(program, x) computes them; stages[k].loaders[] says which data "
+               "each parameter vector loads")
+
+
+def cmd_bind(args) -> int:
+    """``qcompile bind``: the OpenQASM 3 input values of every stage for one input."""
+    from qcompile.binding import bind_parameters
+
+    _check_compile_flags(args)
+    inputs = _model_inputs(args)
+    _check_outputs([("--json", args.json)], inputs)
+    model = _load(args)
+    _check_outputs([("--json", args.json)], inputs + _weights_input(model))
+    x = _load_input(model, args.input, args.text)
+    program = _compile(args, model)
+    values = bind_parameters(program, x)
+    _write_json(args.json, values)
+    n = sum(len(st["inputs"]) for st in values["stages"])
+    print(f"wrote {args.json}: {n} input values for {len(values['stages'])} stage(s) of {model.name}")
+    return 0
+
+
 def cmd_ir(args) -> int:
     """``qcompile ir``: run the front-end passes with the requested callbacks, print IR;
     with ``--quantum`` print the quantum IR of the lowering instead."""
-    from qcompile.model import load
-    from qcompile.passes.dumps import DumpDir, PrintIRAfter
+    from qcompile.passes.dumps import PrintIRAfter
     from qcompile.passes.manager import TimePasses
 
+    if args.dump_dir:
+        _check_dump_dir(args.dump_dir, _model_inputs(args))
     if args.quantum:
+        _check_compile_flags(args)
         sys.stdout.write(_lowered(args).to_text())
         return 0
     callbacks = []
@@ -361,11 +726,11 @@ def cmd_ir(args) -> int:
         _check_pass_names(args.print_ir_after)
         callbacks.append(PrintIRAfter(args.print_ir_after, sys.stdout))
     if args.dump_dir:
-        callbacks.append(DumpDir(args.dump_dir))
+        callbacks.append(_dump_dir(args.dump_dir))
     timer = TimePasses() if args.time_passes else None
     if timer is not None:
         callbacks.append(timer)
-    model = load(args.model, callbacks=callbacks)
+    model = _load(args, callbacks=callbacks)
     if not args.print_ir_after_all:
         sys.stdout.write((model.source_ir if args.source else model.ir).to_text())
     if timer is not None:
@@ -380,7 +745,7 @@ def _lowered(args):
     (lowering, IR-level fusion, degree calibration; no circuits)."""
     from qcompile.compiler import lower_quantum
 
-    return lower_quantum(args.model, args.token, args.tolerance)
+    return lower_quantum(_load(args), args.token, args.tolerance)
 
 
 def _backends(text: str) -> tuple[str, ...]:
@@ -431,10 +796,6 @@ def cmd_verify(args) -> int:
 
     from qcompile.verification import verify
 
-    if args.inputs < 1:
-        raise QcompileError(f"--inputs must be at least 1, got {args.inputs}")
-    if args.shots is not None and args.shots < 1:
-        raise QcompileError(f"--shots must be at least 1, got {args.shots}")
     if args.mitigate and not args.noise:
         raise QcompileError("--mitigate needs a noise model: add --noise SPEC")
     backends = _backends(args.backend)
@@ -447,7 +808,15 @@ def cmd_verify(args) -> int:
             from qcompile.mitigation.plan import parse_methods
 
             parse_methods(args.mitigate)
-    program = _compile(args)
+    _check_compile_flags(args)
+    inputs = _model_inputs(args)
+    if args.json:
+        _check_outputs([("--json", args.json)], inputs)
+    model = _load(args)
+    if args.json:
+        _check_outputs([("--json", args.json)], inputs + _weights_input(model))
+    _check_target_fits(args, model)
+    program = _compile(args, model)
     if noise is not None and len(program.pieces()) > 1:
         from qcompile.errors import NotImplementedYetError
 
@@ -539,15 +908,13 @@ def cmd_run(args) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from qcompile.model import load
-
-    if args.shots is not None and args.shots < 1:
-        raise QcompileError(f"--shots must be at least 1, got {args.shots}")
     backends = _backends(args.backend)
     if len(backends) != 1:
         raise QcompileError(f"run simulates on one backend, got {len(backends)}: {', '.join(backends)}")
     backend = backends[0]
-    model = load(args.model)
+    _check_compile_flags(args)
+    model = _load(args)
+    _check_target_fits(args, model)
     x = _load_input(model, args.bind, args.text, "--bind")
     program = _compile(args, model)
     res = program.run(x, backend=backend, shots=args.shots, seed=args.seed)
@@ -604,45 +971,47 @@ def _check_pass_names(names) -> None:
 
 
 def _load_input(model, path, text, flag: str = "--input"):
-    """The user's input: ``text`` for a text model, else the .npy array at ``path``."""
-    import numpy as np
+    """The user's input: ``text`` for a text model, else the .npy array at ``path`` (a
+    regular file whose header says the model's input shape and a real dtype, checked
+    before its data is read)."""
+    from qcompile.files import read_npy
 
-    if text is not None:
-        if not any(s.kind == "text" for s in model.inputs):
-            raise BindError(f"--text needs a model with a text input; model '{model.name}' "
-                            f"takes an array (use {flag} X.npy)")
-        return text
-    try:
-        x = np.load(path, allow_pickle=False)
-    except FileNotFoundError:
-        raise BindError(f"input file '{path}' does not exist") from None
-    except (OSError, ValueError, EOFError) as exc:
-        raise BindError(f"input file '{path}' is not a readable .npy array ({exc})") \
-            from None
     if len(model.inputs) > 1:
         raise BindError("the model has several inputs; the CLI supports one")
-    return x
+    spec = model.inputs[0]
+    if text is not None:
+        if spec.kind != "text":
+            raise BindError(f"{flag.replace('--input', '--text').replace('--bind', '--text')} needs a model "
+                            f"with a text input; model '{model.name}' takes an array (use {flag} X.npy)")
+        return text
+    return read_npy(path, "input file", tuple(spec.shape), BindError)
 
 
 def cmd_reference(args) -> int:
     """``qcompile reference``: print every token's output; save it with ``--output``."""
     import numpy as np
 
-    from qcompile.model import load
+    import io
+
     from qcompile.reference import reference
 
-    model = load(args.model)
+    inputs = _model_inputs(args)
+    if args.output:
+        _check_outputs([("--output", args.output)], inputs)
+    model = _load(args)
+    if args.output:
+        _check_outputs([("--output", args.output)], inputs + _weights_input(model))
     x = _load_input(model, args.input, args.text)
     polys = None
     if args.mode == "surrogate":
-        args.token = "model"
-        polys = _lowered(args).polynomials()
+        from qcompile.compiler import lower_quantum
+
+        polys = lower_quantum(model, "model", args.tolerance).polynomials()
     y = reference(model, x, mode=args.mode, polynomials=polys)
     if args.output:
-        try:
-            np.save(args.output, y, allow_pickle=False)
-        except OSError as exc:
-            raise QcompileError(f"cannot write '{args.output}' ({exc.strerror})") from None
+        buf = io.BytesIO()
+        np.save(buf, y, allow_pickle=False)
+        _write_bytes(args.output, buf.getvalue())      # exactly this path: no '.npy' appended
     _print_table(model, y)
     return 0
 
@@ -674,9 +1043,7 @@ def _print_table(model, y) -> None:
 
 def cmd_check(args) -> int:
     """``qcompile check``: load and verify the model; print a one-line summary."""
-    from qcompile.model import load
-
-    model = load(args.model)
+    model = _load(args)
     stats = model.ir.stats()
     ins = ", ".join(_describe_input(s) for s in model.inputs)
     token = model.output.token
@@ -705,9 +1072,11 @@ def _parse_dims(text: str | None) -> dict:
             continue
         name, eq, value = part.partition("=")
         name, value = name.strip(), value.strip()
-        if not eq or not name.isidentifier() or not value.isdigit() or int(value) < 1:
+        if not eq or not name.isidentifier() or not re.fullmatch(r"\d+", value) or int(value[:30]) < 1:
             raise QcompileError(f"--set takes dims as NAME=N[,NAME=N...] with N a positive whole number, "
-                                f"got {part.strip()!r}")
+                                f"got {_shown(part.strip())}")
+        if len(value.lstrip("0")) > 20 or int(value) > MAX_DIM:
+            raise QcompileError(f"--set {name}={_shown(value)[1:-1]} is above the limit of {MAX_DIM:,} for a dim")
         out[name] = int(value)
     return out
 
@@ -726,8 +1095,11 @@ def cmd_resources(args) -> int:
     from qcompile.resources.api import estimate
     from qcompile.resources.norms import load_norms
 
+    dims = _parse_dims(args.dims)
+    if args.json:
+        _check_outputs([("--json", args.json)], _model_inputs(args))
     norms = load_norms(args.norms) if args.norms else None
-    rep = estimate(args.model, dims=_parse_dims(args.dims), optimization=args.optimization,
+    rep = estimate(args.model, dims=dims, optimization=args.optimization,
                    tolerance=args.tolerance, norms=norms, token=args.token, method=args.method,
                    mode=args.mode)
     dims = ", ".join(f"{k}={v}" for k, v in rep.dims.items())
@@ -752,6 +1124,10 @@ def cmd_resources(args) -> int:
                       f"CX over all runs {tot['all_runs']['cx']:.3e}, T {tot['all_runs']['t_count']:.3e}")
     if rep.note:
         console.print(f"note: {rep.note}")
+    if norms and rep.mode == "compiled":
+        console.print("note: --norms is not used here: this model is small enough to be estimated from its own "
+                      "weights (compiled mode); add --mode abstract to estimate it from the given norms",
+                      highlight=False)
     console.print("figures: " + "; ".join(f"{k} {v}" for k, v in rep.exactness.items()))
     console.print(f"estimated in {rep.seconds:.2f} s")
     if args.json:

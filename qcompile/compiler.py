@@ -151,7 +151,10 @@ def compile_program(model, token: int, options: CompileOptions, callbacks=()):
     from qcompile.passes.manager import PassManager
     from qcompile.passes.pipelines import compile_pipeline
     from qcompile.program import Program
+    from qcompile.validate import target_qubits
 
+    if options.target is not None:
+        target_qubits(options.target)      # a malformed or huge target never reaches the router
     pipeline = compile_pipeline(token, options.tolerance, options.method, options.optimization,
                                 options.target, options.passes)
     built = PassManager(pipeline, callbacks=callbacks).run(model)
@@ -162,6 +165,11 @@ def compile_program(model, token: int, options: CompileOptions, callbacks=()):
     program.info["error_bound"] = sampled_bound(model, built.lowered, dropped) if any(dropped) else bound
     if not math.isfinite(program.info["error_bound"]):  # pragma: no cover - calibration refuses these
         raise QcompileError(f"the error bound of {model.name} is not finite")
+    if program.info["error_bound"] > options.tolerance:
+        raise QcompileError(f"the compiled circuits of {model.name} have an error bound of "
+                            f"{program.info['error_bound']:.3g}, above the tolerance {options.tolerance:g}: the "
+                            f"circuit passes dropped rotations worth {max(dropped):.3g} in a stage; use smaller "
+                            f"atol/eps pass options or the default passes")
     return program
 
 

@@ -14,7 +14,42 @@ a ``.qtf`` source carry a :class:`SourceLocation` and render as::
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+#: a source line longer than this is shown as a window around the caret
+SHOWN_LINE = 120
+#: a run of non-blank characters longer than this (a 1 MB name) is shortened in messages
+SHOWN_WORD = 80
+_LONG_WORD = re.compile(r"\S{%d,}" % (SHOWN_WORD + 1))
+
+
+def shorten(message: str) -> str:
+    """``message`` with every over-long word cut to its head and tail (``aaaa…aaaa``)."""
+    if len(message) <= SHOWN_WORD:
+        return message
+    return _LONG_WORD.sub(lambda m: f"{m.group(0)[:SHOWN_WORD // 2]}…{m.group(0)[-12:]}", message)
+
+
+def _visible(line: str) -> str:
+    """The source line as one terminal line: tabs and every other control or line-breaking
+    character (form feed, U+2028, …) become one space, so the caret stays aligned."""
+    return "".join(c if c.isprintable() else " " for c in line.rstrip("\r\n"))
+
+
+def _window(line: str, column: int) -> tuple[str, int]:
+    """A window of at most :data:`SHOWN_LINE` characters of ``line`` around ``column``
+    (1-based), with ``…`` where it is cut, and the caret's column in it."""
+    if len(line) <= SHOWN_LINE:
+        return line, column
+    start = max(0, min(column - 1 - SHOWN_LINE // 2, len(line) - SHOWN_LINE))
+    text = line[start:start + SHOWN_LINE]
+    col = column - start
+    if start > 0:
+        text, col = "…" + text, col + 1
+    if start + SHOWN_LINE < len(line):
+        text += "…"
+    return text, col
 
 
 @dataclass(frozen=True)
@@ -34,6 +69,7 @@ class QcompileError(Exception):
     """Base of every error a user of qcompile can trigger."""
 
     def __init__(self, message: str, location: SourceLocation | None = None):
+        message = shorten(str(message))
         super().__init__(message)
         self.message = message
         self.location = location
@@ -42,11 +78,10 @@ class QcompileError(Exception):
         if self.location is None:
             return f"error: {self.message}"
         loc = self.location
-        text = f"{loc}: error: {self.message}"
+        text = shorten(f"{loc}: error: {self.message}")
         if loc.source_line:
-            line = loc.source_line.rstrip("\n").expandtabs(1)
-            caret = " " * (max(loc.column, 1) - 1) + "^"
-            text += f"\n    {line}\n    {caret}"
+            line, column = _window(_visible(loc.source_line), max(loc.column, 1))
+            text += f"\n    {line}\n    {' ' * (column - 1)}^"
         return text
 
 
@@ -84,6 +119,11 @@ class NotSupportedError(QcompileError):
 
 class NotImplementedYetError(QcompileError):
     """The request is meaningful but qcompile does not implement it yet."""
+
+
+class QcompileWarning(UserWarning):
+    """Something qcompile did on its own that a user should know about (a rebuilt cache,
+    an option that has no effect); the CLI prints it as ``warning: <message>``."""
 
 
 class InternalError(Exception):

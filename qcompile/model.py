@@ -13,7 +13,6 @@ import numbers
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 from qcompile.errors import QcompileError
 from qcompile.ir.builder import InputSpec, OutputSpec, WeightSource, build
@@ -158,36 +157,40 @@ def default_pipeline():
 
 
 def _read_source(path_or_text, filename):
-    if isinstance(path_or_text, os.PathLike) or (
-            isinstance(path_or_text, str) and "\n" not in path_or_text
-            and "{" not in path_or_text):
+    """``(text, path or None, name shown in messages)`` of a path or of .qtf text."""
+    from qcompile.files import read_text
+    from qcompile.validate import check_model_argument, looks_like_source
+
+    check_model_argument(path_or_text)
+    if isinstance(path_or_text, os.PathLike) or not looks_like_source(path_or_text):
         path = os.fspath(path_or_text)
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise QcompileError(f"model file '{path}' does not exist") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise QcompileError(f"model file '{path}' cannot be read ({exc})") from None
-        return text, path, filename or path
-    if not isinstance(path_or_text, str):
-        raise QcompileError(f"load expects a path or .qtf text, got {type(path_or_text).__name__}")
-    return path_or_text, None, filename or "<string>"
+        return read_text(path, "model file"), path, filename or path
+    text = path_or_text[1:] if path_or_text.startswith("\ufeff") else path_or_text
+    return text, None, filename or "<string>"
 
 
 def load(path_or_text, *, filename: str | None = None, callbacks=(), verify: bool = False,
-         dims: dict[str, int] | None = None) -> Model:
+         dims: dict[str, int] | None = None, weights_root=None) -> Model:
     """Parse, build, shape-infer, desugar and verify a model; load or create its weights.
 
-    ``path_or_text`` is a path to a .qtf file or the .qtf text itself; ``filename`` names
-    the source in error messages (its basename is shown).  ``weights "f.npz"`` is resolved
-    relative to the .qtf file's folder (the current folder for text).  ``callbacks`` are
-    pass-manager callbacks (dumps, printing, timing); ``verify`` verifies after every pass.
-    ``dims`` overrides ``dim`` values by name (``qcompile resources --set d_model=4096``).
-    Every user mistake raises a QcompileError subclass.
+    ``path_or_text`` is a path to a .qtf file or the .qtf text itself (text: it has a line
+    break, or starts with ``model NAME {`` and names no existing file); ``filename`` names
+    the source in error messages (its basename is shown).  ``weights "f.npz"`` (or
+    ``.safetensors``) is resolved relative to the .qtf file's folder (the current folder
+    for text) and must lie inside that folder or inside ``weights_root`` (an untrusted
+    model cannot read other files: :func:`qcompile.weights.resolve_weights_path`).
+    ``callbacks`` are pass-manager callbacks (dumps, printing, timing); ``verify`` verifies
+    after every pass.  ``dims`` overrides ``dim`` values by name (``qcompile resources
+    --set d_model=4096``).  Every user mistake raises a QcompileError subclass.
     """
     from qcompile.grammar.parser import parse
     from qcompile.passes.manager import PassManager
+    from qcompile.validate import check_dims
 
+    dims = check_dims(dims) or None
+    if weights_root is not None:
+        if not isinstance(weights_root, (str, os.PathLike)) or not os.path.isdir(weights_root):
+            raise QcompileError(f"weights_root must be an existing folder, got {weights_root!r}")
     text, path, shown = _read_source(path_or_text, filename)
     try:
         ast_model = parse(text, shown)
@@ -201,14 +204,16 @@ def load(path_or_text, *, filename: str | None = None, callbacks=(), verify: boo
                              SourceLocation(os.path.basename(shown), 1, 1, first)) from None
     manager = PassManager(default_pipeline(), callbacks=callbacks, verify=verify)
     ir = manager.run(built.graph)
+    check_weight_owners(ir)
     shapes = ir.weight_shapes()
     weights: Mapping = {}
     src = built.weights
     if src is not None and src.kind == "file":
-        from qcompile.weights import load_npz
+        from qcompile.weights import load_weights, resolve_weights_path
 
-        base = os.path.dirname(os.path.abspath(path)) if path else os.getcwd()
-        weights = load_npz(os.path.join(base, src.path), shapes, location=src.loc)
+        real = resolve_weights_path(src.path, path, weights_root, src.loc)
+        weights = load_weights(real, shapes, location=src.loc, naming=getattr(src, "naming", None),
+                               shown=src.path)
     elif src is not None:
         lazy = LazyRandomWeights(shapes, src.seed)
         size = sum(_prod(s) for s in shapes.values())
@@ -216,6 +221,42 @@ def load(path_or_text, *, filename: str | None = None, callbacks=(), verify: boo
     return Model(name=built.name, inputs=built.inputs, weights=weights, ir=ir,
                  source_ir=built.graph, output=built.output, dims=built.dims, path=path,
                  weight_source=src)
+
+
+def check_weight_owners(ir: Graph) -> None:
+    """Refuse two operations that read the same weight (a hand-named ``linear`` called
+    ``self_attn.out_proj`` beside an ``attention``, say): their parameters would be
+    silently shared.  The one sharing the language makes on purpose is allowed: the q, k
+    and v projections of one attention read disjoint row blocks of ``in_proj_weight``."""
+    from qcompile.errors import QtfSemanticError
+
+    owners: dict[str, list] = {}
+    for _, op in ir.nodes():
+        for name in _weights_read(op):
+            owners.setdefault(name, []).append(op)
+    for name, ops in owners.items():
+        if len(ops) < 2:
+            continue
+        rows = [(getattr(op, "row_start", 0), getattr(op, "out_features", 0)) for op in ops]
+        sliced = all(op.opname == "linear" and getattr(op, "weight_rows", None) for op in ops)
+        disjoint = len({r for r, _ in rows}) == len(rows)
+        same_construct = len({getattr(op, "loc", None) for op in ops}) == 1
+        if sliced and disjoint and same_construct:
+            continue
+        first, second = ops[0], ops[-1]
+        where = f" (first used at {first.loc})" if first.loc is not None else ""
+        raise QtfSemanticError(f"the weight '{name}' is read by two operations{where}: their parameters "
+                               f"would be shared; give one of them another name", second.loc)
+
+
+def _weights_read(op) -> list[str]:
+    """The weight names one desugared op reads."""
+    names = []
+    for field in ("weight", "bias"):
+        value = getattr(op, field, None)
+        if isinstance(value, str):
+            names.append(value)
+    return names
 
 
 def _prod(shape) -> int:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import difflib
 import hashlib
 import os
-import zipfile
 from typing import Mapping
 
 import numpy as np
@@ -101,102 +100,232 @@ def _strip_prefix(names: list[str], expected: Mapping[str, Shape]) -> str:
     return best
 
 
-def _open_npz(path: str, location: SourceLocation | None):
-    if not os.path.exists(path):
-        raise WeightError(f"weight file '{path}' does not exist", location)
-    if os.path.isdir(path):
-        raise WeightError(f"weight file '{path}' is a directory, not an .npz file", location)
-    try:
-        with open(path, "rb") as fh:
-            magic = fh.read(6)
-    except OSError as exc:
-        raise WeightError(f"weight file '{path}' cannot be read ({exc.strerror})", location) from exc
-    if magic.startswith(b"\x80"):
-        raise WeightError(f"weight file '{path}' contains pickled data, which qcompile refuses "
-                          "to load; save plain arrays with numpy.savez", location)
-    if not magic.startswith((b"PK\x03\x04", b"PK\x05\x06", b"\x93NUMPY")):
-        raise WeightError(f"weight file '{path}' is not a readable .npz archive", location)
-    try:
-        data = np.load(path, allow_pickle=False)
-    except ValueError as exc:
-        if "pickle" in str(exc).lower() or "object arrays" in str(exc).lower():
-            raise WeightError(f"weight file '{path}' contains pickled data, which qcompile "
-                              "refuses to load; save plain arrays with numpy.savez",
-                              location) from exc
-        raise WeightError(f"weight file '{path}' is not a readable .npz archive", location) from exc
-    except (OSError, EOFError, zipfile.BadZipFile) as exc:
-        raise WeightError(f"weight file '{path}' is not a readable .npz archive", location) from exc
-    if not isinstance(data, np.lib.npyio.NpzFile):
-        raise WeightError(f"weight file '{path}' holds a single array, not an .npz archive "
-                          "of named arrays", location)
-    return data
+def _match_names(keys: list[str], expected: Mapping[str, Shape], shown: str,
+                 location: SourceLocation | None) -> dict[str, str]:
+    """Model weight name -> the file's name for it (prefix stripped, buffers ignored), or a
+    WeightError naming the first unexpected or missing weight."""
+    names = [k for k in keys if not _is_ignored(k)]
+    prefix = _strip_prefix(names, expected)
+    by_name = {k[len(prefix):]: k for k in names}
+    missing = [n for n in expected if n not in by_name]
+    unexpected = [n for n in by_name if n not in expected]
+    if unexpected:
+        name = sorted(unexpected)[0]
+        close = difflib.get_close_matches(name, missing or list(expected), n=1, cutoff=0.6)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        more = f" (and {len(unexpected) - 1} more)" if len(unexpected) > 1 else ""
+        raise WeightError(f"weight file '{shown}' has an unexpected weight "
+                          f"'{prefix}{name}'{more}{hint}", location)
+    if missing:
+        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+        raise WeightError(f"weight file '{shown}' is missing the weight '{missing[0]}'{more}", location)
+    return by_name
 
 
-def _read_array(data, key: str, path: str, location) -> np.ndarray:
-    try:
-        arr = data[key]
-    except ValueError as exc:
-        if "pickle" in str(exc).lower() or "object" in str(exc).lower():
-            raise WeightError(f"weight '{key}' in '{path}' is an object array (pickled data), "
-                              "which qcompile refuses to load", location) from exc
-        raise WeightError(f"weight '{key}' in '{path}' cannot be read", location) from exc
-    except (OSError, EOFError, KeyError, zipfile.BadZipFile) as exc:
-        raise WeightError(f"weight '{key}' in '{path}' cannot be read", location) from exc
-    if arr.dtype.kind not in "fiu":
-        raise WeightError(f"weight '{key}' in '{path}' has dtype {arr.dtype}, "
-                          "but weights must be real numbers", location)
+def _checked(arr: np.ndarray, name: str, shape: Shape, shown: str, location) -> np.ndarray:
+    """``arr`` as a C-contiguous float64 copy after the shape and finiteness checks."""
+    if tuple(arr.shape) != tuple(shape):
+        raise WeightError(f"weight '{name}' in '{shown}' has shape {_fmt_shape(arr.shape)}, "
+                          f"but the model expects {_fmt_shape(shape)}", location)
+    arr = np.ascontiguousarray(arr, dtype=np.float64)
+    if not np.all(np.isfinite(arr)):
+        raise WeightError(f"weight '{name}' in '{shown}' contains non-finite values (nan or inf)", location)
     return arr
+
+
+def _size(shape) -> int:
+    n = 1
+    for d in shape:
+        n *= int(d)
+    return n
+
+
+class _Reader:
+    """One weight file's arrays: ``headers`` (file name -> (shape, dtype)) known before any
+    data is read, ``read(name)`` for one array.  A context manager."""
+
+    def __init__(self, path: str, shown: str, location):
+        from qcompile.files import NpzArchive, open_regular
+
+        self.shown, self.location = shown, location
+        fh = open_regular(path, "weight file", WeightError, location, shown=shown)
+        try:
+            magic = fh.read(16)
+            fh.seek(0)
+        except OSError as exc:
+            fh.close()
+            raise WeightError(f"weight file '{shown}' cannot be read ({exc.strerror})", location) from None
+        self._safetensors = None
+        if magic.startswith(b"\x80"):
+            fh.close()
+            raise WeightError(f"weight file '{shown}' contains pickled data, which qcompile refuses "
+                              "to load; save plain arrays with numpy.savez or safetensors", location)
+        if magic.startswith(b"\x93NUMPY"):
+            from qcompile.files import npy_header
+
+            try:
+                npy_header(fh, f"weight file '{shown}'", WeightError, location)  # a pickle: said so
+            finally:
+                fh.close()
+            raise WeightError(f"weight file '{shown}' holds a single array, not an .npz archive "
+                              "of named arrays", location)
+        if magic.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+            self._npz = NpzArchive(fh, f"'{shown}'", WeightError, location)
+            self.headers = dict(self._npz.headers)
+            return
+        fh.close()
+        if str(path).endswith(".safetensors") or magic[8:9] == b"{":
+            self._open_safetensors(path)
+            return
+        raise WeightError(f"weight file '{shown}' is not a readable .npz archive (or .safetensors file)",
+                          location)
+
+    def _open_safetensors(self, path: str) -> None:
+        try:
+            from safetensors import safe_open
+        except ImportError:
+            raise WeightError(f"weight file '{self.shown}' is a safetensors file, which needs the "
+                              "'safetensors' package: pip install 'qcompile[hf]'", self.location) from None
+        try:
+            self._safetensors = safe_open(str(path), framework="numpy")
+            handle = self._safetensors.__enter__() if hasattr(self._safetensors, "__enter__") else \
+                self._safetensors
+            self._st = handle
+            self.headers = {}
+            for key in handle.keys():
+                sl = handle.get_slice(key)
+                self.headers[key] = (tuple(int(n) for n in sl.get_shape()), _st_dtype(sl.get_dtype()))
+        except WeightError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the library's own error types vary by version
+            raise WeightError(f"weight file '{self.shown}' is not a readable safetensors file "
+                              f"({str(exc).splitlines()[0][:100] if str(exc) else type(exc).__name__})",
+                              self.location) from None
+        self._npz = None
+
+    def read(self, key: str) -> np.ndarray:
+        """The array ``key`` of the file."""
+        if self._npz is not None:
+            return self._npz.read(key)
+        try:
+            return np.asarray(self._st.get_tensor(key))
+        except Exception as exc:  # noqa: BLE001 - the library's own error types vary by version
+            raise WeightError(f"weight '{key}' in '{self.shown}' cannot be read ({type(exc).__name__})",
+                              self.location) from None
+
+    def close(self) -> None:
+        """Release the file."""
+        if self._npz is not None:
+            self._npz.close()
+        elif self._safetensors is not None and hasattr(self._safetensors, "__exit__"):
+            self._safetensors.__exit__(None, None, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+#: safetensors dtype names -> NumPy dtypes (the real ones; others are refused by kind)
+_ST_DTYPES = {"F64": "float64", "F32": "float32", "F16": "float16", "I64": "int64", "I32": "int32",
+              "I16": "int16", "I8": "int8", "U64": "uint64", "U32": "uint32", "U16": "uint16",
+              "U8": "uint8", "BOOL": "bool"}
+
+
+def _st_dtype(name: str) -> np.dtype:
+    """The NumPy dtype of a safetensors dtype name (bfloat16 and float8 have none: refused)."""
+    if name not in _ST_DTYPES:
+        return np.dtype("V2")
+    return np.dtype(_ST_DTYPES[name])
+
+
+def load_weights(path, expected: Mapping[str, Shape], location: SourceLocation | None = None,
+                 naming: str | None = None, shown: str | None = None) -> dict[str, np.ndarray]:
+    """Load the weights named in ``expected`` (name → shape) from an ``.npz`` archive or a
+    ``.safetensors`` file (with the ``safetensors`` package, NumPy arrays, no pickle).
+
+    Only regular files are read.  Every array's shape and dtype come from the file's headers
+    before any data is read: names must match ``expected`` (one common dotted prefix such
+    as ``encoder.`` is stripped when that makes them match, PyTorch buffers such as
+    ``num_batches_tracked`` are ignored), shapes must be the expected ones and dtypes real,
+    and the expected arrays must fit the memory limit.  With ``naming`` (``weights
+    "m.safetensors" naming gpt2``) every array is read and renamed by
+    ``qcompile.hf_weights.rename(arrays, naming, shapes)`` before the same checks.  Arrays
+    come back as C-contiguous float64 copies with finite values.  ``shown`` replaces the
+    path in messages.  Any problem raises a WeightError carrying ``location``.
+    """
+    from qcompile.files import check_real_dtype
+    from qcompile.validate import check_memory
+
+    shown = os.fspath(path) if shown is None else shown
+    need = sum(_size(s) for s in expected.values()) * 8
+    check_memory(need, f"loading the weights ({len(expected)} arrays)")
+    with _Reader(path, shown, location) as reader:
+        for key, (shape, dtype) in reader.headers.items():
+            check_real_dtype(dtype, f"weight '{key}' in '{shown}'", WeightError, location)
+        if naming is not None:
+            return _renamed(reader, expected, location, naming, shown)
+        by_name = _match_names(list(reader.headers), expected, shown, location)
+        for name, shape in expected.items():
+            got = reader.headers[by_name[name]][0]
+            if tuple(got) != tuple(shape):
+                raise WeightError(f"weight '{name}' in '{shown}' has shape {_fmt_shape(got)}, "
+                                  f"but the model expects {_fmt_shape(shape)}", location)
+        return {name: _checked(reader.read(by_name[name]), name, shape, shown, location)
+                for name, shape in expected.items()}
+
+
+def _renamed(reader: "_Reader", expected, location, naming: str, shown: str) -> dict[str, np.ndarray]:
+    """Every array of the file renamed by ``qcompile.hf_weights.rename``, then checked."""
+    from qcompile.errors import NotImplementedYetError
+    from qcompile.validate import check_memory
+
+    try:
+        from qcompile.hf_weights import rename
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("qcompile.hf_weights", "qcompile"):
+            raise
+        raise NotImplementedYetError(f"weight naming '{naming}' is not implemented yet", location) from None
+    total = sum(_size(s) * max(d.itemsize, 8) for s, d in reader.headers.values())
+    check_memory(total, f"reading every array of '{shown}'")
+    arrays = {key: reader.read(key) for key in reader.headers if not _is_ignored(key)}
+    renamed = rename(arrays, naming, dict(expected))
+    by_name = _match_names(list(renamed), expected, shown, location)
+    return {name: _checked(np.asarray(renamed[by_name[name]]), name, shape, shown, location)
+            for name, shape in expected.items()}
 
 
 def load_npz(path, expected: Mapping[str, Shape], location: SourceLocation | None = None
              ) -> dict[str, np.ndarray]:
-    """Load the weights named in ``expected`` (name → shape) from an ``.npz`` file.
+    """Load the weights named in ``expected`` (name → shape) from an ``.npz`` file
+    (:func:`load_weights`, which also reads ``.safetensors``): pickles and object arrays are
+    refused, names and shapes are checked from the headers before any data is read, and
+    each array comes back as a C-contiguous float64 copy with finite values."""
+    return load_weights(path, expected, location)
 
-    The file is read with ``np.load(path, allow_pickle=False)``: pickles and object
-    arrays are refused.  Names must match ``expected`` exactly, except that (1) one
-    common dotted prefix shared by every name in the file (``encoder.``, ``layers.0.``)
-    is stripped when that makes the names match (see :func:`_strip_prefix`), and (2)
-    PyTorch bookkeeping buffers (:data:`IGNORED_BUFFERS`, e.g. ``num_batches_tracked``)
-    are ignored.  Each array must have the expected shape and finite values; it is
-    returned as a C-contiguous float64 copy.  Any problem raises a WeightError carrying
-    ``location`` (the ``weights`` statement).
-    """
-    path = os.fspath(path)
-    data = _open_npz(path, location)
+
+def resolve_weights_path(written: str, model_path: str | None, weights_root=None,
+                         location: SourceLocation | None = None) -> str:
+    """The real path of the weights file a model names (``written``, relative to the model's
+    folder, or the current folder for a model given as text).  It must lie inside the
+    model's folder or inside ``weights_root``; anything else (an absolute path elsewhere,
+    ``../``, a symbolic link leading out) is refused with a message that says nothing about
+    the path, so an untrusted model cannot probe or read the file system."""
+    base = os.path.dirname(os.path.abspath(model_path)) if model_path else os.getcwd()
+    roots = [os.path.realpath(base)]
+    if weights_root is not None:
+        roots.append(os.path.realpath(os.fspath(weights_root)))
     try:
-        keys = list(data.files)
-        names = [k for k in keys if not _is_ignored(k)]
-        prefix = _strip_prefix(names, expected)
-        by_name = {k[len(prefix):]: k for k in names}
-
-        missing = [n for n in expected if n not in by_name]
-        unexpected = [n for n in by_name if n not in expected]
-        if unexpected:
-            name = sorted(unexpected)[0]
-            close = difflib.get_close_matches(name, missing or list(expected), n=1, cutoff=0.6)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
-            more = f" (and {len(unexpected) - 1} more)" if len(unexpected) > 1 else ""
-            raise WeightError(f"weight file '{path}' has an unexpected weight "
-                              f"'{prefix}{name}'{more}{hint}", location)
-        if missing:
-            more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
-            raise WeightError(f"weight file '{path}' is missing the weight '{missing[0]}'{more}",
-                              location)
-
-        out: dict[str, np.ndarray] = {}
-        for name, shape in expected.items():
-            arr = _read_array(data, by_name[name], path, location)
-            if tuple(arr.shape) != tuple(shape):
-                raise WeightError(f"weight '{name}' in '{path}' has shape {_fmt_shape(arr.shape)}, "
-                                  f"but the model expects {_fmt_shape(shape)}", location)
-            arr = np.ascontiguousarray(arr, dtype=np.float64)
-            if not np.all(np.isfinite(arr)):
-                raise WeightError(f"weight '{name}' in '{path}' contains non-finite values "
-                                  "(nan or inf)", location)
-            out[name] = arr
-        return out
-    finally:
-        data.close()
+        real = os.path.realpath(os.path.join(base, written))
+    except (ValueError, OSError):
+        real = ""
+    for root in roots:
+        if real == root or real.startswith(root.rstrip(os.sep) + os.sep):
+            return real
+    raise WeightError("the weights file this model names lies outside the model's folder; weights are "
+                      "read only from there or from an allowed root (--weights-root DIR, "
+                      "load(..., weights_root=DIR))", location)
 
 
 def save_npz(path, weights: Mapping[str, np.ndarray]) -> None:
@@ -296,6 +425,7 @@ def random_weights(expected: Mapping[str, Shape], seed: int) -> dict[str, np.nda
 
 
 __all__ = [
-    "IGNORED_BUFFERS", "encoder_layer_weight_shapes", "load_npz", "random_weights",
+    "IGNORED_BUFFERS", "encoder_layer_weight_shapes", "load_npz", "load_weights", "random_weights",
+    "resolve_weights_path",
     "save_npz", "torch_state_dict_to_numpy",
 ]

@@ -107,9 +107,12 @@ class WeightsRandom(Node):
 
 @dataclass(frozen=True)
 class WeightsFile(Node):
-    """``weights "file.npz"`` (path relative to the .qtf file's folder)."""
+    """``weights "file.npz"`` or ``weights "m.safetensors" naming gpt2`` (path relative to
+    the .qtf file's folder; ``naming``: the checkpoint's naming scheme, None for qcompile's
+    PyTorch names)."""
 
     path: str
+    naming: str | None = None
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,15 @@ import functools
 import os
 from pathlib import Path
 
-from qcompile.errors import QtfSyntaxError, SourceLocation
+from qcompile.errors import QcompileError, QtfSyntaxError, SourceLocation
 from qcompile.grammar import ast
+from qcompile.validate import MAX_INT_LITERAL
+
+#: deepest nesting of expressions (operators, calls, parentheses) a model may use; far
+#: beyond what a model needs and well inside Python's recursion limit for the builder
+MAX_NESTING = 100
+#: parse-tree rules that open one level of expression nesting
+_NESTING_RULES = frozenset({"add", "sub", "mul", "div", "neg", "call", "repeat"})
 
 _GRAMMAR = Path(__file__).with_name("qtf.lark")
 
@@ -42,11 +49,16 @@ def parse(text: str, filename: str = "<string>") -> ast.Model:
     """Parse .qtf source ``text``; locations name ``basename(filename)``.
 
     Raises QtfSyntaxError (with location, source line and caret) on any syntax error.
+    A leading byte-order mark is ignored.  Lines are what the parser counts: only ``\n``
+    ends one (a form feed or U+2028 in a comment does not), so a caret always sits under
+    the character it names.
     """
     import lark
 
+    if text.startswith("\ufeff"):
+        text = text[1:]
     file = os.path.basename(filename) or filename
-    lines = text.splitlines()
+    lines = source_lines(text)
     try:
         tree = _lark().parse(text)
     except lark.exceptions.UnexpectedInput as err:
@@ -54,12 +66,40 @@ def parse(text: str, filename: str = "<string>") -> ast.Model:
     except lark.exceptions.LarkError as err:  # pragma: no cover - defensive
         raise QtfSyntaxError(f"cannot parse the model: {err}",
                              SourceLocation(file, 1, 1, lines[0] if lines else "")) from None
+    _check_nesting(tree, file, lines)
     try:
         return _ToAst(file, lines).transform(tree)
     except lark.exceptions.VisitError as err:
-        if isinstance(err.orig_exc, QtfSyntaxError):
+        if isinstance(err.orig_exc, QcompileError):
             raise err.orig_exc from None
         raise
+
+
+def source_lines(text: str) -> list[str]:
+    """The lines of ``text`` as the parser counts them (split at ``\n`` only)."""
+    return [line[:-1] if line.endswith("\r") else line for line in text.split("\n")]
+
+
+def _check_nesting(tree, file: str, lines: list[str]) -> None:
+    """Refuse expressions nested deeper than :data:`MAX_NESTING`, at the expression that
+    crosses the limit (walked without recursion, so any depth is safe to check)."""
+    import lark
+
+    stack = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if not isinstance(node, lark.Tree):
+            continue
+        if node.data in _NESTING_RULES:
+            depth += 1
+            if depth > MAX_NESTING:
+                meta = node.meta
+                line = getattr(meta, "line", 1) if not getattr(meta, "empty", True) else 1
+                column = getattr(meta, "column", 1) if not getattr(meta, "empty", True) else 1
+                raise QtfSyntaxError(f"expressions nest more than {MAX_NESTING} deep here; split this "
+                                     "expression into several assignments",
+                                     _location(file, lines, line, column))
+        stack.extend((child, depth) for child in node.children)
 
 
 def _location(file: str, lines: list[str], line: int, column: int) -> SourceLocation:
@@ -186,10 +226,21 @@ def _make_transformer():
             return ast.DimDef(self._tok_loc(name), str(name), value)
 
         def weights_file(self, meta, children):
-            return ast.WeightsFile(self._loc(meta), str(children[0])[1:-1])
+            naming = None if len(children) < 2 or children[1] is None else str(children[1])
+            return ast.WeightsFile(self._loc(meta), str(children[0])[1:-1], naming)
 
         def weights_random(self, meta, children):
-            return ast.WeightsRandom(self._loc(meta), int(children[0]))
+            return ast.WeightsRandom(self._loc(meta), self._int(children[0]))
+
+        def _int(self, token) -> int:
+            """An INT token's value, refused above :data:`MAX_INT_LITERAL` (Python would
+            refuse over 4300 digits with a ValueError; no model needs more than 19)."""
+            text = str(token)
+            if len(text.lstrip("0")) > len(str(MAX_INT_LITERAL)) or int(text.lstrip("0") or "0") > MAX_INT_LITERAL:
+                digits = len(text.lstrip("0"))
+                raise QtfSyntaxError(f"the integer literal of {digits} digits is too large (the limit is "
+                                     f"{MAX_INT_LITERAL:,})", self._tok_loc(token))
+            return int(text.lstrip("0") or "0")
 
         def input_stmt(self, meta, children):
             name, (kind, shape), *options = children
@@ -251,7 +302,7 @@ def _make_transformer():
             return (str(children[0]), self._tok_loc(children[0]))
 
         def token_index(self, meta, children):
-            return (int(children[0]), self._tok_loc(children[0]))
+            return (self._int(children[0]), self._tok_loc(children[0]))
 
         # --- expressions
         def _bin(self, op, meta, children):
@@ -274,10 +325,14 @@ def _make_transformer():
             return ast.Neg(self._tok_loc(children[0]), children[1])
 
         def int_number(self, meta, children):
-            return ast.Number(self._tok_loc(children[0]), int(children[0]))
+            return ast.Number(self._tok_loc(children[0]), self._int(children[0]))
 
         def float_number(self, meta, children):
-            return ast.Number(self._tok_loc(children[0]), float(children[0]))
+            text = str(children[0])
+            if len(text) > 400:
+                raise QtfSyntaxError(f"the number literal of {len(text)} characters is too long",
+                                     self._tok_loc(children[0]))
+            return ast.Number(self._tok_loc(children[0]), float(text))
 
         def string(self, meta, children):
             return ast.String(self._tok_loc(children[0]), str(children[0])[1:-1])

@@ -26,6 +26,7 @@ from qcompile.functions import function_names, is_function
 from qcompile.grammar import ast
 from qcompile.ir import ops
 from qcompile.ir.graph import Graph
+from qcompile.validate import MAX_DIM, MAX_IR_OPS, MAX_REPEAT
 
 
 @dataclass(frozen=True)
@@ -43,12 +44,15 @@ class InputSpec:
 
 @dataclass(frozen=True)
 class WeightSource:
-    """Where weights come from: ``random`` with ``seed``, or a ``file`` path as written."""
+    """Where weights come from: ``random`` with ``seed``, or a ``file`` path as written;
+    ``naming`` is the checkpoint naming scheme of ``weights "m.safetensors" naming gpt2``
+    (None: the file uses qcompile's PyTorch names)."""
 
     kind: str
     seed: int | None = None
     path: str | None = None
     loc: SourceLocation | None = dataclasses.field(default=None, compare=False)
+    naming: str | None = None
 
 
 @dataclass(frozen=True)
@@ -164,7 +168,8 @@ class Builder:
                     raise _err("the model has two weights statements", st.loc)
                 weights = (WeightSource("random", seed=st.seed, loc=st.loc)
                            if isinstance(st, ast.WeightsRandom)
-                           else WeightSource("file", path=st.path, loc=st.loc))
+                           else WeightSource("file", path=st.path, loc=st.loc,
+                                             naming=getattr(st, "naming", None)))
             elif isinstance(st, ast.InputDecl):
                 inputs.append(self._input(st, scope))
             elif isinstance(st, ast.Assign):
@@ -207,7 +212,9 @@ class Builder:
                 or not isinstance(value, int):
             raise _err(f"{what} must be a whole number", expr.loc)
         if value <= 0:
-            raise _err(f"{what} must be positive, got {value}", expr.loc)
+            raise _err(f"{what} must be positive, got {_short_int(value)}", expr.loc)
+        if value > MAX_DIM:
+            raise _err(f"{what} is {_short_int(value)}, above the limit of {MAX_DIM:,}", expr.loc)
         return value
 
     def _input(self, st: ast.InputDecl, scope: _Scope) -> InputSpec:
@@ -294,6 +301,8 @@ class Builder:
     def _unknown(self, name: str, scope: _Scope) -> str:
         import difflib
 
+        if name in self.dims:
+            return f"'{name}' is a dim (a number), but a tensor is needed here"
         known = list(self.dims) + list(scope.values)
         close = difflib.get_close_matches(name, known, n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
@@ -325,7 +334,14 @@ class Builder:
             return self._call(e, scope)
         if isinstance(e, ast.Repeat):
             count = self._dim(e.count, scope, "the repeat count")
-            return self._layer_call(e.call, scope, count, repeat=True)
+            if count > MAX_REPEAT:
+                raise _err(f"the repeat count {count:,} is above the limit of {MAX_REPEAT:,}", e.count.loc)
+            result = self._layer_call(e.call, scope, count, repeat=True)
+            size = expanded_size(scope.graph)
+            if size > MAX_IR_OPS:
+                raise _err(f"this repeat makes the model {size:,} operations once expanded, above the "
+                           f"limit of {MAX_IR_OPS:,}", e.loc)
+            return result
         raise _err("unsupported expression", e.loc)  # pragma: no cover
 
     def _scale(self, t: _Tensor, factor, e, scope: _Scope) -> _Tensor:
@@ -712,6 +728,36 @@ class Builder:
 
 
 _REQUIRED = object()
+
+
+def _short_int(value: int) -> str:
+    """An integer for a message: its digits, or how many there are when that is long."""
+    digits = len(str(abs(value))) if abs(value) < 10**400 else None
+    if digits is not None and digits <= 20:
+        return str(value)
+    return f"a number of {digits if digits is not None else 'over 400'} digits"
+
+
+#: ops one sugar op becomes in the desugared IR (attention: 3 projections, 3 head splits,
+#: transpose, scores, scale, mask, softmax, product, merge, output projection); an upper
+#: bound is all the size check needs
+_SUGAR_OPS = {"attention": 16, "encoder": 48}
+
+
+def expanded_size(graph: Graph, memo: dict | None = None) -> int:
+    """The number of ops ``graph`` has once every layer call and repeat is expanded (an
+    upper bound for attention and encoder sugar), computed without expanding anything:
+    each layer body is counted once (``memo``) and a repeat multiplies its body's size."""
+    memo = {} if memo is None else memo
+    total = 0
+    for _, op in graph.nodes():
+        if op.opname == "call" and op.layer in graph.layers:
+            if op.layer not in memo:
+                memo[op.layer] = expanded_size(graph.layers[op.layer], memo)
+            total += op.count * memo[op.layer]
+        else:
+            total += _SUGAR_OPS.get(op.opname, 1)
+    return total
 
 
 def build(model: ast.Model, overrides: dict[str, int] | None = None) -> BuildResult:

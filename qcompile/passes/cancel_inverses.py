@@ -86,6 +86,7 @@ class CancelInverses(Pass):
     takes = "circuit"
     description = "remove pairs of mutually inverse gates that meet through commuting gates"
     options = {"max_lookback": 256}
+    option_ranges = {"max_lookback": (1, 1_000_000)}
 
     def run(self, ir, properties: dict):
         """A new StageCircuit without the cancelled pairs."""

@@ -211,6 +211,7 @@ class ConsolidateTwoQubit(Pass):
     takes = "circuit"
     description = "resynthesise runs of gates on a qubit pair with KAK where that lowers the CX count"
     options = {"check_atol": 1e-13, "lower": False}
+    option_ranges = {"check_atol": (0.0, 1e-9)}
 
     def run(self, ir, properties: dict):
         """A new StageCircuit with cheaper 2-qubit blocks."""

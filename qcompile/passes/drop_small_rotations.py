@@ -52,6 +52,7 @@ class DropSmallRotations(Pass):
     takes = "circuit"
     description = "drop rotations with |angle| < eps; the bound sum |angle|/2 goes into the error budget"
     options = {"eps": 0.0}
+    option_ranges = {"eps": (0.0, 6.283185307179586)}
 
     def run(self, ir, properties: dict):
         """A new StageCircuit without the small rotations."""

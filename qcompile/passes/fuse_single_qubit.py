@@ -137,6 +137,7 @@ class FuseSingleQubit(Pass):
     takes = "circuit"
     description = "fuse runs of numeric 1-qubit gates into at most 3 rotations (exact, phase kept)"
     options = {"atol": 1e-12}
+    option_ranges = {"atol": (0.0, 6.283185307179586)}
 
     def run(self, ir, properties: dict):
         """A new StageCircuit with fused 1-qubit runs."""

@@ -22,6 +22,7 @@ class LowerToQuantum(Pass):
     takes, gives = "tensor", "quantum"
     description = "tensor IR -> quantum IR: staged linear forms (unfolded, no polynomials yet)"
     options = {"token": -1, "method": "dilation"}
+    option_ranges = {"token": (-1, 2**31)}
 
     def run(self, model, properties):
         from qcompile.lowering.symbolic import lower

@@ -63,8 +63,11 @@ class Pass:
     :data:`LEVELS` it works on and returns; ``gives`` defaults to ``takes``; empty for a
     pass over any IR), ``requires`` (names of analyses that must have run),
     ``preserves`` (transformations only: analyses whose results stay valid),
-    ``description`` (one line) and ``options`` (option name → default value), and
-    implement :meth:`run`.  ``self.options`` holds the validated options of the instance.
+    ``description`` (one line), ``options`` (option name → default value) and
+    ``option_ranges`` (option name → ``(low, high)``, the closed interval a number must lie
+    in — NaN and infinities are refused too — or the name of a checker in
+    :data:`OPTION_CHECKS`), and implement :meth:`run`.  ``self.options`` holds the
+    validated options of the instance.
     """
 
     name: ClassVar[str] = ""
@@ -75,6 +78,7 @@ class Pass:
     preserves: ClassVar[tuple[str, ...]] = ()
     description: ClassVar[str] = ""
     options: dict = {}
+    option_ranges: ClassVar[dict] = {}
 
     def __init__(self, **options: Any):
         defaults = dict(type(self).options)
@@ -86,6 +90,7 @@ class Pass:
                 hint = f"; did you mean '{close[0]}'?" if close else f"; {what}"
                 raise PassError(f"pass '{self.name}' has no option '{key}'{hint}")
             defaults[key] = _check_option(self.name, key, defaults[key], value)
+            _check_range(self.name, key, defaults[key], type(self).option_ranges.get(key))
         self.options = defaults
 
     def run(self, ir, properties: dict):
@@ -120,6 +125,39 @@ def _check_option(pass_name: str, key: str, default: Any, value: Any) -> Any:
         raise PassError(f"option '{key}' of pass '{pass_name}' must be of type "
                         f"{type(default).__name__}, not {type(value).__name__} ({value!r})")
     return value
+
+
+def _routing_target(value) -> None:
+    from qcompile.validate import target_qubits
+
+    if value:
+        target_qubits(str(value))
+
+
+#: named option checkers a pass may give in ``option_ranges`` instead of an interval
+OPTION_CHECKS = {"routing-target": _routing_target}
+
+
+def _check_range(pass_name: str, key: str, value: Any, allowed) -> None:
+    """PassError unless ``value`` lies in ``allowed`` (a closed interval ``(low, high)`` of
+    finite numbers, or the name of a checker in :data:`OPTION_CHECKS`); None: no check."""
+    import math
+
+    from qcompile.errors import QcompileError
+
+    if allowed is None:
+        return
+    if isinstance(allowed, str):
+        try:
+            OPTION_CHECKS[allowed](value)
+        except QcompileError as exc:
+            raise PassError(f"option '{key}' of pass '{pass_name}': {exc.message}") from None
+        return
+    low, high = allowed
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not number or not math.isfinite(value) or not low <= value <= high:
+        raise PassError(f"option '{key}' of pass '{pass_name}' must be a finite number between {low:g} and "
+                        f"{high:g}, got {value!r}")
 
 
 # --------------------------------------------------------------------------- registry

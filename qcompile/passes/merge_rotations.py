@@ -131,6 +131,7 @@ class MergeRotations(Pass):
     takes = "circuit"
     description = "merge same-axis rotations (rx ry rz p mcp mcrx mcry mcrz; symbolic too), drop identities"
     options = {"atol": 1e-12, "max_lookback": 256}
+    option_ranges = {"atol": (0.0, 6.283185307179586), "max_lookback": (1, 1_000_000)}
 
     def run(self, ir, properties: dict):
         """A new StageCircuit with merged rotations."""

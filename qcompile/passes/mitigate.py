@@ -26,6 +26,7 @@ class Mitigate(Pass):
     description = "attach an error-mitigation plan (zne, twirl, dd, readout) and its extra circuits to a stage"
     options = {"methods": "auto", "noise": "", "scales": "1+3+5", "extrapolation": "richardson",
                "folding": "cx", "twirls": 8, "dd": "xx", "seed": 0}
+    option_ranges = {"twirls": (1, 10_000), "seed": (0, 2**32 - 1)}
 
     def run(self, ir, properties: dict):
         """Return ``ir`` with ``info["mitigation"]`` set to the plan (circuit unchanged)."""

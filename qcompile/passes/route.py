@@ -90,6 +90,7 @@ class Route(Pass):
     takes = "circuit"
     description = "lay out and route onto a coupling map (line:N, grid:RxC, heavy-hex:D) with Qiskit"
     options = {"target": "", "optimization_level": 1, "seed": 0}
+    option_ranges = {"target": "routing-target", "optimization_level": (0, 3), "seed": (0, 2**32 - 1)}
 
     def run(self, ir, properties: dict):
         """A new StageCircuit on the device's qubits."""

@@ -21,6 +21,7 @@ class SelectPolynomials(Pass):
     takes = "quantum"
     description = "quantum IR: polynomial degrees calibrated so the error bound meets the tolerance"
     options = {"tolerance": 1e-3, "per_op": 0.0, "log_share": 1.0}
+    option_ranges = {"tolerance": (1e-15, 0.999999), "per_op": (0.0, 1.0), "log_share": (1e-12, 1.0)}
 
     def run(self, lowered, properties):
         from qcompile.lowering.calibration import calibrate

@@ -17,6 +17,7 @@ import numpy as np
 
 from qcompile.errors import BindError, QcompileError
 from qcompile.ir.ops import NONLINEAR_OPS
+from qcompile.reference.memory import check_reference_memory
 
 MODES = ("exact", "surrogate")
 
@@ -27,9 +28,12 @@ def bind_inputs(model, x) -> dict[str, np.ndarray]:
     ``x``: for a one-input model the value itself, else a dict name -> value.  Float
     inputs: shape must match and ‖X‖_F ≤ bound; token inputs: integer ids in [0, vocab);
     text inputs: a string of alphabet letters (tokenised by alphabet index) or ids.
-    Raises BindError.
+    Complex, boolean, object and text arrays are refused (never silently converted), and
+    so is an ``.npz`` archive (give one of its arrays).  Raises BindError.
     """
     specs = model.inputs
+    if isinstance(x, np.lib.npyio.NpzFile):
+        raise BindError("the input is an .npz archive of several arrays; pass one array (e.g. archive['x'])")
     if isinstance(x, Mapping):
         values = dict(x)
         unknown = sorted(set(values) - {s.name for s in specs})
@@ -49,6 +53,7 @@ def bind_inputs(model, x) -> dict[str, np.ndarray]:
 
 
 def _bind_one(spec, value) -> np.ndarray:
+    _check_real(spec, value)
     if spec.kind == "text" and isinstance(value, str):
         bad = [c for c in value if c not in spec.alphabet]
         if bad:
@@ -85,6 +90,22 @@ def _bind_one(spec, value) -> np.ndarray:
     return arr
 
 
+def _check_real(spec, value) -> None:
+    """Refuse values that would convert to float silently and wrongly: complex numbers (the
+    imaginary part would be dropped), booleans, objects, text for a non-text input."""
+    if isinstance(value, np.lib.npyio.NpzFile):
+        raise BindError(f"input '{spec.name}' is an .npz archive; pass one array")
+    if spec.kind == "text" and isinstance(value, str):
+        return
+    try:
+        kind = np.asarray(value).dtype.kind
+    except (TypeError, ValueError, OverflowError):
+        raise BindError(f"input '{spec.name}' must be an array of numbers") from None
+    if kind not in "fiu":
+        what = {"c": "complex numbers", "b": "booleans", "U": "text", "S": "bytes"}.get(kind, "non-numbers")
+        raise BindError(f"input '{spec.name}' must hold real numbers, not {what}")
+
+
 def _polynomial(polynomials, node: int, op):
     if polynomials is not None:
         for key in (node, f"%{node}"):
@@ -102,7 +123,8 @@ def evaluate(graph, weights: Mapping, inputs: dict[str, np.ndarray], mode: str =
     from qcompile.reference import kernels
 
     if mode not in MODES:
-        raise QcompileError(f"unknown reference mode '{mode}' (use exact or surrogate)")
+        raise QcompileError(f"unknown reference mode {mode!r} (use exact or surrogate)")
+    check_reference_memory(graph, weights, f"model {graph.name}")
     surrogate = mode == "surrogate"
     env: dict[int, np.ndarray] = {}
     for node, op in graph.nodes():
@@ -191,5 +213,20 @@ def reference(model, x, mode: str = "exact", polynomials: Mapping | None = None
 
 def select_output(model, y: np.ndarray) -> np.ndarray:
     """Apply the model's ``output`` token selection to ``reference``'s result."""
+    y = check_reference_output(model, y)
     token = model.output.token
     return y if token == "all" else y[token]
+
+
+def check_reference_output(model, y) -> np.ndarray:
+    """``y`` as an array shaped like :func:`reference`'s result for ``model`` (BindError
+    otherwise)."""
+    from qcompile.validate import check_array
+
+    out = model.ir.op(model.ir.output)
+    node = out.inputs[0] if out.opname == "select_token" else model.ir.output
+    shape = tuple(leg.dim for leg in model.ir.op(node).type.legs)
+    try:
+        return check_array(y, "the reference output", shape)
+    except QcompileError as exc:
+        raise BindError(exc.message) from None

@@ -65,22 +65,29 @@ def test_verify_api_reports_failure(monkeypatch):
     assert not report.ok
 
 
+def _rotation_angles(program) -> list[float]:
+    """|reduced angle| of every numeric rotation of the program's circuits, smallest first."""
+    from qcompile.circuit.gates import ROTATIONS
+
+    return sorted(abs(math.remainder(float(g.params[0]), 2 * math.pi)) for sc in program.stages
+                  for g in sc.circuit.gates if g.name in ROTATIONS and not g.is_parametric)
+
+
 def test_dropped_rotations_enter_the_bounds():
     """Rotations dropped by a pass move the output from the surrogate by at most the
     declared amount, propagated through the glue; the exact bound includes it."""
-    path = example("mlp")
+    path = example("linear")
     plain = qcompile.compile(path, tolerance=1e-2, passes="merge-rotations")
-    # eps just above the smallest rotation of at least 0.01 the circuit has, so the pass
-    # drops something whatever angles this Qiskit's synthesis produced
-    angles = [abs(math.remainder(float(g.params[0]), 2 * math.pi)) for sc in plain.stages
-              for g in sc.circuit.gates if g.name in ("rx", "ry", "rz") and not g.is_parametric]
-    eps = 1.01 * min(a for a in angles if a >= 0.01)
+    # eps just above the smallest rotation of at least 1e-3 the circuit has, so the pass
+    # drops something whatever angles this Qiskit's synthesis produced; linear's alpha
+    # (about 2.4) keeps alpha x |angle| / 2 below the tolerance 1e-2
+    eps = 1.01 * min(a for a in _rotation_angles(plain) if a >= 1e-3)
     lossy = qcompile.compile(path, tolerance=1e-2, passes=f"merge-rotations,drop-small-rotations{{eps={eps!r}}}")
     # merge-rotations drops only what is within 1e-12 of an identity
     assert max(lossy.circuit_errors()) > 1e-3 and max(plain.circuit_errors()) < 1e-9
     # the program's bound (over the calibration inputs) counts the drops too
     assert lossy.error_bound > plain.error_bound + 1e-3
-    assert lossy.stats()["error_bound"] == lossy.error_bound
+    assert lossy.stats()["error_bound"] == lossy.error_bound <= 1e-2
     moved = 0.0
     for seed in range(3):
         x = random_float_input(lossy.model, 200 + seed)
@@ -92,6 +99,15 @@ def test_dropped_rotations_enter_the_bounds():
         assert np.linalg.norm(r.output - exact) <= r.error_bound + 1e-8
         moved = max(moved, float(np.max(np.abs(r.output - sur))))
     assert moved > 1e-8  # eps really changed the circuit: the allowance is needed
+
+
+def test_a_program_whose_bound_exceeds_the_tolerance_is_refused():
+    """18.1: dropping rotations until the bound passes the tolerance is not a result."""
+    path = example("linear")
+    plain = qcompile.compile(path, tolerance=1e-3, passes="merge-rotations")
+    eps = 1.01 * max(_rotation_angles(plain))
+    with pytest.raises(qcompile.QcompileError, match="above the tolerance"):
+        qcompile.compile(path, tolerance=1e-3, passes=f"drop-small-rotations{{eps={eps!r}}}")
 
 
 def test_shots_within_four_standard_errors():
