@@ -10,10 +10,10 @@ from qcompile.quantum.lcu import lcu  # noqa: E402
 from qcompile.quantum.diagonal import diagonal_from_state  # noqa: E402
 from qcompile.quantum.block_encoding import block_encoding  # noqa: E402
 from qcompile.quantum.input_block_encoding import InputBlockEncoding, input_block_encoding  # noqa: E402
-from qcompile.quantum.combine import apply, product, relabel, tensor  # noqa: E402
+from qcompile.quantum.combine import apply, product, relabel, settled, tensor  # noqa: E402
 
 __all__ += ["LoaderBlock", "StatePreparation", "state_preparation", "lcu", "diagonal_from_state", "block_encoding",
-            "InputBlockEncoding", "input_block_encoding", "product", "apply", "tensor", "relabel"]
+            "InputBlockEncoding", "input_block_encoding", "product", "apply", "tensor", "relabel", "settled"]
 # ---- end of state preparation / block encoding exports ---------------------------------------
 
 # ---- polynomials, QSP phases, QSVT, elementwise functions, fixed-point amplification ---------

@@ -37,8 +37,10 @@ def lcu(coefficients: Sequence[float], blocks: Sequence[QuantumBlock]) -> Quantu
     register last.  Zero coefficients are kept (zero PREP amplitude).  Raises ValueError
     on mixed kinds, unequal system sizes, or no nonzero coefficient.
     """
+    from qcompile.quantum.combine import settled
+
     coeffs = [float(c) for c in coefficients]
-    blocks = list(blocks)
+    blocks = [settled(b) for b in blocks]  # SELECT needs each block's output on its input register
     if len(coeffs) != len(blocks) or not blocks:
         raise ValueError(f"lcu needs one coefficient per block, got {len(coeffs)} coefficients and {len(blocks)} blocks")
     if not all(math.isfinite(c) for c in coeffs):

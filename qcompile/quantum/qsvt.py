@@ -124,6 +124,9 @@ def qsvt_definite(block: QuantumBlock, polynomial: Polynomial, *, scale: float =
     """
     if block.kind != "block_encoding":
         raise NotSupportedError("qsvt needs a block encoding; for a state use diagonal_from_state first")
+    from qcompile.quantum.combine import settled
+
+    block = settled(block)  # U and U† alternate on one register
     parity = polynomial.definite_parity
     if parity is None:
         raise NotSupportedError("qsvt_definite needs a polynomial of definite parity")

@@ -194,7 +194,10 @@ class BlockCost:
     ``counts``: the gates; ``system``/``ancillas``: register sizes (``num_qubits`` is their
     sum); ``exact``: False when ``counts`` is an upper bound rather than the exact count
     (Qiskit-synthesised dilations, or an unknown phase controlled); ``phase``: the
-    circuit's global phase, or ``None`` when it is not determined by sizes.
+    circuit's global phase, or ``None`` when it is not determined by sizes;
+    ``relabelled``: the block leaves its output on another register than its input
+    (FABLE; :attr:`qcompile.quantum.base.QuantumBlock.is_relabelled`), which
+    :func:`settled_cost` pays for where one register must hold both.
     """
 
     counts: GateCounts
@@ -202,6 +205,7 @@ class BlockCost:
     ancillas: int
     exact: bool = True
     phase: float | None = 0.0
+    relabelled: bool = False
 
     @property
     def num_qubits(self) -> int:
@@ -212,7 +216,7 @@ class BlockCost:
     def of(cls, block) -> "BlockCost":
         """The cost of an actual block (its circuit's counts and global phase)."""
         return cls(GateCounts.of(block.circuit), len(block.system_qubits), len(block.ancilla_qubits),
-                   True, float(block.circuit.global_phase))
+                   True, float(block.circuit.global_phase), bool(block.is_relabelled))
 
     def controlled(self, k: int = 1) -> GateCounts:
         """Gates of ``circuit.controlled(k controls)``: :meth:`GateCounts.controlled` plus
@@ -350,32 +354,39 @@ def fable_cost(n: int, skip: Sequence[bool] | None = None) -> BlockCost:
     """FABLE block encoding on ``n`` system qubits (``block_encoding(..., method="fable")``).
 
     ``H^{⊗n}`` on the index register, a multiplexed RY with ``2n`` controls and no
-    closing CX (``4^n`` RY, ``4^n − 1`` CX), ``n`` CX (L→R), ``H^{⊗n}``: ``2n`` H,
-    ``4^n`` RY, ``4^n + n − 1`` CX; system ``n``, ancillas ``n + 1``.
+    closing CX (``4^n`` RY, ``4^n − 1`` CX), ``H^{⊗n}`` on the input register (the SWAP
+    is a relabelling: the output is the index register): ``2n`` H, ``4^n`` RY,
+    ``4^n − 1`` CX; system ``n``, ancillas ``n + 1``, relabelled.
 
     The builder drops every rotation whose Walsh angle is ``≤ threshold`` in size, and at
     threshold 0 that still drops the angles that are exactly 0 (structured matrices:
     identity, padding, repeated entries).  Without ``skip`` the count assumes none is
     dropped (generic dense weights) and is otherwise an upper bound (merging pending
-    CXs never adds one); pass the mask (``4^n`` flags, index as in ``_fable``) for the
+    CXs never adds one); pass the mask (``4^n`` flags, index as in ``fable_angles``) for the
     exact count of a particular matrix.
     """
-    counts = (GateCounts.gate("h", count=2 * n) + multiplexor_cost(2 * n, closing_cx=False, skip=skip)
-              + GateCounts.gate("cx", 2, count=n))
-    return BlockCost(counts, n, n + 1)
+    counts = GateCounts.gate("h", count=2 * n) + multiplexor_cost(2 * n, closing_cx=False, skip=skip)
+    return BlockCost(counts, n, n + 1, relabelled=True)
 
 
-def dilation_cx(num_qubits: int) -> int:
-    """CX count of Qiskit's ``qs_decomposition`` + ``transpile(O1)`` of a generic real
-    orthogonal ``m``-qubit unitary (the dilation, ``m = n + 1``).
+def settled_cost(block: BlockCost) -> BlockCost:
+    """:func:`qcompile.quantum.combine.settled`: a relabelled block's output moved back
+    onto its input register, ``2n`` CX; any other block unchanged."""
+    if not block.relabelled:
+        return block
+    return BlockCost(block.counts + GateCounts.gate("cx", 2, count=2 * block.system), block.system,
+                     block.ancillas, block.exact, block.phase)
 
-    ``m = 1``: 0; ``m = 2``: 2 (a real orthogonal 2-qubit dilation needs 2 CX);
-    ``m ≥ 3``: ``23/48·4^m − 3/2·2^m + 4/3 − (4^{m−2} − 1)/3 = (11·4^m − 36·2^m + 40)/24``,
-    i.e. the optimised QSD count minus one CX for each of the ``4^{m−2}`` two-qubit leaves
-    but one.  Fitted to and checked against the built circuits (m = 3…6: 19, 95, 423,
-    1783, 7319); structured matrices (identity, diagonal) come out lower, some random
-    2-qubit-system ones by one CX lower, none higher in the measurements: an upper bound.
-    """
+
+def orthogonal_qsd_cx(num_qubits: int) -> int:
+    """CX count of Qiskit's ``qs_decomposition`` (block-ZXZ, Krol & Al-Ars
+    arXiv:2403.13692, with optimisations A.1 and A.2) of a generic real orthogonal
+    ``m``-qubit matrix of determinant +1, after ``transpile(O1)``.
+
+    ``m = 1``: 0; ``m = 2``: 2 (``SO(4)`` is ``SU(2) ⊗ SU(2)`` in the magic basis);
+    ``m ≥ 3``: ``(22/48)·4^m − (3/2)·2^m + 5/3 = (11·4^m − 36·2^m + 40)/24`` (Qiskit's
+    documented count; measured m = 3…6: 19, 95, 423, 1783, checked by the tests).
+    Structured matrices come out lower."""
     m = int(num_qubits)
     if m <= 1:
         return 0
@@ -384,33 +395,52 @@ def dilation_cx(num_qubits: int) -> int:
     return (11 * 4**m - 36 * 2**m + 40) // 24
 
 
-def dilation_one_qubit(num_qubits: int) -> dict[str, int]:
-    """Single-qubit gates of a generic dilation on ``m = n + 1`` qubits, by name.
+def dilation_cx(num_system: int) -> int:
+    """CX count of the one-ancilla dilation of a generic real ``N × N`` matrix on
+    ``n = num_system`` qubits (``block_encoding(W)``, the SVD construction):
+    ``2·orthogonal_qsd_cx(n) + 2^n − 1`` (``U`` and ``Vᵀ`` by QSD, the multiplexed RY
+    without its closing CX).  N = 2…64: 1, 7, 45, 205, 877, 3629 (≈ (11/12)·N² + N, from
+    0.86·N² at N = 32); structured matrices (diagonal, permutations, zero Walsh angles)
+    come out lower, random ones by a CX or two lower when Qiskit's 1q merging lets two CX
+    cancel: an upper bound."""
+    n = int(num_system)
+    return 2 * orthogonal_qsd_cx(n) + 2**n - 1
 
-    Fitted to random dense matrices (m = 3…6, exact for most seeds): ``h = 2(4^{m−2} − 1)/3``,
-    ``ry = 6·4^{m−2} + 1``, ``rz = 17/16·4^m − 3/2·2^m + 2``, ``rx = 1``; Qiskit's
-    1q resynthesis trades ``rz`` for ``rx`` between seeds (``rx + rz`` stayed within the
-    sum of these figures), and structured matrices can have many more ``rx`` with fewer
-    ``rz`` in total.  These are therefore *typical* by-name figures; the guaranteed bound
-    is on the total, :func:`dilation_one_qubit_bound`.  ``m = 2``: the largest figures
-    measured (rx 2, ry 6, rz 7).
-    """
-    m = int(num_qubits)
-    if m <= 1:
-        return {"rz": 1} if m == 1 else {}
+
+def _qsd_one_qubit(m: int) -> dict[str, int]:
+    """Typical single-qubit gates of Qiskit's QSD of a generic orthogonal ``m``-qubit
+    matrix, by name (fitted to random matrices, m = 2…6)."""
+    if m <= 0:
+        return {}
+    if m == 1:
+        return {"ry": 2}
     if m == 2:
         return {"rx": 2, "ry": 6, "rz": 7}
     return {"h": 2 * (4 ** (m - 2) - 1) // 3, "rx": 1, "ry": 3 * 4**m // 8 + 1,
             "rz": 17 * 4**m // 16 - 3 * 2**m // 2 + 2}
 
 
-def dilation_one_qubit_bound(num_qubits: int) -> int:
-    """Upper bound on all single-qubit gates of a dilation on ``m`` qubits:
-    ``3·(2·CX + m)``.  Every qubit's gate sequence is cut by its CXs into at most
+def dilation_one_qubit(num_system: int) -> dict[str, int]:
+    """Single-qubit gates of a generic dilation on ``n = num_system`` system qubits, by
+    name: the two QSDs' typical figures and the multiplexor's ``2^n`` RY.  Qiskit's 1q
+    resynthesis merges some across the pieces and trades ``rz`` for ``rx`` between seeds
+    (measured totals stayed within these figures); the guaranteed bound is on the total,
+    :func:`dilation_one_qubit_bound`."""
+    n = int(num_system)
+    out: dict[str, int] = {}
+    for name, k in _qsd_one_qubit(n).items():
+        out[name] = out.get(name, 0) + 2 * k
+    out["ry"] = out.get("ry", 0) + 2**n
+    return dict(sorted(out.items()))
+
+
+def dilation_one_qubit_bound(num_system: int) -> int:
+    """Upper bound on all single-qubit gates of a dilation on ``n`` system qubits (``m = n + 1``
+    qubits): ``3·(2·CX + m)``.  Every qubit's gate sequence is cut by its CXs into at most
     ``c_q + 1`` single-qubit runs (``Σ_q c_q = 2·CX``), and O1's 1q optimisation leaves
     each run at most 3 gates (an Euler triple, or a shorter original run)."""
-    m = int(num_qubits)
-    return 3 * (2 * dilation_cx(m) + m)
+    n = int(num_system)
+    return 3 * (2 * dilation_cx(n) + n + 1)
 
 
 def dilation_cost(n: int) -> BlockCost:
@@ -424,9 +454,8 @@ def dilation_cost(n: int) -> BlockCost:
     one from its synthesised block
     (:func:`qcompile.resources.estimate.synthesised_dense_cost`).
     """
-    m = n + 1
-    one = dilation_one_qubit(m)
-    counts = GateCounts({("cx", 2, False): dilation_cx(m), **{(k, 1, False): v for k, v in one.items()}})
+    one = dilation_one_qubit(n)
+    counts = GateCounts({("cx", 2, False): dilation_cx(n), **{(k, 1, False): v for k, v in one.items()}})
     return BlockCost(counts, n, 1, exact=False, phase=None)
 
 
@@ -449,30 +478,31 @@ def block_encoding_cost(shape, method: str = "dilation", skip: Sequence[bool] | 
 
 
 # ---- combining blocks -------------------------------------------------------------------------
-def _sequential_cost(first: BlockCost, second: BlockCost) -> BlockCost:
-    """``second`` after ``first`` on a shared system register, ancillas side by side."""
+def _sequential_cost(first: BlockCost, second: BlockCost, relabelled: bool) -> BlockCost:
+    """``second`` after ``first`` on a shared system register, ancillas side by side (a
+    relabelled factor is read where it left its output: no gate)."""
     return BlockCost(first.counts + second.counts, max(first.system, second.system),
                      first.ancillas + second.ancillas, _all_exact(first, second),
-                     _add_phase(first.phase, second.phase))
+                     _add_phase(first.phase, second.phase), relabelled)
 
 
 def product_cost(a: BlockCost, b: BlockCost) -> BlockCost:
     """:func:`qcompile.quantum.combine.product` ``A·B``: both circuits, system
-    ``max(n_a, n_b)``, ancillas ``a_a + a_b``."""
-    return _sequential_cost(b, a)
+    ``max(n_a, n_b)``, ancillas ``a_a + a_b``; relabelled when either factor is."""
+    return _sequential_cost(b, a, a.relabelled or b.relabelled)
 
 
 def apply_cost(factor: BlockCost, state: BlockCost) -> BlockCost:
     """:func:`qcompile.quantum.combine.apply`: the state's gates then the factor's; system
     ``max`` of both, ancillas summed, phases added."""
-    return _sequential_cost(state, factor)
+    return _sequential_cost(state, factor, False)
 
 
 def tensor_cost(a: BlockCost, b: BlockCost) -> BlockCost:
     """:func:`qcompile.quantum.combine.tensor` ``A ⊗ B``: both circuits side by side,
-    systems and ancillas summed."""
+    systems and ancillas summed; relabelled when either factor is."""
     return BlockCost(b.counts + a.counts, a.system + b.system, a.ancillas + b.ancillas,
-                     _all_exact(a, b), _add_phase(b.phase, a.phase))
+                     _all_exact(a, b), _add_phase(b.phase, a.phase), a.relabelled or b.relabelled)
 
 
 def relabel_cost(block: BlockCost) -> BlockCost:
@@ -495,7 +525,7 @@ def lcu_cost(terms: Sequence[BlockCost], signs: Sequence[int] | None = None) -> 
     ``p``/``mcp`` gate unless it is 0 mod 2π).  System ``n``, ancillas
     ``max_k a_k + m``; the LCU's own global phase is 0.
     """
-    terms = list(terms)
+    terms = [settled_cost(t) for t in terms]
     if not terms:
         raise ValueError("lcu needs at least one term")
     signs = [1] * len(terms) if signs is None else [int(s) for s in signs]
@@ -547,6 +577,7 @@ def qsvt_definite_cost(block: BlockCost, degree: int) -> BlockCost:
     d = int(degree)
     if d < 0:
         raise ValueError(f"degree must be >= 0, got {d}")
+    block = settled_cost(block)
     a = block.ancillas
     if a:
         flip = GateCounts.gate("x", 1, True, 2 * a) + GateCounts.gate("mcx", a + 1, True)

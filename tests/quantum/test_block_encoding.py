@@ -23,10 +23,10 @@ def block_by_columns(be):
     qc = to_qiskit(be.circuit)
     n = len(be.system_qubits)
     out = np.zeros((2**n, 2**n), dtype=complex)
-    idx = register_indices(be.system_qubits)
+    idx, rows = register_indices(be.system_qubits), register_indices(be.output_qubits)
     for j in range(2**n):
         sv = Statevector.from_int(int(idx[j]), 2**qc.num_qubits).evolve(qc).data
-        out[:, j] = sv[idx]
+        out[:, j] = sv[rows]
     return be.alpha * out
 
 
@@ -69,6 +69,93 @@ def test_dilation_unitary_is_orthogonal(seed):
     M = dilation_unitary(A)
     assert np.max(np.abs(M.T @ M - np.eye(16))) <= 1e-12
     assert np.max(np.abs(M[:8, :8] - A)) <= 1e-12
+
+
+def choi_block(be, backend):
+    """alpha × the block from ONE statevector: each input qubit entangled with a reference
+    qubit, so the amplitude at (reference = j, output = i, rest 0) is block[i, j]/√N."""
+    from qcompile.circuit.ir import Circuit
+    from qcompile.backends.registry import get_backend
+
+    n, m = len(be.system_qubits), be.circuit.num_qubits
+    c = Circuit(m + n)
+    for k, q in enumerate(be.system_qubits):
+        c.append("h", (m + k,))
+        c.append("cx", (m + k, q))
+    c.compose(be.circuit, list(range(m)))
+    sv = np.asarray(get_backend(backend).statevector(c))
+    rows = register_indices(be.output_qubits)
+    cols = np.arange(2**n) << m
+    return be.alpha * sv[np.add.outer(rows, cols)] * np.sqrt(2**n)
+
+
+@pytest.mark.parametrize("N", [2, 4, 8, 16, 32])
+def test_svd_dilation_block_and_cx(N):
+    """The one-ancilla dilation at alpha = ‖W‖₂: its block on Qiskit and Cirq, and at most N² CX
+    (2·QSD(n) + N − 1 for a generic matrix)."""
+    from qcompile.circuit.metrics import cx_count
+    from qcompile.resources.counts import dilation_cx
+
+    W = np.random.default_rng(N).normal(size=(N, N))
+    be = block_encoding(W)
+    n = be.circuit.num_qubits - 1
+    assert be.info["construction"] == "svd" and be.ancilla_qubits == (n,)
+    assert math.isclose(be.alpha, np.linalg.norm(W, 2), rel_tol=1e-12)
+    assert cx_count(be.circuit) <= dilation_cx(n) <= N * N
+    blocks = both_blocks(be) if N <= 8 else (choi_block(be, "qiskit"), choi_block(be, "cirq"))
+    for got in blocks:
+        assert np.max(np.abs(got - W)) <= 1e-9
+
+
+def test_svd_dilation_beats_the_qsd_of_the_halmos_dilation():
+    from qcompile.circuit.metrics import cx_count
+
+    W = np.random.default_rng(3).normal(size=(8, 8))
+    svd, qsd = block_encoding(W), block_encoding(W, construction="qsd")
+    assert qsd.info["construction"] == "qsd" and np.max(np.abs(qsd.block(unitary(qsd.circuit)) - W)) <= 1e-9
+    assert cx_count(svd.circuit) < cx_count(qsd.circuit) / 2 + 8
+
+
+@pytest.mark.parametrize("W", [np.diag([0.5, -1.0, 2.0, 0.25]), np.eye(4), np.diag([1.0, 2.0, 3.0])])
+def test_svd_dilation_of_a_diagonal_is_the_multiplexor_alone(W):
+    from qcompile.quantum.block_encoding import singular_value_factors
+
+    P, _ = pad(W)
+    U, c, Vt = singular_value_factors(P / np.linalg.norm(W, 2))
+    assert np.array_equal(U, np.eye(4)) and np.array_equal(Vt, np.eye(4))
+    be = block_encoding(W)
+    assert be.circuit.count_ops().get("cx", 0) <= 3
+    for got in both_blocks(be):
+        assert np.max(np.abs(got - P)) <= 1e-12
+
+
+def test_singular_value_factors_are_rotations():
+    from qcompile.quantum.block_encoding import singular_value_factors
+
+    for seed in range(6):
+        A = np.random.default_rng(seed).normal(size=(4, 4))
+        A /= np.linalg.norm(A, 2)
+        U, c, Vt = singular_value_factors(A)
+        assert np.linalg.det(U) > 0 and np.linalg.det(Vt) > 0 and np.all(np.abs(c) <= 1)
+        assert np.max(np.abs((U * c) @ Vt - A)) <= 1e-12
+
+
+def test_fable_applied_to_a_state_and_settled():
+    """FABLE's output register is L (a relabelling, no SWAP): apply reads it there at N² − 1 CX,
+    settled() moves it back onto R for an LCU or a QSVT (2n CX more)."""
+    from qcompile.quantum import apply, settled, state_preparation
+
+    rng = np.random.default_rng(11)
+    W, v = rng.normal(size=(4, 4)), rng.normal(size=4)
+    be = block_encoding(W, method="fable")
+    st = apply(be, state_preparation(v))
+    assert st.kind == "state" and st.circuit.count_ops()["cx"] == 15 + 1
+    for got in (st.block(unitary(st.circuit)), st.block(unitary=unitary_cirq(st.circuit))):
+        assert np.max(np.abs(got - W @ v)) <= 1e-9
+    s = settled(be)
+    assert not s.is_relabelled and s.circuit.count_ops()["cx"] == 15 + 4
+    for got in both_blocks(s):
+        assert np.max(np.abs(got - W)) <= 1e-9
 
 
 @pytest.mark.parametrize("shape,seed", CASES)
