@@ -249,7 +249,7 @@ def lower_stacked(model, token, options, callbacks=()):
     from qcompile.passes.manager import PassManager
     from qcompile.passes.pipelines import structure_pipeline
     from qcompile.qir.bounds import input_independent
-    from qcompile.qir.nodes import AlphaNotKnownYet
+    from qcompile.lowering.polynomials import alpha_bound
 
     segments: list[Segment] = []
     structures: dict[tuple[int, int], object] = {}
@@ -272,12 +272,10 @@ def lower_stacked(model, token, options, callbacks=()):
         alphas = []
         for tok in seg.tokens:
             structures[(k, tok)] = lower_piece(head_model, k, tok)
-            try:  # the rows' bound needs the last stage's alpha before any polynomial is chosen
-                alphas.append(structures[(k, tok)].stages[-1].alpha)
-            except AlphaNotKnownYet:
-                raise NotImplementedYetError(
-                    "stacking layers whose output is not normalised (e.g. pre-LN layers, whose "
-                    "output is a residual sum) is not implemented yet", model.ir.op(head.cut).loc) from None
+            # the rows' bound needs the last stage's alpha before any polynomial is chosen:
+            # exact for a normalised output (post-LN), an upper bound valid for every
+            # polynomial the calibration may choose for a residual sum (pre-LN)
+            alphas.append(alpha_bound(structures[(k, tok)].stages[-1].form, options.tolerance))
         segments.append(seg)
         bound = math.sqrt(sum(a * a for a in alphas))
         current = suffix_model(current.model, cut, bound, current.node_map)

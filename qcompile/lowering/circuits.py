@@ -157,29 +157,33 @@ class StageBuilder(FormVisitor):
         if token == ROW:
             loader = self.matrix_loader(src.name)
             rows_q, cols_q = loader.info["registers"]      # per axis: (rows, cols) qubits
-            return QuantumBlock(loader.circuit, loader.alpha, tuple(cols_q) + tuple(rows_q),
-                                loader.ancilla_qubits, "state", (src.seq * src.features,))
+            system = tuple(cols_q) + tuple(rows_q)
+            return QuantumBlock(loader.circuit, loader.alpha, system, loader.ancilla_qubits, "state",
+                                (_all_rows_length(src.seq, src.features),))
         ld = self.row_loader(src.name, token)
         return QuantumBlock(ld.circuit, ld.alpha, ld.system_qubits, ld.ancilla_qubits, "state", (src.features,))
 
     def const(self, src, token: int, seq: int | None) -> QuantumBlock:
-        """A fixed vector; in an all-rows stage the same vector on every row (Hadamards
-        on a token register above it, ``alpha·√seq``)."""
+        """A fixed vector; in an all-rows stage the same vector on every row: the uniform
+        superposition of the ``seq`` tokens on a register above it (Hadamards when ``seq``
+        is a power of two, else a fixed state preparation), ``alpha·√seq``."""
         from qcompile.quantum.state_preparation import state_preparation
 
         prep = state_preparation(src.vector)
         if token != ROW:
             return prep
         nt = max(1, math.ceil(math.log2(seq)))
-        if 2**nt != seq:
-            raise NotImplementedYetError(f"all-row stages need a power-of-two sequence length, got {seq}")
         n = len(prep.system_qubits)
         c = Circuit(n + nt)
         c.compose(prep.circuit)
-        for q in range(n, n + nt):
-            c.append("h", (q,))
+        if 2**nt == seq:
+            for q in range(n, n + nt):
+                c.append("h", (q,))
+        else:
+            uniform = state_preparation(np.ones(seq))
+            c.compose(uniform.circuit, list(range(n, n + nt)))
         return QuantumBlock(c, prep.alpha * math.sqrt(seq), tuple(range(n + nt)), (), "state",
-                            (seq * 2**n,))
+                            (_all_rows_length(seq, src.dim),))
 
     def stage_input(self, src, token: int, seq: int | None) -> QuantumBlock:
         """A vector read out by an earlier stage: its parametric loader."""
@@ -212,6 +216,9 @@ class StageBuilder(FormVisitor):
                 raise NotImplementedYetError("all-row stages with a change of width are not implemented yet")
             nt = max(1, math.ceil(math.log2(seq)))
             be = tensor(identity_block(nt), be)
+            length = _all_rows_length(seq, f.shape[0])   # the rows' padded layout (see Stage.row_length)
+            be = QuantumBlock(be.circuit, be.alpha, be.system_qubits, be.ancilla_qubits, be.kind,
+                              (length, length), be.info)
         return apply(be, state)
 
     def dense(self, f, state, token: int, seq: int | None) -> QuantumBlock:
@@ -223,6 +230,16 @@ class StageBuilder(FormVisitor):
     def rank_one(self, f, state, token: int, seq: int | None) -> QuantumBlock:
         """``u wᵀ``: :func:`rank_one_block` of the source's state and ``w``."""
         return self._applied(rank_one_block(self.source(f.source, token, seq), f.right), f, state, token, seq)
+
+    def diagonal(self, f, state, token: int, seq: int | None) -> QuantumBlock:
+        """``diag(u)`` of a computed vector: the COPY construction on ``u``'s state
+        (:func:`qcompile.quantum.diagonal.diagonal_from_state`, alpha = alpha(u))."""
+        from qcompile.quantum.diagonal import diagonal_from_state
+
+        if token == ROW:
+            raise NotImplementedYetError("all-row stages with elementwise products are not implemented yet")
+        u = narrowed(self.form(f.form, token, seq), f.form.dim)
+        return self._applied(diagonal_from_state(u), f, state, token, seq)
 
     def input_matrix(self, f, state, token: int, seq: int | None) -> QuantumBlock:
         """``I_batch ⊗ X`` (or ``Xᵀ``) from the input's loader."""
@@ -244,11 +261,14 @@ class StageBuilder(FormVisitor):
         else:
             be = QuantumBlock(be.circuit, be.alpha, be.system_qubits, be.ancilla_qubits,
                               "block_encoding", (f.seq, f.features))
-        if f.batch > 1:
+        if f.batch > 1:   # heads: X's block padded to block × block under a head register
             nb = math.ceil(math.log2(f.batch))
-            if 2**nb != f.batch or 2 ** len(be.system_qubits) != max(f.seq, f.features) or f.seq != f.features:
-                raise NotImplementedYetError("heads over a padded or non-square input are not implemented yet")
+            if 2 ** len(be.system_qubits) != f.block:
+                raise InternalError(f"the block encoding of {f.name} has {len(be.system_qubits)} system "
+                                    f"qubits, the quantum IR padded its heads' blocks to {f.block}")
             be = tensor(identity_block(nb), be)
+            be = QuantumBlock(be.circuit, be.alpha, be.system_qubits, be.ancilla_qubits, be.kind,
+                              f.shape, be.info)
         return be
 
     # ---- terms and forms -------------------------------------------------------------
@@ -285,6 +305,14 @@ class StageBuilder(FormVisitor):
         return StageCircuit(c, tuple(block.system_qubits), tuple(block.ancilla_qubits), block.alpha,
                             name=f"stage{stage.index}",
                             info={"dim": stage.dim})
+
+
+def _all_rows_length(seq: int, width: int) -> int:
+    """Length of an all-rows vector in its register layout: token-major rows, each padded
+    to the power of two of its width (:attr:`~qcompile.qir.program.Stage.row_length`)."""
+    from qcompile.lowering.polynomials import qubits_for
+
+    return seq * 2 ** qubits_for(width)
 
 
 def narrowed(state: QuantumBlock, dim: int) -> QuantumBlock:

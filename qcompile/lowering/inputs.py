@@ -39,6 +39,8 @@ def prepare_matrices(model, lowered, x) -> dict[str, np.ndarray]:
                 env[node] = np.asarray(model.weights[op.weight], float)[args[0]]
             elif op.opname == "posenc":
                 env[node] = kernels.posenc(op.seq, op.features)
+            elif op.opname == "positions":
+                env[node] = np.asarray(model.weights[op.weight], float)[:op.seq]
             elif op.opname == "add" and all(a is not None for a in args):
                 env[node] = args[0] + args[1]
             elif op.opname == "scale" and args[0] is not None:

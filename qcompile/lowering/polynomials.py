@@ -108,3 +108,52 @@ def tolerance_policy(tolerance: float, shares: dict[str, float] | None = None):
         return choose_polynomial(function, argument.alpha, argument.dim, tolerance * shares.get(function, 1.0))
 
     return policy
+
+
+def alpha_bound(form, tolerance: float) -> float:
+    """An upper bound of ``form.alpha`` before any polynomial is chosen, valid for every
+    polynomial within ``tolerance`` of its function (a stacked program needs a segment's
+    output bound before the joint calibration chooses them).
+
+    A nonlinear source's alpha is ``K·√N`` with ``K = (sup|P_even| + sup|P_odd|)/(1 − margin)``
+    (or ``sup|P|/(1 − margin)`` ≤ that for a definite parity).  The even part of the error
+    ``P − f`` is at most its sup ``ε`` and so is the odd part, hence ``sup|P_even| ≤
+    sup|f_even| + ε`` and likewise for the odd part: ``K ≤ (sup|f_even| + sup|f_odd| + 2ε)
+    /(1 − margin)`` with ``ε ≤ tolerance``, the parts' sups taken over ``|x| ≤ a`` for the
+    argument's alpha bound ``a`` (they grow with ``a``: sups over a larger interval)."""
+    from qcompile.functions import get_function
+    from qcompile.qir.visitor import FormVisitor
+
+    class _Bound(FormVisitor):
+        memoize = True
+
+        def input_row(self, s):
+            return s.alpha
+
+        const = stage_input = input_row
+
+        def nonlinear(self, s):
+            if s.polynomial is not None:
+                return s.alpha
+            a = self.form(s.argument)
+            scale = math.exp(get_function(s.function).log_qsvt_scale(a)) * (1 + 1e-9) + 2 * tolerance
+            return scale / (1 - MARGIN) * math.sqrt(2 ** qubits_for(s.argument.dim))
+
+        def dense(self, f, value):
+            return f.alpha * value
+
+        input_matrix = dense
+
+        def rank_one(self, f, value):
+            return self.source(f.source) * float(np.linalg.norm(f.right)) * value
+
+        def diagonal(self, f, value):
+            return self.form(f.form) * value
+
+        def weigh(self, coeff, value, term):
+            return abs(coeff) * value
+
+        def combine(self, form, values):
+            return float(sum(values))
+
+    return _Bound().form(form)

@@ -31,9 +31,10 @@ from qcompile.errors import NotImplementedYetError
 
 #: ops through which a value stays linear in a loaded matrix (the layer norm of such a
 #: value is an all-rows stage, see :mod:`qcompile.lowering.symbolic`)
-_LINEAR_OPS = {"linear", "add", "scale", "split_heads", "merge_heads", "transpose", "layernorm"}
+_LINEAR_OPS = {"linear", "add", "scale", "split_heads", "merge_heads", "transpose", "layernorm", "rmsnorm",
+               "repeat_heads", "rope"}
 #: classical input preparation (as :func:`qcompile.lowering.symbolic._prep_nodes`)
-_PREP_OPS = {"input", "embed", "posenc"}
+_PREP_OPS = {"input", "embed", "posenc", "positions"}
 
 
 def _loaded_linear(graph) -> dict[int, bool]:

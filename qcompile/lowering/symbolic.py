@@ -49,11 +49,11 @@ from qcompile.qir import algebra as A
 from qcompile.qir.fold import normal_form
 from qcompile.qir.glue import BlockSum, Normalize, NormalizeRows, NormalizeScaled
 from qcompile.qir.linalg import LinearAlgebra, is_abstract
-from qcompile.qir.nodes import ROW, Const, Dense, Form, InputRow, Nonlinear, RankOne, StageInput
+from qcompile.qir.nodes import ROW, Const, Dense, Diagonal, Form, InputRow, Nonlinear, RankOne, StageInput
 from qcompile.qir.program import MatrixInput, QuantumIR, Stage, nonlinear_sources
 
 #: op names that are classical input preparation when all their operands are
-PREP_OPS = ("input", "embed", "posenc", "add", "scale")
+PREP_OPS = ("input", "embed", "posenc", "positions", "add", "scale")
 
 
 # ---- values during evaluation ------------------------------------------------------------
@@ -126,6 +126,7 @@ class _Lowerer:
         self.nonlinear: list[Nonlinear] = []
         self.vals: dict[int, _Val] = {}
         self.prep_nodes = _prep_nodes(self.graph)
+        self.all_rows = _read_for_every_token(self.graph)
 
     # -- helpers
     def fail(self, op, message: str):
@@ -196,6 +197,8 @@ class _Lowerer:
             e = self.weight(op.weight)
             seq = legs[0].dim
             return _Val(legs, "t", prep=True, bound=float(np.sqrt(seq) * max_row_norm(e)))
+        if op.opname == "positions":
+            return _Val(legs, "t", prep=True, bound=rows_norm(self.weight(op.weight), op.seq))
         if op.opname == "add":
             a, b = (self.vals[i] for i in op.inputs)
             return _Val(legs, "t", prep=True, bound=a.bound + b.bound)
@@ -323,13 +326,28 @@ class _Lowerer:
             m = t.factors[0].matrix if t.factors else self.la.eye(t.source.dim)
             d = m.shape[1]
             blocks = self.la.head_blocks(m, batch, inner)
+            x = mi.matrix(contract != "features", batch)
+            # with heads, X's block encoding acts on blocks padded to x.block: pad d (and
+            # seq) into them and back with fixed maps (identities when they fit exactly)
+            pad_d = self.la.pad_blocks(batch, d, x.block) if x.block else None
+            pad_s = self.la.pad_blocks(batch, mi.seq, x.block) if x.block and mi.seq != x.block else None
             if contract == "features":
                 g = self.la.block_diag([blk.T for blk in blocks])   # (B·d) × (B·n)
-                out.append((t.coeff, (mi.matrix(False, batch), Dense(g, self.method, "keys"))))
+                if pad_d is not None and d != x.block:
+                    g = pad_d @ g
+                factors = (x, Dense(g, self.method, "keys"))
+                if pad_s is not None:
+                    factors = (Dense(pad_s.T, self.method, "unpad"),) + factors
             else:
                 h = self.la.block_diag(blocks)                       # (B·k) × (B·d)
-                out.append((t.coeff, (Dense(h, self.method, "values"), mi.matrix(True, batch))))
-            assert d == mi.features
+                if pad_d is not None and d != x.block:
+                    h = h @ pad_d.T
+                factors = (Dense(h, self.method, "values"), x)
+                if pad_s is not None:
+                    factors = factors + (Dense(pad_s, self.method, "pad"),)
+            out.append((t.coeff, factors))
+            if d != mi.features:
+                raise InternalError(f"keys of width {d} read a matrix input of width {mi.features}")
         return out
 
     def op_softmax(self, node, op):
@@ -353,35 +371,64 @@ class _Lowerer:
 
     # -- normalisation points and nonlinearities
     def op_layernorm(self, node, op):
+        return self._normalise(node, op, centre=True, bias=self.weight(op.bias))
+
+    def op_rmsnorm(self, node, op):
+        return self._normalise(node, op, centre=False, bias=None)
+
+    def _normalise(self, node, op, centre: bool, bias):
+        """Layer norm (``centre``: ``c = (I − 11ᵀ/d) u``) or RMS norm (``c = u``): the stage
+        ends with ``c`` (beside the softmax sum ``Z`` when its normaliser was eliminated),
+        its glue computes ``c/√(‖c‖² + d·eps)``, and the next stage applies ``√d·diag(γ)``
+        and ``β``.  Every row at once when attention reads the result for every token."""
         v = self.row_form(op.inputs[0], op)
         if len(v.other) != 1:
-            self.fail(op, "layer norm over more than one leg is not supported yet")
+            self.fail(op, f"{op.opname} over more than one leg (e.g. per head) is not supported yet")
         d = v.other[0].dim
         u = v.form
         if v.pending is not None:
             u = A.add(_times_sum(v.form, v.pending.e, self.la, self.method), v.pending.over)
-        centered = A.apply_dense(self.la.centering(d), u, self.method, "center")
+        centered = A.apply_dense(self.la.centering(d), u, self.method, "center") if centre else u
         scaled = v.pending is not None
         if scaled:  # read Z out beside Z·c so the glue can apply eps exactly
             centered = A.add(A.apply_dense(self.la.embed_top(d), centered, self.method, "embed"),
                              A.apply_dense(self.la.unit_column(d + 1, d),
                                            _sum_form(v.pending.e, self.la, self.method), self.method, "Z"))
         gamma = self.la.diag(self.weight(op.weight), np.sqrt(d))
-        beta = self.weight(op.bias)
-        if A.is_row_generic(centered):
-            name = f"ln%{node}"
+        name = f"ln%{node}"
+        if node in self.all_rows:
+            if not A.is_row_generic(centered):
+                self.fail(op, f"attention reads this {op.opname} for every token, but its input is not "
+                              "linear in a loaded matrix; that is not implemented yet")
             seq = v.legs[v.names.index(v.row)].dim
-            self.end_stage(centered, "all", NormalizeRows(name, node, rows=seq, eps=op.eps), seq)
+            self.end_stage(centered, "all", NormalizeRows(name, node, rows=seq, eps=op.eps, width=d), seq)
             mi = MatrixInput(name, seq, d, float(np.sqrt(seq)), stage=len(self.stages) - 1)
             self.inputs[name] = mi
             src = mi.row()
         else:
-            name = f"ln%{node}"
             glue = (NormalizeScaled if scaled else Normalize)(name, node, eps=op.eps)
             self.end_stage(centered, "one", glue)
             src = StageInput(name, d, 1.0, len(self.stages) - 1)
-        form = A.add(A.apply_dense(gamma, A.source_form(src), self.method, op.weight), A.const_form(beta))
+        form = A.apply_dense(gamma, A.source_form(src), self.method, op.weight)
+        if bias is not None:
+            form = A.add(form, A.const_form(bias))
         return _Val(op.type.legs, v.row, form)
+
+    def op_mul(self, node, op):
+        """``a ∘ b = diag(a)·b``: a diagonal factor built from ``a``'s form."""
+        a, b = (self.row_form(i, op) for i in op.inputs)
+        for v in (a, b):
+            self.check_plain_row(op, v)
+        return _Val(op.type.legs, a.row, A.apply_factor(Diagonal(a.form), b.form))
+
+    def op_repeat_heads(self, node, op):
+        """Grouped-query attention: each group's block copied to its heads (a fixed map)."""
+        v = self.row_form(op.inputs[0], op)
+        if v.pending is not None or v.masked:
+            self.fail(op, "repeat_heads of a softmax result is not supported yet")
+        groups, inner = v.legs[0].dim, _prod(v.other) // v.legs[0].dim
+        r = self.la.repeat_blocks(groups, op.times, inner)
+        return _Val(op.type.legs, v.row, A.apply_dense(r, v.form, self.method, "repeat"))
 
     def op_elementwise(self, node, op):
         v = self.row_form(op.inputs[0], op)
@@ -419,6 +466,13 @@ def _apply_operator(op_factors, form: Form) -> Form:
             f = A.apply_factor(fac, f)
         parts.append(A.scale(f, coeff))
     return A.add(*parts)
+
+
+def rows_norm(table, rows: int) -> float:
+    """‖table[:rows]‖_F (for an abstract table its Frobenius norm, which bounds it)."""
+    if is_abstract(table):
+        return float(table.frobenius)
+    return float(np.linalg.norm(np.asarray(table, dtype=np.float64)[:rows]))
 
 
 def max_row_norm(e) -> float:
@@ -461,11 +515,32 @@ def _prep_nodes(graph) -> set[int]:
     float input is loaded as it is)."""
     prep: set[int] = set()
     for node, op in graph.nodes():
-        if op.opname in ("input", "embed", "posenc"):
+        if op.opname in ("input", "embed", "posenc", "positions"):
             prep.add(node)
         elif op.opname in ("add", "scale") and all(i in prep for i in op.inputs):
             prep.add(node)
     return prep
+
+
+def _read_for_every_token(graph) -> set[int]:
+    """The normalisation nodes attention reads for every token (its keys or values): those
+    reached from a matmul's right operand through ops linear in each row.  Their stages
+    compute every row at once; any other normalisation computes the selected row only."""
+    through = {"linear", "split_heads", "merge_heads", "transpose", "repeat_heads", "scale", "add", "rope"}
+    stack = [op.inputs[1] for _, op in graph.nodes() if op.opname == "matmul"]
+    seen: set[int] = set()
+    out: set[int] = set()
+    while stack:
+        n = stack.pop()
+        if n in seen:
+            continue
+        seen.add(n)
+        op = graph.op(n)
+        if op.opname in ("layernorm", "rmsnorm"):
+            out.add(n)
+        elif op.opname in through:
+            stack.extend(op.inputs)
+    return out
 
 
 def _unique_inputs(inputs: dict) -> dict[str, MatrixInput]:
@@ -488,7 +563,7 @@ def softmax_eliminable(graph) -> set[int]:
                     continue
                 seen.add(u)
                 op = graph.op(u)
-                if op.opname == "layernorm":
+                if op.opname in ("layernorm", "rmsnorm"):
                     targets.add(u)
                 elif op.opname in linear_ops and not (op.opname == "matmul" and op.inputs[0] != n):
                     frontier.append(u)

@@ -61,6 +61,10 @@ class _Bound(FormVisitor):
     def rank_one(self, f, value=None):
         return float(np.linalg.norm(f.right)) * self.source(f.source)
 
+    def diagonal(self, f, value=None):
+        # ‖diag(u) − diag(ũ)‖₂ = ‖u − ũ‖_∞ ≤ ‖u − ũ‖₂
+        return self.form(f.form)
+
     def term(self, t):
         es = self.source(t.source)
         alphas = [f.alpha for f in t.factors]

@@ -46,11 +46,18 @@ class _Evaluate(FormVisitor):
 
     def input_matrix(self, f, v):
         x = self.matrices[f.name]
+        if f.block:   # each head's block: X zero-padded to block × block
+            padded = np.zeros((f.block, f.block))
+            padded[:x.shape[0], :x.shape[1]] = x
+            x = padded
         m = x.T if f.transpose else x
         return (v.reshape(f.batch, -1) @ m.T).reshape(-1)
 
     def rank_one(self, f, v):
         return self.source(f.source) * float(f.right @ v)
+
+    def diagonal(self, f, v):
+        return self.form(f.form) * v
 
     def weigh(self, coeff, value, term):
         return coeff * value
@@ -72,7 +79,8 @@ def evaluate_form(form: Form, matrices: Mapping[str, np.ndarray], vectors: Mappi
 def evaluate_stage(stage, matrices, vectors, nonlinear) -> np.ndarray:
     """A stage's output vector (for ``rows="all"``: the rows stacked, token-major)."""
     if stage.rows == "all":
-        return np.concatenate([evaluate_form(stage.form, matrices, vectors, nonlinear, t)
+        pad = stage.row_length - stage.form.dim
+        return np.concatenate([np.pad(evaluate_form(stage.form, matrices, vectors, nonlinear, t), (0, pad))
                                for t in range(stage.seq)])
     return evaluate_form(stage.form, matrices, vectors, nonlinear)
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from qcompile.errors import InternalError
 from qcompile.qir import algebra
 from qcompile.qir.linalg import identity, is_abstract, is_identity, is_zero, same_matrix
-from qcompile.qir.nodes import Const, Dense, Form, Nonlinear, RankOne, Term, array_identity
+from qcompile.qir.nodes import Const, Dense, Diagonal, Form, Nonlinear, RankOne, Term, array_identity
 from qcompile.qir.visitor import FormVisitor
 
 
@@ -38,7 +38,9 @@ def _factor_key(f):
         return ("dense", array_identity(f.matrix), f.method)
     if isinstance(f, RankOne):
         return ("rank1", _source_key(f.source), array_identity(f.right))
-    return ("input", f.name, f.transpose, f.batch)
+    if isinstance(f, Diagonal):
+        return ("diagonal", id(f.form))
+    return ("input", f.name, f.transpose, f.batch, f.block)
 
 
 def _source_key(s):
@@ -328,6 +330,17 @@ class _Rebuild(FormVisitor):
 
     def rank_one(self, f, value):
         return self.folding.apply_factor(RankOne(self.source(f.source), f.right), value)
+
+    def diagonal(self, f, value):
+        return self.folding.apply_factor(Diagonal(self.diagonal_form(f.form)), value)
+
+    def diagonal_form(self, form):
+        """A diagonal factor's vector, rebuilt once per form object."""
+        hit = self._memo.get(id(form))
+        if hit is None:
+            hit = (form, self.form(form))
+            self._memo[id(form)] = hit
+        return hit[1]
 
     def term(self, t):
         value = algebra.source_form(self.source(t.source), t.coeff)

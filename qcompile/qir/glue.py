@@ -130,18 +130,24 @@ class NormalizeScaled(Glue):
 
 @dataclass(frozen=True)
 class NormalizeRows(Glue):
-    """Layer norm's normalisation of each of ``rows`` rows (every token)."""
+    """Layer norm's normalisation of each of ``rows`` rows (every token); each row's first
+    ``width`` entries are the row (the rest, when its register is wider, are zero)."""
 
     kind: ClassVar[str] = "normalize_rows"
     hands_on_matrix: ClassVar[bool] = True
     rows: int = 1
     eps: float = 0.0
+    width: int = 0
+
+    def _rows(self, out):
+        rows = out.reshape(self.rows, -1)
+        return rows[:, :self.width] if self.width else rows
 
     def apply(self, out):
-        return np.stack([layernorm_direction(r, self.eps) for r in out.reshape(self.rows, -1)])
+        return np.stack([layernorm_direction(r, self.eps) for r in self._rows(out)])
 
     def error(self, out, delta, stage, polynomial_error):
-        errs = [normalize_error(r, delta, self.eps) for r in out.reshape(self.rows, -1)]
+        errs = [normalize_error(r, delta, self.eps) for r in self._rows(out)]
         return float(np.sqrt(np.sum(np.square(errs))))
 
     def describe(self):

@@ -301,6 +301,23 @@ class LinearAlgebra:
         return [np.outer(np.ones(seq), c[b]) if features else np.outer(c[b], np.ones(seq))
                 for b in range(batch)]
 
+    def pad_blocks(self, batch: int, inner: int, block: int):
+        """The ``(batch·block) × (batch·inner)`` map putting each of ``batch`` blocks of
+        length ``inner`` at the start of a block of length ``block`` (zeros after it)."""
+        p = np.zeros((batch * block, batch * inner))
+        for b in range(batch):
+            p[b * block + np.arange(inner), b * inner + np.arange(inner)] = 1.0
+        return p
+
+    def repeat_blocks(self, groups: int, times: int, inner: int):
+        """The ``(groups·times·inner) × (groups·inner)`` map copying block ``g`` of length
+        ``inner`` to blocks ``g·times … g·times + times − 1`` (grouped-query attention)."""
+        r = np.zeros((groups * times * inner, groups * inner))
+        for h in range(groups * times):
+            g = h // times
+            r[h * inner + np.arange(inner), g * inner + np.arange(inner)] = 1.0
+        return r
+
 
 class AbstractLinearAlgebra(LinearAlgebra):
     """Builds the same matrices as :class:`AbstractMatrix` records (exact norms where
@@ -366,3 +383,13 @@ class AbstractLinearAlgebra(LinearAlgebra):
         n = abs(coeff) * vector_norm(vector) * math.sqrt(seq)
         shape = (seq, inner) if features else (inner, seq)
         return [AbstractMatrix(shape, n, n)] * batch
+
+    def pad_blocks(self, batch: int, inner: int, block: int):
+        if inner == block:
+            return AbstractMatrix.identity(batch * block)
+        return AbstractMatrix((batch * block, batch * inner), 1.0, math.sqrt(batch * inner))
+
+    def repeat_blocks(self, groups: int, times: int, inner: int):
+        # each column appears `times` times: singular values √times
+        return AbstractMatrix((groups * times * inner, groups * inner), math.sqrt(times),
+                              math.sqrt(times * groups * inner))

@@ -22,7 +22,10 @@ Factors (maps between flattened vector spaces):
   parametric loader with ``alpha = bound``;
 * :class:`RankOne` — ``u wᵀ`` with ``u`` a source vector and ``w`` fixed, block-encoded
   from ``u``'s state preparation and ``w``'s (``alpha = alpha(u)·‖w‖``); it appears when
-  the softmax normalisation is eliminated: ``Z·x_j = x_j 1ᵀ e``.
+  the softmax normalisation is eliminated: ``Z·x_j = x_j 1ᵀ e``;
+* :class:`Diagonal` — ``diag(u)`` of a computed vector ``u`` (a form): the elementwise
+  product ``u ∘ v = diag(u) v`` of two computed values (a gated MLP's ``gate * up``),
+  block-encoded from ``u``'s state by the COPY construction (``alpha = alpha(u)``).
 
 Sources (vectors a circuit can prepare):
 
@@ -166,7 +169,14 @@ class Dense(_ValueEqual):
 class InputMatrix:
     """``I_batch ⊗ X`` (``transpose=False``: maps ``[batch, d] -> [batch, seq]``) or
     ``I_batch ⊗ Xᵀ`` (maps ``[batch, seq] -> [batch, d]``) for the matrix input ``name``
-    of shape ``(seq, d)`` with ``‖X‖_F ≤ bound``."""
+    of shape ``(seq, d)`` with ``‖X‖_F ≤ bound``.
+
+    With heads (``batch > 1``) each head's block is ``X`` zero-padded to ``block × block``
+    (``block = 2ⁿ``, ``n`` the qubits of the wider of ``seq`` and ``d``): the block
+    encoding of ``X`` is square on ``n`` qubits and the head register sits above it, so
+    ``I_batch ⊗ X`` maps ``[batch, block] -> [batch, block]``; the lowering pads and
+    unpads the heads' blocks around it with fixed maps where ``seq`` or ``d`` is not
+    ``block``."""
 
     kind: ClassVar[str] = "input_matrix"
     name: str
@@ -175,10 +185,13 @@ class InputMatrix:
     bound: float
     transpose: bool = False
     batch: int = 1
+    block: int = 0
 
     @property
     def shape(self) -> tuple[int, int]:
         """``(out_dim, in_dim)``."""
+        if self.block:
+            return (self.batch * self.block, self.batch * self.block)
         if self.transpose:
             return (self.batch * self.features, self.batch * self.seq)
         return (self.batch * self.seq, self.batch * self.features)
@@ -222,7 +235,31 @@ class RankOne(_ValueEqual):
         return f"({self.source})·w[{self.right.shape[0]}]ᵀ"
 
 
-Factor = Union[Dense, InputMatrix, RankOne]
+@dataclass(frozen=True, eq=False)
+class Diagonal(_ValueEqual):
+    """``diag(u)`` for the vector ``u`` of ``form`` (module docstring)."""
+
+    kind: ClassVar[str] = "diagonal"
+    form: "Form"
+
+    def _value(self):
+        return ("diagonal", self.form)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(len(u), len(u))``."""
+        return (self.form.dim, self.form.dim)
+
+    @property
+    def alpha(self) -> float:
+        """``alpha(u)`` (``‖diag(u)‖₂ = ‖u‖_∞ ≤ ‖u‖₂ ≤ alpha(u)``)."""
+        return self.form.alpha
+
+    def __str__(self) -> str:
+        return f"diag[{self.form}]"
+
+
+Factor = Union[Dense, InputMatrix, RankOne, Diagonal]
 
 
 # ---- sources -------------------------------------------------------------------------------
@@ -407,6 +444,8 @@ class Form(_ValueEqual):
             for f in t.factors:
                 if isinstance(f, RankOne):
                     yield f.source
+                elif isinstance(f, Diagonal):
+                    yield from f.form.sources()
 
     def __str__(self) -> str:
         return " ".join(str(t) for t in self.terms) if self.terms else "0"

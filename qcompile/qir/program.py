@@ -35,9 +35,18 @@ class MatrixInput:
         """The source for one of its rows."""
         return InputRow(self.name, self.seq, self.features, self.bound, token)
 
+    @property
+    def block(self) -> int:
+        """The side of ``X`` zero-padded to a square power of two (its block encoding's)."""
+        from qcompile.lowering.polynomials import qubits_for
+
+        return 2 ** max(qubits_for(self.seq), qubits_for(self.features))
+
     def matrix(self, transpose: bool = False, batch: int = 1) -> InputMatrix:
-        """The factor ``I_batch ⊗ X`` (or ``Xᵀ``)."""
-        return InputMatrix(self.name, self.seq, self.features, self.bound, transpose, batch)
+        """The factor ``I_batch ⊗ X`` (or ``Xᵀ``); with heads each block is padded to
+        :attr:`block` (see :class:`~qcompile.qir.nodes.InputMatrix`)."""
+        return InputMatrix(self.name, self.seq, self.features, self.bound, transpose, batch,
+                           self.block if batch > 1 else 0)
 
 
 @dataclass(frozen=True)
@@ -60,9 +69,22 @@ class Stage:
         return self.form.alpha
 
     @property
+    def row_length(self) -> int:
+        """Length of one row in the read-out: the form's width, except in an all-rows stage
+        whose width is not a power of two, where each row fills its padded register (the
+        token register sits above the row register) and the glue reads the first ``width``
+        entries of each."""
+        if self.rows != "all":
+            return self.form.dim
+        from qcompile.lowering.polynomials import qubits_for
+
+        return 2 ** qubits_for(self.form.dim)
+
+    @property
     def dim(self) -> int:
-        """Length of the read-out vector (every row for ``rows="all"``)."""
-        return self.form.dim * (self.seq if self.rows == "all" else 1)
+        """Length of the read-out vector (every row, padded as :attr:`row_length` says, for
+        ``rows="all"``)."""
+        return self.row_length * (self.seq if self.rows == "all" else 1)
 
 
 def _all_rows_factor(form: Form, seq: int) -> float:
@@ -132,6 +154,8 @@ def nonlinear_sources(stages) -> list[Nonlinear]:
             for fac in reversed(t.factors):
                 if fac.kind == "rank_one":
                     source(fac.source)
+                elif fac.kind == "diagonal":
+                    form(fac.form)
 
     def source(s) -> None:
         if isinstance(s, Nonlinear) and id(s) not in seen:

@@ -57,8 +57,11 @@ def verify_quantum_ir(program) -> None:
 
 
 def _all_terms(form):
-    """Every term of ``form`` and of the arguments of its nonlinear sources."""
+    """Every term of ``form``, of its nonlinear sources' arguments and of its diagonal factors."""
     for t in form.terms:
         yield t
         if isinstance(t.source, Nonlinear):
             yield from _all_terms(t.source.argument)
+        for f in t.factors:
+            if f.kind == "diagonal":
+                yield from _all_terms(f.form)

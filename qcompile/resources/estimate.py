@@ -149,6 +149,14 @@ class Estimator(FormVisitor):
         fac = Node(cost, _log(alpha), Counter({f"dense {rows}x{cols} block encoding": 1}))
         return self._applied(fac, f, state, token, seq)
 
+    def diagonal(self, f, state: Node, token: int, seq: int | None) -> Node:
+        """``diag(u)`` by the COPY construction on ``u``'s state (``StageBuilder.diagonal``)."""
+        if token == ROW:
+            raise NotImplementedYetError("all-row stages with elementwise products are not implemented yet")
+        u = self.form(f.form, token, seq)
+        fac = Node(C.diagonal_cost(C.narrowed_cost(u.cost, qubits_for(f.form.dim))), u.log_alpha, u.calls)
+        return self._applied(fac, f, state, token, seq)
+
     def input_matrix(self, f, state: Node, token: int, seq: int | None) -> Node:
         """A loaded matrix's block encoding."""
         cost = C.input_matrix_cost(f.seq, f.features, f.batch, f.transpose)

@@ -7,8 +7,9 @@ import pytest
 
 import qcompile
 from qcompile.compiler import CompileOptions
-from qcompile.errors import NotImplementedYetError, QcompileError
+from qcompile.errors import QcompileError
 from qcompile.lowering.inputs import random_input
+from qcompile.lowering.polynomials import alpha_bound
 from qcompile.lowering.segments import find_cut, prefix_model, suffix_model
 from qcompile.stacked import lower_stacked, stacked_numeric
 
@@ -78,9 +79,15 @@ def test_stack_at_a_tolerance_beyond_the_degree_limit_is_a_clear_error():
         lower_stacked(model, "all", CompileOptions(1e-3))
 
 
-def test_prenorm_stack_is_not_implemented_yet():
-    """A pre-LN layer's output is a residual sum whose subnormalisation depends on the
-    polynomials: stacking it is refused with the layer's location."""
-    with pytest.raises(NotImplementedYetError, match="pre-LN") as err:
-        qcompile.compile(HERE / "stack_prenorm.qtf")
-    assert err.value.location is not None and err.value.location.line == 8
+def test_prenorm_rows_bound_covers_every_calibrated_alpha():
+    """A pre-LN layer's output is a residual sum whose alpha depends on the polynomials
+    chosen later: the rows' bound the next segment loads (alpha_bound, before calibration)
+    is at least every calibrated alpha, at a loose and a tight tolerance."""
+    model = qcompile.load(HERE / "stack_prenorm.qtf")
+    for tol in (0.1, 1e-3):
+        stacked = lower_stacked(model, 1, CompileOptions(tol))
+        head, tail = stacked.segments
+        bounds = [alpha_bound(stacked.structures[(0, t)].stages[-1].form, tol) for t in head.tokens]
+        alphas = [stacked.lowered[(0, t)].stages[-1].alpha for t in head.tokens]
+        assert all(a <= b for a, b in zip(alphas, bounds))
+        assert tail.model.inputs[0].bound == pytest.approx(np.sqrt(sum(b * b for b in bounds)), rel=1e-12)

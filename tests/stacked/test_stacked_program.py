@@ -19,6 +19,12 @@ def tiny():
     return qcompile.compile(HERE / "stack_tiny.qtf", tolerance=1e-3)
 
 
+@pytest.fixture(scope="module")
+def prenorm():
+    """Two stacked pre-LN layers (seq 2, d 4, two heads), compiled once at 1e-2."""
+    return qcompile.compile(HERE / "stack_prenorm.qtf", tolerance=1e-2)
+
+
 def test_stack_structure(tiny):
     """Segment 0 runs once per token, segment 1 once for the output token: 3 programs;
     segment 1 loads the matrix of segment 0's rows with the bound √(Σ α_j²)."""
@@ -47,6 +53,20 @@ def test_stack_matches_the_references(tiny, backend, inputs):
         assert r.error_bound <= tiny.tolerance
         assert len(r.stages) == len(tiny.stages)
     assert all(a is b for a, b in zip((sc.circuit for sc in tiny.stages), circuits))
+
+
+@pytest.mark.parametrize("backend", ["qiskit", "cirq"])
+def test_prenorm_stack_matches_the_references(prenorm, backend):
+    """Two pre-LN layers (the rows between them are residual sums, loaded with the bound
+    alpha_bound gives before calibration): compiled = surrogate, exact within the bound."""
+    prog = prenorm
+    assert all(sc.circuit.num_qubits <= 16 for sc in prog.stages)
+    x = random_input(prog.model, np.random.default_rng(31))
+    exact, sur = prog.references(x)
+    r = prog.run(x, backend=backend)
+    assert np.max(np.abs(r.output - sur)) <= 1e-8
+    assert np.linalg.norm(r.output - exact) <= r.error_bound + 1e-8
+    assert r.error_bound <= prog.tolerance
 
 
 def test_every_token_of_a_linear_layer():
