@@ -27,6 +27,7 @@ from qcompile.circuit.ir import register_indices
 from qcompile.circuit.stage import StageCircuit
 from qcompile.errors import BindError, InternalError, QcompileError
 from qcompile.lowering.inputs import random_input  # noqa: F401 - part of the program API
+from qcompile.validate import check_run_arguments, check_stage_arguments
 
 #: a statevector above this many qubits is not simulated
 MAX_SIMULATED_QUBITS = 22
@@ -182,6 +183,8 @@ class ProgramCommon:
         """Qiskit circuit(s): one per stage (a list), or the given stage's."""
         from qcompile.backends.qiskit import to_qiskit
 
+        stage is None or check_stage_arguments(stage, len(self.stages))
+
         if stage is not None:
             return to_qiskit(self.stages[stage].circuit)
         return [to_qiskit(s.circuit) for s in self.stages]
@@ -189,6 +192,8 @@ class ProgramCommon:
     def to_cirq(self, stage: int | None = None):
         """Cirq circuit(s): one per stage (a list), or the given stage's."""
         from qcompile.backends.cirq import to_cirq
+
+        stage is None or check_stage_arguments(stage, len(self.stages))
 
         if stage is not None:
             return to_cirq(self.stages[stage].circuit)
@@ -275,11 +280,13 @@ class Program(ProgramCommon):
     def stage_values(self, x, stage: int) -> dict[str, np.ndarray]:
         """The parameter values of ``stage``'s circuit for input ``x`` (earlier stages run
         ideally, see :meth:`stage_inputs`)."""
+        check_stage_arguments(stage, len(self.stages))
         return self.parameter_values(stage, *self.stage_inputs(x, stage))
 
     def bind(self, x, stage: int = 0):
         """Stage ``stage``'s circuit with the angles of input ``x`` bound (earlier stages'
         outputs computed by ideal statevector simulation)."""
+        check_stage_arguments(stage, len(self.stages))
         return self.stages[stage].circuit.bind(self.stage_values(x, stage))
 
     # ---- running ------------------------------------------------------------------------
@@ -290,6 +297,7 @@ class Program(ProgramCommon):
         stacked program reads rows computed by the previous segment), carried into the
         run's error bound; ``input_circuit_errors``: the part of it due to dropped
         rotations, carried into ``circuit_error_bound``."""
+        check_run_arguments(backend, shots, seed)
         from qcompile.qir.evaluate import hand_on
 
         mats = self.matrices(x)
@@ -358,6 +366,7 @@ class Program(ProgramCommon):
         parameters unless ``x`` is given; version 2 needs ``x`` (bound angles).  A header
         comment states alpha, the output qubits and the qubits to post-select (after the
         ``note`` lines, if any)."""
+        check_stage_arguments(stage, len(self.stages), version)
         from qcompile.backends.qasm import to_qasm
 
         circuit = self.stages[stage].circuit

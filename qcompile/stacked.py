@@ -35,6 +35,7 @@ import numpy as np
 
 from qcompile.errors import InternalError, NotImplementedYetError
 from qcompile.program import ProgramCommon
+from qcompile.validate import check_run_arguments, check_stage_arguments
 
 
 @dataclass
@@ -118,6 +119,7 @@ class StackedProgram(ProgramCommon):
         whose ``output`` is the selected token's vector or the ``[seq, d]`` matrix, whose
         ``stages`` are every stage run in order, and whose ``error_bound`` bounds
         ‖output − exact‖ (Frobenius for a matrix)."""
+        check_run_arguments(backend, shots, seed)
         from qcompile.program import RunResult
 
         if shots and self.token == "all":
@@ -169,6 +171,7 @@ class StackedProgram(ProgramCommon):
     def qasm(self, version: int = 3, x=None, stage: int = 0) -> str:
         """OpenQASM of stage circuit ``stage`` (run order, see :attr:`stages`); with ``x``
         bound (earlier segments simulated ideally to get this one's input)."""
+        check_stage_arguments(stage, len(self.stages), version)
         seg, tok, prog, local = self._located()[stage]
         inp = None if x is None else self.segment_input(x, seg)
         src = "the model input" if seg == 0 else f"the rows of segment {seg - 1}"
@@ -179,6 +182,7 @@ class StackedProgram(ProgramCommon):
     def bind(self, x, stage: int = 0):
         """Stage circuit ``stage`` (run order) with input ``x``'s angles bound (earlier
         stages and segments simulated ideally)."""
+        check_stage_arguments(stage, len(self.stages))
         seg, _, prog, local = self._located()[stage]
         return prog.bind(self.segment_input(x, seg), local)
 

@@ -31,8 +31,9 @@ MAX_REPEAT = 100_000
 MAX_IR_OPS = 200_000
 #: shots of one sampling run
 MAX_SHOTS = 100_000_000
-#: seeds are NumPy / simulator seeds: 0 .. 2**63 - 1
-MAX_SEED = 2**63 - 1
+#: seeds a user gives (NumPy / simulator seeds; verify adds the input's index to it, so
+#: every seed a simulator sees stays below 2**63)
+MAX_SEED = 2**62
 #: qubits of a routing target (line:N, grid:RxC, heavy-hex:D)
 MAX_TARGET_QUBITS = 4096
 #: the OpenQASM versions qcompile writes
@@ -133,8 +134,8 @@ def check_shots(value, name: str = "shots") -> int | None:
 
 
 def check_seed(value, name: str = "seed") -> int | None:
-    """None or a seed in ``[0, MAX_SEED]``."""
-    return None if value is None else check_int(value, name, 0, MAX_SEED)
+    """None or a seed a simulator accepts: ``[0, 2**63 - 1]``."""
+    return None if value is None else check_int(value, name, 0, 2**63 - 1)
 
 
 def check_qasm_version(value) -> int:
@@ -264,3 +265,32 @@ __all__ = [
     "check_shots", "check_str", "format_bytes", "is_integer", "looks_like_source", "memory_limit",
     "target_qubits",
 ]
+
+
+def check_run_arguments(backend, shots, seed) -> None:
+    """The arguments every ``run`` shares: a backend name (a string), shots (None or
+    1..MAX_SHOTS) and a seed (None or 0..MAX_SEED)."""
+    check_str(backend, "backend")
+    check_shots(shots)
+    check_seed(seed)
+
+
+def check_stage_arguments(stage, stages: int, version=None) -> None:
+    """A stage index of a program with ``stages`` stage circuits (and, when given, an
+    OpenQASM version)."""
+    if version is not None:
+        check_qasm_version(version)
+    check_index(stage, "stage", stages)
+
+
+def check_verify_arguments(inputs, backends, shots, seed, tolerance) -> None:
+    """:func:`qcompile.verify`'s arguments: at least one input (at most 100,000), a
+    non-empty list of backend names, shots, a seed and a tolerance in (0, 1)."""
+    check_int(inputs, "inputs", 1, 100_000)
+    if isinstance(backends, str) or not isinstance(backends, (list, tuple)) or not backends \
+            or not all(isinstance(b, str) for b in backends):
+        raise QcompileError(f"backends must be a non-empty list of backend names such as ('qiskit', 'cirq'), "
+                            f"got {_shown(backends)}")
+    check_shots(shots)
+    check_int(seed, "seed", 0, MAX_SEED)
+    check_real(tolerance, "tolerance", 0.0, 1.0, low_open=True, high_open=True)

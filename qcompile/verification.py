@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from qcompile.errors import QcompileError
+from qcompile.validate import check_verify_arguments
 
 #: compiled vs surrogate reference on statevector simulators
 SURROGATE_TOLERANCE = 1e-8
@@ -93,6 +94,7 @@ def verify(program_or_model, inputs: int = 20, backends=("qiskit", "cirq"), shot
 
     if isinstance(inputs, bool) or not isinstance(inputs, int) or inputs < 1:
         raise QcompileError(f"verify needs at least one input, got inputs={inputs!r}")
+    check_verify_arguments(inputs, backends, shots, seed, tolerance)
     if not backends:
         raise QcompileError("verify needs at least one backend")
     workers = _worker_count(jobs)

@@ -19,7 +19,14 @@ and 2-qubit controlled phases; no ``opaque`` or ``unitary`` gate is ever written
   declared; same naming as the Cirq emitter), angles are affine expressions of inputs;
   the global phase is ``gphase(θ);``; ``c[j] = measure q[i];``, ``reset``, ``barrier``.
   ``qiskit.qasm3.loads`` turns the inputs into Qiskit ``Parameter`` objects named
-  ``x_17``.
+  ``x_17``.  The inputs are *loader angles* — rotation angles of the state-preparation
+  trees that load the model input (:mod:`qcompile.quantum.state_preparation`) — not the
+  input's values; the file says so in a comment (:data:`INPUTS_COMMENT`) and
+  :func:`qcompile.bind_parameters` (``qcompile bind``) computes them.  Computing them in
+  the file, as OpenQASM 3 classical code over raw ``input float`` values, needs ``sqrt``
+  and ``arctan``/``arccos``, which Qiskit's importers do not load (``qiskit.qasm3.loads``:
+  "'FunctionCall' cannot be resolved into a Qiskit value"; ``loads_experimental`` panics on
+  call expressions; neither accepts ``float`` declarations), so qcompile does not emit it.
 """
 
 from __future__ import annotations
@@ -34,6 +41,11 @@ from qcompile.circuit.ir import Circuit, Gate, ParamExpr, wrap_phase
 from qcompile.errors import BindError
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+#: the comment an OpenQASM 3 file with inputs carries above its input declarations
+INPUTS_COMMENT = ("inputs NAME_i are loader angles (radians), computed from the model input and not its values: "
+                  "`qcompile bind MODEL --input x.npy --json params.json` (same compile options) or "
+                  "qcompile.bind_parameters(program, x) gives them")
 
 
 def _num(x: float) -> str:
@@ -88,6 +100,8 @@ def to_qasm(circuit: Circuit, version: int = 3, header: Sequence[str] = ()) -> s
     lines += [f"// {part}".rstrip() for h in header for part in str(h).splitlines() or [""]]
     lines.append('include "qelib1.inc";' if version == 2 else 'include "stdgates.inc";')
     if version == 3:
+        if parameters:
+            lines.append(f"// {INPUTS_COMMENT}")
         for name, size in sorted(parameters.items()):
             lines += [f"input float[64] {input_name(name, i)};" for i in range(size)]
     n, m = circuit.num_qubits, circuit.num_clbits

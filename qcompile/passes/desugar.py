@@ -149,13 +149,27 @@ def _inline(src: Graph, dst: Graph, layers: dict, args: list[int], prefix: str,
 
 
 def desugar_graph(graph: Graph) -> Graph:
-    """A new graph with every sugar op and layer call expanded into primitives."""
+    """A new graph with every sugar op and layer call expanded into primitives (refused,
+    before anything is expanded, when it would exceed :data:`qcompile.validate.MAX_IR_OPS` ops)."""
+    check_expanded_size(graph)
     out = Graph(graph.name)
     result = _inline(graph, out, graph.layers, [], "", "")
     if graph.output is not None:
         out.set_output(result)
     out.desugared = True
     return out
+
+
+def check_expanded_size(graph: Graph) -> None:
+    """Refuse a model whose expanded IR would pass the size limit (counted, not built)."""
+    from qcompile.errors import SizeError
+    from qcompile.ir.builder import expanded_size
+    from qcompile.validate import MAX_IR_OPS
+
+    size = expanded_size(graph)
+    if size > MAX_IR_OPS:
+        raise SizeError(f"model {graph.name} has about {size:,} operations once its layers are expanded, above "
+                        f"the limit of {MAX_IR_OPS:,}")
 
 
 @register_pass

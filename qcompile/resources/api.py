@@ -238,6 +238,10 @@ def estimate(model_or_path, *, dims: dict | None = None, optimization: int = 1, 
     from qcompile.model import sequence_length
     from qcompile.model import load
 
+    from qcompile.resources.norms import check_norms
+    from qcompile.validate import check_dims
+
+    dims, norms = check_dims(dims), check_norms(norms)
     t0 = time.perf_counter()
     options = CompileOptions(tolerance, method, optimization)
     if mode not in ("auto", "compiled", "abstract"):

@@ -6,6 +6,14 @@ turns one gate into (wide ``mcx`` gates are synthesised by Qiskit, 0.1–0.3 s e
 Results are kept in a JSON file under ``$QCOMPILE_CACHE_DIR`` (default
 ``~/.cache/qcompile``) and a table of the widths the shipped configurations need ships with
 the package; both are keyed by the Qiskit version and a hash of the lowering's source.
+
+The disk cache is not trusted: every entry is checked (:func:`valid_entry`: a known gate
+and width, a list of known gates of at most three qubits with whole non-negative counts, enough
+multi-qubit gates to connect the gate's ``width`` qubits (Σ count·(arity − 1) ≥ width − 1),
+and no more
+than :data:`MAX_LOWERED_GATES` per width²); a bad entry or a malformed file is ignored
+with a :class:`~qcompile.errors.QcompileWarning`, the counts are recomputed and the file is
+rewritten.  The shipped table wins over the disk cache for the widths it holds.
 """
 
 from __future__ import annotations
@@ -88,17 +96,76 @@ def _shipped() -> dict:
     return dict(data.get("gates", {}))
 
 
+#: most lowered gates per width² an entry may claim (the lowering is quadratic at worst)
+MAX_LOWERED_GATES = 1000
+#: widest gate an entry may describe
+MAX_CACHED_WIDTH = 256
+
+
+def valid_entry(key, value) -> bool:
+    """True when a cache entry ``"name/width": [[gate, count], ...]`` is plausible (module
+    docstring)."""
+    from qcompile.circuit.gates import GATES
+
+    if not isinstance(key, str) or key.count("/") != 1:
+        return False
+    name, _, width = key.partition("/")
+    if name not in GATES or not width.isdigit() or not 1 <= int(width) <= MAX_CACHED_WIDTH:
+        return False
+    width = int(width)
+    if not isinstance(value, list):
+        return False
+    links = total = 0
+    for item in value:
+        if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], str) and item[0] in GATES
+                and type(item[1]) is int and item[1] >= 0):
+            return False
+        arity = GATES[item[0]].num_qubits
+        if arity is None or arity > 3:
+            return False
+        links += item[1] * (arity - 1)
+        total += item[1]
+    return links >= width - 1 and total <= MAX_LOWERED_GATES * width * width + 100
+
+
+def _read_disk_cache(path: str) -> tuple[dict, bool]:
+    """The valid entries of the cache file at ``path`` ({} when absent) and whether the
+    file needs rewriting; bad entries and malformed files are reported with a warning and
+    dropped (recomputed on use)."""
+    import json
+    import warnings
+
+    from qcompile.errors import QcompileWarning
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except FileNotFoundError:
+        return {}, False
+    except (OSError, ValueError, RecursionError):
+        warnings.warn(f"the resource cache {path} is unreadable or not JSON; it is ignored and rebuilt",
+                      QcompileWarning, stacklevel=3)
+        return {}, True
+    if not isinstance(data, dict):
+        warnings.warn(f"the resource cache {path} is not a JSON object; it is ignored and rebuilt",
+                      QcompileWarning, stacklevel=3)
+        return {}, True
+    good = {k: v for k, v in data.items() if valid_entry(k, v)}
+    if len(good) != len(data):
+        bad = sorted(str(k) for k in data if k not in good)
+        warnings.warn(f"the resource cache {path} has {len(bad)} implausible entr{'y' if len(bad) == 1 else 'ies'} "
+                      f"({', '.join(bad[:3])}{' ...' if len(bad) > 3 else ''}); they are ignored and recomputed",
+                      QcompileWarning, stacklevel=3)
+    return good, len(good) != len(data)
+
+
 def _disk_cache() -> dict:
     global _CACHE
     if _CACHE is None:
-        import json
-
-        _CACHE = _shipped()
-        try:
-            with open(_cache_path(), encoding="utf-8") as fh:
-                _CACHE.update(json.load(fh))
-        except (OSError, ValueError):
-            pass
+        disk, rewrite = _read_disk_cache(_cache_path())
+        _CACHE = {**disk, **_shipped()}
+        if rewrite:
+            _save_disk_cache(_CACHE)
     return _CACHE
 
 

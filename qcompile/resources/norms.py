@@ -44,18 +44,54 @@ def measure_norms(weights: Mapping[str, np.ndarray]) -> dict:
     return out
 
 
+#: the figures a norms entry may give
+NORM_KEYS = ("spectral", "frobenius", "max_row_norm", "norm", "max_abs")
+#: largest norms file read
+MAX_NORMS_BYTES = 64 * 2**20
+
+
 def load_norms(path: str) -> dict:
-    """Read a norms JSON file; a plain error for a missing file or bad JSON."""
+    """Read and check a norms JSON file (:func:`check_norms`); a plain error for a missing
+    or non-regular file, bad JSON or a bad entry."""
+    from qcompile.files import open_regular
+
+    with open_regular(path, "norms file") as fh:
+        raw = fh.read(MAX_NORMS_BYTES + 1)
+    if len(raw) > MAX_NORMS_BYTES:
+        raise QcompileError(f"the norms file {path} is larger than {MAX_NORMS_BYTES // 2**20} MiB")
     try:
-        with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
-    except OSError as exc:
-        raise QcompileError(f"cannot read the norms file {path}: {exc.strerror}") from None
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise QcompileError(f"the norms file {path} is not UTF-8 text") from None
     except json.JSONDecodeError as exc:
         raise QcompileError(f"the norms file {path} is not valid JSON: {exc.msg} (line {exc.lineno})") from None
+    except RecursionError:
+        raise QcompileError(f"the norms file {path} nests JSON too deeply") from None
     if not isinstance(data, dict):
         raise QcompileError(f"the norms file {path} must hold a JSON object keyed by weight name")
-    return data
+    return check_norms(data, f"the norms file {path}")
+
+
+def check_norms(norms, where: str = "norms") -> dict:
+    """``norms`` (weight name -> {figure: number}) checked: names are strings, each entry an
+    object whose keys are among :data:`NORM_KEYS` and whose values are finite numbers
+    >= 0 (NaN, negatives, strings and booleans refused).  None means no norms."""
+    if norms is None:
+        return None
+    if not isinstance(norms, Mapping):
+        raise QcompileError(f"{where} must map weight names to norms, got {type(norms).__name__}")
+    for name, entry in norms.items():
+        if not isinstance(name, str) or not name:
+            raise QcompileError(f"{where}: weight names must be non-empty strings, got {name!r}"[:200])
+        if not isinstance(entry, Mapping):
+            raise QcompileError(f"{where}: the norms of weight {name} must be an object such as "
+                                f"{{\"spectral\": 2.3}}, got {type(entry).__name__}")
+        for key in entry:
+            if key not in NORM_KEYS:
+                raise QcompileError(f"{where}: weight {name} has an unknown figure {str(key)[:40]!r}; "
+                                    f"the figures are {', '.join(NORM_KEYS)}")
+            _number(entry, key, name)
+    return dict(norms)
 
 
 def _number(entry: dict, key: str, name: str):
