@@ -123,8 +123,8 @@ def check_index(value, name: str, size: int) -> int:
     if not is_integer(value):
         raise QcompileError(f"{name} must be a whole number, got {_shown(value)}")
     if not 0 <= int(value) < size:
-        raise QcompileError(f"{name} {_shown_int(int(value))} is out of range: there "
-                            f"{'is 1' if size == 1 else f'are {size}'} (0 to {size - 1})")
+        raise QcompileError(f"{name} {_shown_int(int(value))} is out of range: the valid "
+                            f"{'index is 0' if size == 1 else f'indices are 0 to {size - 1}'}")
     return int(value)
 
 

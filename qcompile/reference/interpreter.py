@@ -83,7 +83,8 @@ def _bind_one(spec, value) -> np.ndarray:
                         f"{list(arr.shape)}")
     if not np.all(np.isfinite(arr)):
         raise BindError(f"input '{spec.name}' contains nan or inf")
-    norm = float(np.linalg.norm(arr))
+    with np.errstate(over="ignore"):       # entries near 1e308: the norm is inf, refused below
+        norm = float(np.linalg.norm(arr))
     if norm > spec.bound * (1 + 1e-12):
         raise BindError(f"input '{spec.name}' has norm {norm:.6g}, above its declared bound "
                         f"{spec.bound:g}")
