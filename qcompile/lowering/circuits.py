@@ -241,6 +241,30 @@ class StageBuilder(FormVisitor):
         u = narrowed(self.form(f.form, token, seq), f.form.dim)
         return self._applied(diagonal_from_state(u), f, state, token, seq)
 
+    def rotary(self, f, state, token: int, seq: int | None) -> QuantumBlock:
+        """A rotary factor left generic: only an all-rows stage keeps one (a one-row stage
+        binds it to the selected token's rotation, a dense factor)."""
+        if token == ROW:
+            raise NotImplementedYetError("all-row stages with rotary embeddings are not implemented yet")
+        raise InternalError("a rotary factor reached a one-row stage unbound")
+
+    def rotary_keys(self, f, state, token: int, seq: int | None) -> QuantumBlock:
+        """Scores against rotary keys: the input matrix's block encoding with the
+        row-controlled rotations and the keys' map inside
+        (:func:`qcompile.quantum.rotary.rotary_keys_block_encoding`)."""
+        from qcompile.quantum.block_encoding import block_encoding
+        from qcompile.quantum.rotary import rotary_keys_block_encoding
+
+        if token == ROW:
+            raise NotImplementedYetError("all-row stages with attention scores are not implemented yet")
+        x = f.matrix
+        keys = block_encoding(f.inner.matrix, method=f.inner.method)
+        be = rotary_keys_block_encoding((x.seq, x.features), x.bound, parameter_name(x.name), keys, x.batch,
+                                        f.rotary.head_dim, f.rotary.frequencies())
+        self._loaders.setdefault(("rotary", x.name), be)
+        be = QuantumBlock(be.circuit, be.alpha, be.system_qubits, be.ancilla_qubits, be.kind, f.shape, be.info)
+        return self._applied(be, f, state, token, seq)
+
     def input_matrix(self, f, state, token: int, seq: int | None) -> QuantumBlock:
         """``I_batch ⊗ X`` (or ``Xᵀ``) from the input's loader."""
         return self._applied(self.input_matrix_block(f), f, state, token, seq)

@@ -64,7 +64,7 @@ def qsvt_scale(p_raw: Polynomial, margin: float = MARGIN) -> float:
 
 
 def choose_polynomial(function: str, input_alpha: float, dim: int, tolerance: float,
-                      max_degree: int = 2000) -> PolynomialChoice:
+                      max_degree: int = 100_000) -> PolynomialChoice:
     """The polynomial of ``f(input_alpha · t)`` within ``tolerance`` (absolute, in units
     of f: the registry entry's rule, :mod:`qcompile.functions` — the smallest-degree
     Chebyshev interpolant, or ReLU's minimax construction) and its QSVT scale and output
@@ -142,7 +142,7 @@ def alpha_bound(form, tolerance: float) -> float:
         def dense(self, f, value):
             return f.alpha * value
 
-        input_matrix = dense
+        input_matrix = rotary = rotary_keys = dense
 
         def rank_one(self, f, value):
             return self.source(f.source) * float(np.linalg.norm(f.right)) * value

@@ -49,7 +49,8 @@ from qcompile.qir import algebra as A
 from qcompile.qir.fold import normal_form
 from qcompile.qir.glue import BlockSum, Normalize, NormalizeRows, NormalizeScaled
 from qcompile.qir.linalg import LinearAlgebra, is_abstract
-from qcompile.qir.nodes import ROW, Const, Dense, Diagonal, Form, InputRow, Nonlinear, RankOne, StageInput
+from qcompile.qir.nodes import (ROW, Const, Dense, Diagonal, Form, InputMatrix, InputRow, Nonlinear, RankOne, Rotary, RotaryKeys,
+                                StageInput, Term)
 from qcompile.qir.program import MatrixInput, QuantumIR, Stage, nonlinear_sources
 
 #: op names that are classical input preparation when all their operands are
@@ -311,6 +312,9 @@ class _Lowerer:
         inner = _prod(other) // batch          # n (features) or k (value features)
         out = []
         for t in normal_form(b.form, self.method):
+            if t.factors and isinstance(t.factors[0], Rotary):
+                out.append(self.rotary_keys(op, b, t, batch, inner, contract))
+                continue
             if isinstance(t.source, Const) and not t.factors:
                 seq = b.legs[[leg.name for leg in b.legs].index(b.row)].dim
                 blocks = self.la.bias_blocks(t.source.vector, t.coeff, batch, inner, seq,
@@ -349,6 +353,36 @@ class _Lowerer:
             if d != mi.features:
                 raise InternalError(f"keys of width {d} read a matrix input of width {mi.features}")
         return out
+
+    def rotary_keys(self, op, b: _Val, t: Term, batch: int, inner: int, contract: str):
+        """A scores term whose keys went through a rotary embedding, ``R_s (M x_s + c)``:
+        ``(coeff, factors)`` of the map ``a ↦ (x_sᵀ Mᵀ R_sᵀ a)_s`` (:class:`RotaryKeys`,
+        the query side first put into the paired layout ``E``) or, for the constant part,
+        the fixed blocks with rows ``R_s c``."""
+        rot = t.factors[0]
+        if contract != "features" or rot.heads != batch or rot.head_dim != inner:
+            self.fail(op, "rotary embeddings of attention values are not supported")
+        seq = b.legs[[leg.name for leg in b.legs].index(b.row)].dim
+        rest = t.factors[1:]
+        if isinstance(t.source, Const) and not rest:
+            blocks = self.la.rotary_bias_blocks(t.source.vector, t.coeff, batch, inner, seq, rot)
+            return (1.0, (Dense(self.la.block_diag(blocks), self.method, "rotary bias"),))
+        if not (isinstance(t.source, InputRow) and t.source.token == ROW and len(rest) <= 1
+                and all(isinstance(f, Dense) for f in rest)):
+            self.fail(op, "rotary keys that are not linear in a loaded matrix are not implemented yet")
+        mi = self.inputs[t.source.name]
+        m = rest[0].matrix if rest else self.la.eye(t.source.dim)
+        d, block = m.shape[1], mi.block
+        x = InputMatrix(mi.name, mi.seq, mi.features, mi.bound, False, batch, block)   # padded blocks even for one head
+        g = self.la.block_diag([blk.T for blk in self.la.head_blocks(m, batch, inner)])   # (B·d) × (B·n)
+        pair = self.la.paired_layout(batch, inner, block)                                  # (B·block) × (B·n)
+        keys = self.la.pad_blocks(batch, d, block) @ g @ pair.T
+        factors = (RotaryKeys(x, Dense(keys, self.method, "keys"), rot), Dense(pair, self.method, "pair"))
+        if seq != block:
+            factors = (Dense(self.la.pad_blocks(batch, seq, block).T, self.method, "unpad"),) + factors
+        if d != mi.features:
+            raise InternalError(f"keys of width {d} read a matrix input of width {mi.features}")
+        return (t.coeff, factors)
 
     def op_softmax(self, node, op):
         v = self.row_form(op.inputs[0], op)
@@ -427,8 +461,26 @@ class _Lowerer:
         if v.pending is not None or v.masked:
             self.fail(op, "repeat_heads of a softmax result is not supported yet")
         groups, inner = v.legs[0].dim, _prod(v.other) // v.legs[0].dim
-        r = self.la.repeat_blocks(groups, op.times, inner)
-        return _Val(op.type.legs, v.row, A.apply_dense(r, v.form, self.method, "repeat"))
+        r = Dense(self.la.repeat_blocks(groups, op.times, inner), self.method, "repeat")
+        terms = []
+        for t in v.form.terms:   # R (per head) commutes with copying heads: keep it outermost
+            if t.factors and isinstance(t.factors[0], Rotary):
+                rot = replace(t.factors[0], heads=t.factors[0].heads * op.times)
+                terms.append(Term(t.coeff, (rot, r) + t.factors[1:], t.source))
+            else:
+                terms.append(Term(t.coeff, (r,) + t.factors, t.source))
+        return _Val(op.type.legs, v.row, Form(r.shape[0], tuple(terms)))
+
+    def op_rope(self, node, op):
+        """Rotary embedding: a :class:`Rotary` factor of the row's own token (the selected
+        token's fixed rotation in a one-row stage; inside :class:`RotaryKeys` for keys)."""
+        v = self.row_form(op.inputs[0], op)
+        self.check_plain_row(op, v)
+        if v.names[-2] != v.row:
+            self.fail(op, "rope over a leg other than the token leg is not supported")
+        heads, head_dim = _prod(v.other[:-1]), v.other[-1].dim
+        rot = Rotary(float(op.base), heads, head_dim, self.method, self.la.abstract)
+        return _Val(op.type.legs, v.row, A.apply_factor(rot, v.form))
 
     def op_elementwise(self, node, op):
         v = self.row_form(op.inputs[0], op)

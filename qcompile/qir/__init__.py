@@ -13,11 +13,11 @@
 
 from qcompile.qir.glue import GLUE_KINDS, BlockSum, Glue, Normalize, NormalizeRows, NormalizeScaled
 from qcompile.qir.nodes import (ROW, AlphaNotKnownYet, Const, Dense, Diagonal, Form, InputMatrix, InputRow, Nonlinear,
-                                RankOne, StageInput, Term)
+                                RankOne, Rotary, RotaryKeys, StageInput, Term)
 from qcompile.qir.program import MatrixInput, QuantumIR, Stage
 
 __all__ = [
     "GLUE_KINDS", "ROW", "AlphaNotKnownYet", "BlockSum", "Const", "Dense", "Diagonal", "Form", "Glue", "InputMatrix",
     "InputRow", "MatrixInput", "Nonlinear", "Normalize", "NormalizeRows", "NormalizeScaled", "QuantumIR",
-    "RankOne", "Stage", "StageInput", "Term",
+    "RankOne", "Rotary", "RotaryKeys", "Stage", "StageInput", "Term",
 ]

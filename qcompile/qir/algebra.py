@@ -13,7 +13,7 @@ import numpy as np
 
 from qcompile.errors import InternalError
 from qcompile.qir.linalg import is_abstract, is_zero
-from qcompile.qir.nodes import ROW, Const, Dense, Diagonal, Form, InputRow, Nonlinear, RankOne, Term
+from qcompile.qir.nodes import ROW, Const, Dense, Diagonal, Form, InputRow, Nonlinear, RankOne, Rotary, Term
 
 
 def source_form(source, coeff: float = 1.0) -> Form:
@@ -77,6 +77,8 @@ def instantiate(form: Form, token: int, _memo: dict | None = None) -> Form:
             return RankOne(src(f.source), f.right)
         if isinstance(f, Diagonal):
             return Diagonal(instantiate(f.form, token, memo))
+        if isinstance(f, Rotary):
+            return f.at(token)
         return f
 
     return Form(form.dim, tuple(Term(t.coeff, tuple(fac(f) for f in t.factors), src(t.source))

@@ -58,6 +58,13 @@ class _Bound(FormVisitor):
     def input_matrix(self, f, value=None):
         return self.matrices.get(f.name, 0.0)
 
+    def rotary(self, f, value=None):
+        return 0.0
+
+    def rotary_keys(self, f, value=None):
+        # X ↦ (x_sᵀ M R_sᵀ)_s is linear in X and ‖R_s‖ = 1: ‖ΔX‖_F · alpha(M)
+        return self.matrices.get(f.name, 0.0) * f.inner.alpha
+
     def rank_one(self, f, value=None):
         return float(np.linalg.norm(f.right)) * self.source(f.source)
 

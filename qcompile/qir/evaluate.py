@@ -56,6 +56,20 @@ class _Evaluate(FormVisitor):
     def rank_one(self, f, v):
         return self.source(f.source) * float(f.right @ v)
 
+    def rotary(self, f, v):
+        if self.token == ROW:
+            raise InternalError("a rotary factor needs a token")
+        return f.matrix(self.token) @ v
+
+    def rotary_keys(self, f, v):
+        x = self.matrices[f.name]
+        m = f.matrix
+        out = np.zeros((m.batch, m.block))
+        for s in range(x.shape[0]):
+            w = (f.inner.matrix @ (f.rotation(s).T @ v)).reshape(m.batch, m.block)
+            out[:, s] = w[:, :x.shape[1]] @ x[s]
+        return out.reshape(-1)
+
     def diagonal(self, f, v):
         return self.form(f.form) * v
 

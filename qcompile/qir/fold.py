@@ -40,6 +40,10 @@ def _factor_key(f):
         return ("rank1", _source_key(f.source), array_identity(f.right))
     if isinstance(f, Diagonal):
         return ("diagonal", id(f.form))
+    if f.kind == "rotary":
+        return ("rotary", f.base, f.heads, f.head_dim)
+    if f.kind == "rotary_keys":
+        return ("rotary_keys", f.matrix, array_identity(f.inner.matrix), f.rotary)
     return ("input", f.name, f.transpose, f.batch, f.block)
 
 
@@ -326,7 +330,7 @@ class _Rebuild(FormVisitor):
     def dense(self, f, value):
         return self.folding.apply_factor(f, value)
 
-    input_matrix = dense
+    input_matrix = rotary = rotary_keys = dense
 
     def rank_one(self, f, value):
         return self.folding.apply_factor(RankOne(self.source(f.source), f.right), value)

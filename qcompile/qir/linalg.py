@@ -309,6 +309,20 @@ class LinearAlgebra:
             p[b * block + np.arange(inner), b * inner + np.arange(inner)] = 1.0
         return p
 
+    def paired_layout(self, batch: int, head_dim: int, block: int):
+        """``I_batch ⊗ E`` with ``E`` the rotary paired layout of one head
+        (:func:`qcompile.qir.nodes.paired_layout`, ``block × head_dim``)."""
+        from qcompile.qir.nodes import paired_layout
+
+        return np.kron(np.eye(batch), paired_layout(head_dim, block))
+
+    def rotary_bias_blocks(self, vector, coeff: float, batch: int, inner: int, seq: int, rotary):
+        """Per head β, the ``seq × inner`` matrix whose row ``s`` is ``R_s c_β`` for the
+        constant ``coeff·vector`` split into ``batch`` blocks (a rotary key bias)."""
+        c = coeff * np.asarray(vector).reshape(batch, inner)
+        rot = [rotary.matrix(s)[:inner, :inner] for s in range(seq)]
+        return [np.stack([r @ c[b] for r in rot]) for b in range(batch)]
+
     def repeat_blocks(self, groups: int, times: int, inner: int):
         """The ``(groups·times·inner) × (groups·inner)`` map copying block ``g`` of length
         ``inner`` to blocks ``g·times … g·times + times − 1`` (grouped-query attention)."""
@@ -388,6 +402,13 @@ class AbstractLinearAlgebra(LinearAlgebra):
         if inner == block:
             return AbstractMatrix.identity(batch * block)
         return AbstractMatrix((batch * block, batch * inner), 1.0, math.sqrt(batch * inner))
+
+    def paired_layout(self, batch: int, head_dim: int, block: int):
+        return AbstractMatrix((batch * block, batch * head_dim), 1.0, math.sqrt(batch * head_dim))
+
+    def rotary_bias_blocks(self, vector, coeff: float, batch: int, inner: int, seq: int, rotary):
+        # rows R_s c_β: the same norms as the unrotated 1 c_βᵀ
+        return self.bias_blocks(vector, coeff, batch, inner, seq, True)
 
     def repeat_blocks(self, groups: int, times: int, inner: int):
         # each column appears `times` times: singular values √times

@@ -25,7 +25,12 @@ Factors (maps between flattened vector spaces):
   the softmax normalisation is eliminated: ``Z·x_j = x_j 1ᵀ e``;
 * :class:`Diagonal` — ``diag(u)`` of a computed vector ``u`` (a form): the elementwise
   product ``u ∘ v = diag(u) v`` of two computed values (a gated MLP's ``gate * up``),
-  block-encoded from ``u``'s state by the COPY construction (``alpha = alpha(u)``).
+  block-encoded from ``u``'s state by the COPY construction (``alpha = alpha(u)``);
+* :class:`Rotary` — the rotary position embedding ``R_t`` of the form's own row ``t``
+  (per head); bound to a token it is the fixed rotation ``R_j`` (a dense factor);
+* :class:`RotaryKeys` — the scores' map with rotary keys, ``a ↦ (x_sᵀ M R_sᵀ a)_s``: the
+  input matrix's block encoding with a rotation controlled by its row register inside
+  (``alpha = bound · alpha(M)``).
 
 Sources (vectors a circuit can prepare):
 
@@ -259,7 +264,135 @@ class Diagonal(_ValueEqual):
         return f"diag[{self.form}]"
 
 
-Factor = Union[Dense, InputMatrix, RankOne, Diagonal]
+@dataclass(frozen=True)
+class Rotary:
+    """``I_heads ⊗ R_t``: the rotary position embedding (Hugging Face ``rotate_half``
+    convention) of a generic row's own token ``t``, on ``heads`` blocks of ``head_dim``
+    features: the pair ``(i, i + head_dim/2)`` turns by ``t·base^(−2i/head_dim)``.  Bound
+    to a token (:func:`qcompile.qir.algebra.instantiate`) it is the dense rotation
+    :meth:`matrix` of that token; ``method`` is the block encoding that dense factor gets.
+    Orthogonal, so ``alpha = 1``."""
+
+    kind: ClassVar[str] = "rotary"
+    base: float
+    heads: int
+    head_dim: int
+    method: str = "dilation"
+    abstract: bool = False
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(heads·head_dim, heads·head_dim)``."""
+        n = self.heads * self.head_dim
+        return (n, n)
+
+    @property
+    def alpha(self) -> float:
+        """1 (an orthogonal map)."""
+        return 1.0
+
+    def frequencies(self) -> np.ndarray:
+        """``ω_i = base^(−2i/head_dim)`` for the ``head_dim/2`` pairs."""
+        return rotary_frequencies(self.base, self.head_dim)
+
+    def matrix(self, token: int):
+        """``I_heads ⊗ R_token`` (an abstract orthogonal matrix when ``abstract``)."""
+        from qcompile.qir.linalg import AbstractMatrix
+
+        n = self.heads * self.head_dim
+        if self.abstract:
+            return AbstractMatrix((n, n), 1.0, float(np.sqrt(n)))
+        half = self.head_dim // 2
+        theta = token * self.frequencies()
+        c, s = np.cos(theta), np.sin(theta)
+        r = np.zeros((self.head_dim, self.head_dim))
+        i = np.arange(half)
+        r[i, i], r[i, i + half] = c, -s            # (R v)_i = v_i cos − v_{i+h} sin
+        r[i + half, i], r[i + half, i + half] = s, c
+        return np.kron(np.eye(self.heads), r)
+
+    def at(self, token: int) -> Dense:
+        """The dense factor of this rotation at ``token``."""
+        return Dense(self.matrix(token), self.method, f"rope@{token}")
+
+    def __str__(self) -> str:
+        return f"rope[{self.heads}x{self.head_dim}]"
+
+
+def rotary_frequencies(base: float, head_dim: int) -> np.ndarray:
+    """``base^(−2i/head_dim)`` for ``i < head_dim/2`` (Hugging Face Llama's ``inv_freq``)."""
+    return 1.0 / np.power(float(base), np.arange(0, head_dim, 2, dtype=np.float64) / head_dim)
+
+
+@dataclass(frozen=True, eq=False)
+class RotaryKeys(_ValueEqual):
+    """Scores against rotary keys: ``a ↦ y`` with ``y[β, s] = Σ_c X̃[s, c] (M R̃_sᵀ a)[β, c]``.
+
+    ``matrix`` is the keys' input ``X`` (``batch`` heads, each block padded to ``block``);
+    ``inner`` is ``M`` (``batch·block × batch·block``, the heads' key projections padded);
+    ``rotary`` gives ``R̃_s = I_batch ⊗ (E R_s Eᵀ + rest)``: each head's rotation in the
+    *paired layout* where feature ``i < head_dim/2`` sits at ``i`` and its partner
+    ``i + head_dim/2`` at ``i + 2^(m−1)`` (``m`` the qubits of ``head_dim``), so one qubit
+    holds every pair (:func:`paired_layout` is ``E``; the query side applies ``E``).
+    Block encoding: the input matrix's with ``Σ_s |s⟩⟨s| ⊗ R̃_sᵀ`` and ``M``'s block
+    encoding between its row preparation and its column un-preparation
+    (:mod:`qcompile.quantum.rotary`); ``alpha = bound · alpha(M)``."""
+
+    kind: ClassVar[str] = "rotary_keys"
+    matrix: InputMatrix
+    inner: Dense
+    rotary: Rotary
+
+    def _value(self):
+        return ("rotary_keys", self.matrix, self.inner, self.rotary)
+
+    @property
+    def name(self) -> str:
+        """The input matrix's name."""
+        return self.matrix.name
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(batch·block, batch·block)``."""
+        return self.matrix.shape
+
+    @property
+    def alpha(self) -> float:
+        """``bound · alpha(M)`` (the rotations are unitary)."""
+        return self.matrix.alpha * self.inner.alpha
+
+    def rotation(self, token: int) -> np.ndarray:
+        """``R̃_token = I_batch ⊗ I ⊗ R'_token`` (``batch·block`` square): ``R'`` turns the
+        basis pair ``(i, i + 2^(m−1))`` of the low ``m = ⌈log2 head_dim⌉`` qubits by
+        ``token·ω_i`` for each rotary pair ``i < head_dim/2`` and fixes the rest (what the
+        circuit does, :mod:`qcompile.quantum.rotary`; on the paired layout's image it is
+        ``E R_token Eᵀ``)."""
+        n = self.rotary.head_dim
+        size = 2 ** max(1, (n - 1).bit_length())
+        top, i = size // 2, np.arange(n // 2)
+        theta = token * self.rotary.frequencies()
+        r = np.eye(size)
+        r[i, i], r[i, i + top] = np.cos(theta), -np.sin(theta)
+        r[i + top, i], r[i + top, i + top] = np.sin(theta), np.cos(theta)
+        return np.kron(np.eye(self.matrix.batch * (self.matrix.block // size)), r)
+
+    def __str__(self) -> str:
+        return f"{self.matrix}·rope·({self.inner})"
+
+
+def paired_layout(head_dim: int, block: int) -> np.ndarray:
+    """``E`` (``block × head_dim``): feature ``i < head_dim/2`` to ``i``, ``i + head_dim/2``
+    to ``i + 2^(m−1)`` with ``m = ⌈log2 head_dim⌉`` (one qubit then holds every rotary pair)."""
+    half = head_dim // 2
+    top = 2 ** (max(1, (head_dim - 1).bit_length()) - 1)
+    e = np.zeros((block, head_dim))
+    i = np.arange(half)
+    e[i, i] = 1.0
+    e[i + top, i + half] = 1.0
+    return e
+
+
+Factor = Union[Dense, InputMatrix, RankOne, Diagonal, Rotary, RotaryKeys]
 
 
 # ---- sources -------------------------------------------------------------------------------

@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 from qcompile.errors import IRVerifyError
-from qcompile.qir.nodes import InputMatrix, InputRow, Nonlinear, StageInput
+from qcompile.qir.nodes import InputMatrix, InputRow, Nonlinear, RotaryKeys, StageInput
 
 
 def verify_quantum_ir(program) -> None:
@@ -44,7 +44,7 @@ def verify_quantum_ir(program) -> None:
                                     f"does not list among its nonlinear sources")
         for t in _all_terms(st.form):
             for f in t.factors:
-                if isinstance(f, InputMatrix) and f.name not in matrices:
+                if isinstance(f, (InputMatrix, RotaryKeys)) and f.name not in matrices:
                     raise IRVerifyError(f"stage {k} reads the matrix {f.name} before it is produced")
         if st.glue is not None:
             name = st.glue.produces

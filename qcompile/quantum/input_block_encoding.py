@@ -23,6 +23,11 @@ there ``CX(I'→S)·CX(S→I')`` (time order) agrees with it: 2n CX instead of 3
 ``alpha = B``; ancillas ``n + 1`` (I' and the flag); qubits ``2n + 1``.  The circuit's
 parameters are the loader's (same vector name, same indices), so ``bind(X)`` is the
 loader's bind.
+
+Between ``T_row`` and ``T_col†`` the row register holds ``Σ_i ℓ_i |i⟩`` and the input is
+untouched on J: a ``middle`` circuit placed there (on S, I' and qubits of its own) that
+acts as ``Σ_i |i⟩⟨i| ⊗ W_i`` on (I', S) turns the block into ``(x_iᵀ W_i)_i`` rows
+(:mod:`qcompile.quantum.rotary` puts rotary keys there).
 """
 
 from __future__ import annotations
@@ -38,11 +43,14 @@ class InputBlockEncoding(LoaderBlock):
     """Block encoding of an input matrix; ``bind(X)`` gives the loader's parameter values."""
 
 
-def input_block_encoding(shape, bound: float, name: str = "x") -> InputBlockEncoding:
+def input_block_encoding(shape, bound: float, name: str = "x", middle=None) -> InputBlockEncoding:
     """Parametric block encoding of an input matrix ``X`` of ``shape = (rows, cols)`` with ``‖X‖_F ≤ bound``.
 
     ``alpha = bound``; system ``n = max(1, ⌈log2 rows⌉, ⌈log2 cols⌉)`` qubits, ancillas
-    ``n + 1``.  Derivation in the module docstring.
+    ``n + 1``.  Derivation in the module docstring.  ``middle = (extra, build)`` adds
+    ``extra`` qubits after the flag and calls ``build(circuit, system, rows, extras)``
+    between the row preparation and the column un-preparation (module docstring); the
+    caller accounts for what it does to the block.
     """
     shape = tuple(int(d) for d in shape)
     if len(shape) != 2:
@@ -58,7 +66,8 @@ def input_block_encoding(shape, bound: float, name: str = "x") -> InputBlockEnco
     flag = 2 * n
     # loader qubit k -> circuit qubit: columns J = S[:n_c], rows I = I'[:n_r]
     loader_map = tuple(system[:n_c]) + tuple(rows_reg[:n_r])
-    circuit = Circuit(2 * n + 1)
+    extra = middle[0] if middle else 0
+    circuit = Circuit(2 * n + 1 + extra)
     angles = circuit.declare_parameters(name, loader.circuit.parameters[name])  # the loader's vector
     flag_angle, tree = angles[0], angles[1:]
     circuit.add_register(f"{name}.system", system)
@@ -67,8 +76,10 @@ def input_block_encoding(shape, bound: float, name: str = "x") -> InputBlockEnco
     circuit.append("ry", (flag,), (flag_angle,))
     # T_row: levels 0..n_r-1 (targets are the row qubits), acting on I only
     append_tree(circuit, loader_map, tree, levels=range(n_r))
+    if middle:
+        middle[1](circuit, system, rows_reg, tuple(range(2 * n + 1, 2 * n + 1 + extra)))
     # T_col^†: the remaining levels, inverted
-    col = Circuit(2 * n + 1)
+    col = Circuit(2 * n + 1 + extra)
     append_tree(col, loader_map, tree, levels=range(n_r, m))
     circuit.compose(col.inverse())
     # SWAP(S, I') on the branch where I' ends at 0: CX(I'→S) then CX(S→I') maps
@@ -77,6 +88,7 @@ def input_block_encoding(shape, bound: float, name: str = "x") -> InputBlockEnco
         circuit.append("cx", (r, s))
     for s, r in zip(system, rows_reg):
         circuit.append("cx", (s, r))
-    return InputBlockEncoding(circuit, float(bound), system, rows_reg + (flag,), "block_encoding", shape,
+    extras = tuple(range(2 * n + 1, 2 * n + 1 + extra))   # the middle's own qubits (its caller assigns them)
+    return InputBlockEncoding(circuit, float(bound), system, rows_reg + (flag,) + extras, "block_encoding", shape,
                               {"loader_registers": loader.info["registers"], "rows": rows_reg},
                               bound=float(bound), name=name)

@@ -42,6 +42,7 @@ calls to every loader and weight block encoding.
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -248,7 +249,7 @@ def estimate(model_or_path, *, dims: dict | None = None, optimization: int = 1, 
         raise QcompileError(f"unknown mode {mode!r}; use auto, compiled or abstract")
     mode_asked = mode
     dims = dict(dims or {})
-    if isinstance(model_or_path, str):
+    if isinstance(model_or_path, (str, os.PathLike)):
         probe = load(model_or_path, dims=dims) if dims else load(model_or_path)
         layers = int(probe.dims.get("layers", 1))
         model = load(model_or_path, dims={**dims, "layers": 1}) if layers > 1 else probe

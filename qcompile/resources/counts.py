@@ -350,6 +350,19 @@ def input_matrix_cost(seq: int, features: int, batch: int = 1, transpose: bool =
     return be
 
 
+def rotary_keys_cost(seq: int, features: int, batch: int, head_dim: int, keys: BlockCost) -> BlockCost:
+    """:func:`qcompile.quantum.rotary.rotary_keys_block_encoding`: the input block encoding
+    of the ``seq × features`` matrix with, between its halves, one multiplexed RY per row
+    qubit (``m = ⌈log2 head_dim⌉`` controls, closing CX: ``2^m`` RY and ``2^m`` CX each) and
+    the keys' block encoding (settled); system ``n + ⌈log2 batch⌉``, ancillas
+    ``n + 1`` plus the keys'."""
+    be = input_block_encoding_cost((seq, features))
+    m = max(1, _qubits(head_dim))
+    keys = settled_cost(keys)
+    counts = be.counts + _qubits(seq) * multiplexor_cost(m) + keys.counts
+    return BlockCost(counts, be.system + _qubits(batch), be.ancillas + keys.ancillas, keys.exact, keys.phase)
+
+
 def fable_cost(n: int, skip: Sequence[bool] | None = None) -> BlockCost:
     """FABLE block encoding on ``n`` system qubits (``block_encoding(..., method="fable")``).
 

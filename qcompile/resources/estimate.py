@@ -137,6 +137,10 @@ class Estimator(FormVisitor):
 
     def dense(self, f, state: Node, token: int, seq: int | None) -> Node:
         """A dense block encoding (dilation or FABLE, the factor's method)."""
+        return self._applied(self._dense_node(f), f, state, token, seq)
+
+    def _dense_node(self, f) -> Node:
+        """The block encoding of dense factor ``f`` alone."""
         rows, cols = f.shape
         if self.dense_cost is not None:
             cost = self.dense_cost(f)
@@ -146,8 +150,23 @@ class Estimator(FormVisitor):
             alpha = f.alpha
         else:  # FABLE: 2^n · max|W|
             alpha = 2 ** qubits_for(max(rows, cols)) * _max_abs(f.matrix)
-        fac = Node(cost, _log(alpha), Counter({f"dense {rows}x{cols} block encoding": 1}))
-        return self._applied(fac, f, state, token, seq)
+        return Node(cost, _log(alpha), Counter({f"dense {rows}x{cols} block encoding": 1}))
+
+    def rotary(self, f, state: Node, token: int, seq: int | None) -> Node:
+        """A rotary factor left generic (only an all-rows stage keeps one)."""
+        if token == ROW:
+            raise NotImplementedYetError("all-row stages with rotary embeddings are not implemented yet")
+        raise InternalError("a rotary factor reached a one-row stage unbound")
+
+    def rotary_keys(self, f, state: Node, token: int, seq: int | None) -> Node:
+        """Scores against rotary keys (``StageBuilder.rotary_keys``): the input block
+        encoding with the row-controlled rotations and the keys' block encoding inside."""
+        if token == ROW:
+            raise NotImplementedYetError("all-row stages with attention scores are not implemented yet")
+        keys, x = self._dense_node(f.inner), f.matrix
+        cost = C.rotary_keys_cost(x.seq, x.features, x.batch, f.rotary.head_dim, keys.cost)
+        calls = keys.calls + Counter({f"load {parameter_name(x.name)} with rotary keys (block encoding)": 1})
+        return self._applied(Node(cost, _log(x.bound) + keys.log_alpha, calls), f, state, token, seq)
 
     def diagonal(self, f, state: Node, token: int, seq: int | None) -> Node:
         """``diag(u)`` by the COPY construction on ``u``'s state (``StageBuilder.diagonal``)."""

@@ -20,3 +20,20 @@ def test_shape_compiles_and_verifies(path):
     report = qcompile.verify(prog, inputs=2, backends=("qiskit", "cirq"), seed=5)
     assert report.ok, report.summary
     assert len(report.rows) == 4
+
+
+ROPE = [p for p in SHAPES if p.stem.startswith("rope")]
+
+
+@pytest.mark.parametrize("path", ROPE, ids=[p.stem for p in ROPE])
+def test_rotary_estimate_is_exact_at_O0(path):
+    """The resource walk of rotary keys (qcompile.resources.counts.rotary_keys_cost) counts
+    the -O0 circuits exactly: qubits, CX and every gate by name, per stage."""
+    from qcompile.circuit.metrics import cx_count
+    from qcompile.resources.api import estimate
+
+    prog = qcompile.compile(path, optimization=0, tolerance=1e-2)
+    rep = estimate(path, mode="compiled", optimization=0, tolerance=1e-2)
+    for r, sc in zip(rep.stages, prog.stages, strict=True):
+        assert (r.qubits, r.cx, r.gates) == (sc.circuit.num_qubits, cx_count(sc.circuit), sc.circuit.count_ops())
+    assert rep.exactness["qubits"] == rep.exactness["cx"] == rep.exactness["gates"] == "exact"
