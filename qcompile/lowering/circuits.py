@@ -105,6 +105,8 @@ class StageBuilder(FormVisitor):
         super().__init__()
         self.lowered = lowered
         self._loaders: dict = {}
+        #: the row register of the all-rows stage being built (Stage.row_qubits)
+        self.row_qubits = 0
 
     # ---- sources ---------------------------------------------------------------------
     def matrix_loader(self, name: str):
@@ -157,9 +159,7 @@ class StageBuilder(FormVisitor):
         if token == ROW:
             loader = self.matrix_loader(src.name)
             rows_q, cols_q = loader.info["registers"]      # per axis: (rows, cols) qubits
-            system = tuple(cols_q) + tuple(rows_q)
-            return QuantumBlock(loader.circuit, loader.alpha, system, loader.ancilla_qubits, "state",
-                                (_all_rows_length(src.seq, src.features),))
+            return self._row_register(loader, tuple(cols_q), tuple(rows_q), src.seq)
         ld = self.row_loader(src.name, token)
         return QuantumBlock(ld.circuit, ld.alpha, ld.system_qubits, ld.ancilla_qubits, "state", (src.features,))
 
@@ -182,8 +182,23 @@ class StageBuilder(FormVisitor):
         else:
             uniform = state_preparation(np.ones(seq))
             c.compose(uniform.circuit, list(range(n, n + nt)))
-        return QuantumBlock(c, prep.alpha * math.sqrt(seq), tuple(range(n + nt)), (), "state",
-                            (_all_rows_length(seq, src.dim),))
+        spread = QuantumBlock(c, prep.alpha * math.sqrt(seq), tuple(range(n + nt)), (), "state", (seq * 2**n,))
+        return self._row_register(spread, tuple(range(n)), tuple(range(n, n + nt)), seq)
+
+    def _row_register(self, block: QuantumBlock, row_q: tuple, token_q: tuple, seq: int) -> QuantumBlock:
+        """An all-rows state whose row register ``row_q`` is widened to the stage's
+        :attr:`~qcompile.qir.program.Stage.row_qubits` by fresh qubits (|0⟩: the padding of
+        each row) between it and the token register ``token_q``."""
+        extra = self.row_qubits - len(row_q)
+        if extra < 0:
+            raise InternalError(f"a row register of {len(row_q)} qubits in a stage of {self.row_qubits}")
+        n = block.circuit.num_qubits
+        circuit = block.circuit
+        if extra:
+            circuit = Circuit(n + extra)
+            circuit.compose(block.circuit)
+        system = row_q + tuple(range(n, n + extra)) + token_q
+        return QuantumBlock(circuit, block.alpha, system, block.ancilla_qubits, "state", (seq * 2**self.row_qubits,))
 
     def stage_input(self, src, token: int, seq: int | None) -> QuantumBlock:
         """A vector read out by an earlier stage: its parametric loader."""
@@ -211,12 +226,15 @@ class StageBuilder(FormVisitor):
         all-rows stage tensored with the identity on the token register first."""
         from qcompile.quantum.combine import apply, tensor
 
-        if token == ROW:
-            if f.shape[0] != f.shape[1]:
-                raise NotImplementedYetError("all-row stages with a change of width are not implemented yet")
+        if token == ROW:   # on the row register (padded to the stage's width) below the token register
             nt = max(1, math.ceil(math.log2(seq)))
+            pad = self.row_qubits - len(be.system_qubits)
+            if pad < 0:
+                raise InternalError(f"a block on {len(be.system_qubits)} qubits in rows of {self.row_qubits}")
+            if pad:
+                be = tensor(identity_block(pad), be)
             be = tensor(identity_block(nt), be)
-            length = _all_rows_length(seq, f.shape[0])   # the rows' padded layout (see Stage.row_length)
+            length = seq * 2**self.row_qubits
             be = QuantumBlock(be.circuit, be.alpha, be.system_qubits, be.ancilla_qubits, be.kind,
                               (length, length), be.info)
         return apply(be, state)
@@ -319,6 +337,7 @@ class StageBuilder(FormVisitor):
         """The circuit of one stage, checked against the quantum IR's alpha."""
         token = ROW if stage.rows == "all" else self.lowered.token
         seq = stage.seq if stage.rows == "all" else None
+        self.row_qubits = stage.row_qubits if stage.rows == "all" else 0
         block = self.form(stage.form, token, seq)
         if not math.isclose(block.alpha, stage.alpha, rel_tol=1e-9):
             raise InternalError(f"stage {stage.index} circuit alpha {block.alpha} differs from the "
@@ -329,14 +348,6 @@ class StageBuilder(FormVisitor):
         return StageCircuit(c, tuple(block.system_qubits), tuple(block.ancilla_qubits), block.alpha,
                             name=f"stage{stage.index}",
                             info={"dim": stage.dim})
-
-
-def _all_rows_length(seq: int, width: int) -> int:
-    """Length of an all-rows vector in its register layout: token-major rows, each padded
-    to the power of two of its width (:attr:`~qcompile.qir.program.Stage.row_length`)."""
-    from qcompile.lowering.polynomials import qubits_for
-
-    return seq * 2 ** qubits_for(width)
 
 
 def narrowed(state: QuantumBlock, dim: int) -> QuantumBlock:

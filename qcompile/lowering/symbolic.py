@@ -414,35 +414,42 @@ class _Lowerer:
         """Layer norm (``centre``: ``c = (I − 11ᵀ/d) u``) or RMS norm (``c = u``): the stage
         ends with ``c`` (beside the softmax sum ``Z`` when its normaliser was eliminated),
         its glue computes ``c/√(‖c‖² + d·eps)``, and the next stage applies ``√d·diag(γ)``
-        and ``β``.  Every row at once when attention reads the result for every token."""
+        and ``β``.  Every row at once when attention reads the result for every token.  Over
+        a value with heads (QK-norm: ``[h, t, k]``) each head's block is normalised on its
+        own (``groups = h``) and ``γ``, ``β`` apply per head."""
         v = self.row_form(op.inputs[0], op)
-        if len(v.other) != 1:
-            self.fail(op, f"{op.opname} over more than one leg (e.g. per head) is not supported yet")
-        d = v.other[0].dim
+        groups, d = _prod(v.other[:-1]), v.other[-1].dim
+        if groups > 1 and v.pending is not None:
+            self.fail(op, f"{op.opname} per head of an attention output is not supported yet")
         u = v.form
         if v.pending is not None:
             u = A.add(_times_sum(v.form, v.pending.e, self.la, self.method), v.pending.over)
-        centered = A.apply_dense(self.la.centering(d), u, self.method, "center") if centre else u
+        centered = A.apply_dense(self.la.kron_eye(groups, self.la.centering(d)), u, self.method,
+                                 "center") if centre else u
         scaled = v.pending is not None
         if scaled:  # read Z out beside Z·c so the glue can apply eps exactly
             centered = A.add(A.apply_dense(self.la.embed_top(d), centered, self.method, "embed"),
                              A.apply_dense(self.la.unit_column(d + 1, d),
                                            _sum_form(v.pending.e, self.la, self.method), self.method, "Z"))
-        gamma = self.la.diag(self.weight(op.weight), np.sqrt(d))
+        gamma = self.la.kron_eye(groups, self.la.diag(self.weight(op.weight), np.sqrt(d)))
+        if bias is not None and groups > 1:
+            bias = self.la.tile(bias, groups)
         name = f"ln%{node}"
         if node in self.all_rows:
             if not A.is_row_generic(centered):
                 self.fail(op, f"attention reads this {op.opname} for every token, but its input is not "
                               "linear in a loaded matrix; that is not implemented yet")
             seq = v.legs[v.names.index(v.row)].dim
-            self.end_stage(centered, "all", NormalizeRows(name, node, rows=seq, eps=op.eps, width=d), seq)
-            mi = MatrixInput(name, seq, d, float(np.sqrt(seq)), stage=len(self.stages) - 1)
+            glue = NormalizeRows(name, node, rows=seq, eps=op.eps, width=groups * d, groups=groups)
+            self.end_stage(centered, "all", glue, seq)
+            mi = MatrixInput(name, seq, groups * d, float(np.sqrt(seq * groups)), stage=len(self.stages) - 1)
             self.inputs[name] = mi
             src = mi.row()
         else:
-            glue = (NormalizeScaled if scaled else Normalize)(name, node, eps=op.eps)
+            glue = NormalizeScaled(name, node, eps=op.eps) if scaled else Normalize(name, node, eps=op.eps,
+                                                                                     groups=groups)
             self.end_stage(centered, "one", glue)
-            src = StageInput(name, d, 1.0, len(self.stages) - 1)
+            src = StageInput(name, groups * d, float(np.sqrt(groups)), len(self.stages) - 1)
         form = A.apply_dense(gamma, A.source_form(src), self.method, op.weight)
         if bias is not None:
             form = A.add(form, A.const_form(bias))

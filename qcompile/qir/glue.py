@@ -87,20 +87,37 @@ class Glue:
                 "rows": getattr(self, "rows", 1), "does": self.describe()}
 
 
+def _per_group(rows: np.ndarray, groups: int) -> np.ndarray:
+    """Each row split into ``groups`` equal blocks, one block per row of the result."""
+    return rows.reshape(rows.shape[0] * groups, -1)
+
+
+def normalize_groups_error(blocks: np.ndarray, delta: float, eps: float) -> float:
+    """Bound on the Frobenius error of every block normalised on its own when the whole
+    read-out moves by ``delta``: each block moves by at most ``delta``, so each result by
+    :func:`normalize_error` of its block, and the errors add in squares."""
+    return float(np.sqrt(sum(normalize_error(b, delta, eps) ** 2 for b in blocks)))
+
+
 @dataclass(frozen=True)
 class Normalize(Glue):
-    """Layer norm's normalisation of one row, eps applied exactly."""
+    """Layer norm's normalisation of one row, eps applied exactly; with ``groups > 1``
+    each of ``groups`` equal blocks (heads: QK-norm) on its own."""
 
     kind: ClassVar[str] = "normalize"
     eps: float = 0.0
+    groups: int = 1
 
     def apply(self, out):
-        return layernorm_direction(out, self.eps)
+        blocks = _per_group(out.reshape(1, -1), self.groups)
+        return np.concatenate([layernorm_direction(b, self.eps) for b in blocks])
 
     def error(self, out, delta, stage, polynomial_error):
-        return normalize_error(out, delta, self.eps)
+        return normalize_groups_error(_per_group(out.reshape(1, -1), self.groups), delta, self.eps)
 
     def describe(self):
+        if self.groups > 1:
+            return f"divide each of the {self.groups} blocks (heads) of the read-out vector by its 2-norm"
         return "divide the read-out vector by its 2-norm (layer norm)"
 
 
@@ -131,27 +148,31 @@ class NormalizeScaled(Glue):
 @dataclass(frozen=True)
 class NormalizeRows(Glue):
     """Layer norm's normalisation of each of ``rows`` rows (every token); each row's first
-    ``width`` entries are the row (the rest, when its register is wider, are zero)."""
+    ``width`` entries are the row (the rest, when its register is wider, are zero); with
+    ``groups > 1`` each of a row's ``groups`` equal blocks (heads: QK-norm) on its own."""
 
     kind: ClassVar[str] = "normalize_rows"
     hands_on_matrix: ClassVar[bool] = True
     rows: int = 1
     eps: float = 0.0
     width: int = 0
+    groups: int = 1
 
     def _rows(self, out):
         rows = out.reshape(self.rows, -1)
         return rows[:, :self.width] if self.width else rows
 
     def apply(self, out):
-        return np.stack([layernorm_direction(r, self.eps) for r in self._rows(out)])
+        rows = self._rows(out)
+        blocks = [layernorm_direction(b, self.eps) for b in _per_group(rows, self.groups)]
+        return np.stack(blocks).reshape(rows.shape)
 
     def error(self, out, delta, stage, polynomial_error):
-        errs = [normalize_error(r, delta, self.eps) for r in self._rows(out)]
-        return float(np.sqrt(np.sum(np.square(errs))))
+        return normalize_groups_error(_per_group(self._rows(out), self.groups), delta, self.eps)
 
     def describe(self):
-        return f"divide each of the {self.rows} read-out rows by its own 2-norm (layer norm of every token)"
+        heads = f" ({self.groups} heads each)" if self.groups > 1 else ""
+        return f"divide each of the {self.rows} read-out rows{heads} by its own 2-norm (layer norm of every token)"
 
 
 @dataclass(frozen=True)

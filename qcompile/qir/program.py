@@ -69,16 +69,26 @@ class Stage:
         return self.form.alpha
 
     @property
-    def row_length(self) -> int:
-        """Length of one row in the read-out: the form's width, except in an all-rows stage
-        whose width is not a power of two, where each row fills its padded register (the
-        token register sits above the row register) and the glue reads the first ``width``
-        entries of each."""
-        if self.rows != "all":
-            return self.form.dim
+    def row_qubits(self) -> int:
+        """Qubits of each row's register in an all-rows stage: enough for the widest vector
+        its form passes through (its source, every factor's input and output), so every
+        block encoding acts on the same row register below the token register."""
         from qcompile.lowering.polynomials import qubits_for
 
-        return 2 ** qubits_for(self.form.dim)
+        widths = [self.form.dim]
+        for t in self.form.terms:
+            widths.append(t.source.dim)
+            widths.extend(d for f in t.factors for d in f.shape)
+        return max(qubits_for(w) for w in widths)
+
+    @property
+    def row_length(self) -> int:
+        """Length of one row in the read-out: the form's width, except in an all-rows
+        stage, where each row fills its register (:attr:`row_qubits`; the token register
+        sits above it) and the glue reads the first ``width`` entries of each."""
+        if self.rows != "all":
+            return self.form.dim
+        return 2 ** self.row_qubits
 
     @property
     def dim(self) -> int:

@@ -673,15 +673,15 @@ def input_row_cost(seq: int, features: int, token: int | None = None) -> BlockCo
 
 def const_cost(dims, seq: int | None = None) -> BlockCost:
     """``StageBuilder.const``: a fixed state preparation of a vector of shape ``dims``
-    (:func:`state_preparation_cost`), and with ``seq`` (a power of two) ``max(1, log2
-    seq)`` H on the token register above it (all-row spreading)."""
+    (:func:`state_preparation_cost`), and with ``seq`` the uniform superposition of the
+    tokens on the register above it (all-row spreading): ``max(1, log2 seq)`` H for a power
+    of two, else the fixed state preparation of ``seq`` equal entries."""
     prep = state_preparation_cost(dims, parametric=False)
     if seq is None:
         return prep
     nt = max(1, math.ceil(math.log2(seq)))
-    if 2**nt != seq:
-        raise ValueError(f"all-row stages need a power-of-two sequence length, got {seq}")
-    return BlockCost(prep.counts + GateCounts.gate("h", count=nt), prep.system + nt, 0)
+    spread = GateCounts.gate("h", count=nt) if 2**nt == seq else state_preparation_cost(seq, parametric=False).counts
+    return BlockCost(prep.counts + spread, prep.system + nt, 0)
 
 
 def pad_system_cost(block: BlockCost, n: int) -> BlockCost:

@@ -87,19 +87,24 @@ class Estimator(FormVisitor):
         super().__init__()
         self.lowered = lowered
         self.dense_cost = dense_cost
+        #: the row register of the all-rows stage being estimated (Stage.row_qubits)
+        self.row_qubits = 0
 
     # ---- sources --------------------------------------------------------------------
     def input_row(self, src, token: int, seq: int | None) -> Node:
         """A row's loader, or every row's (``StageBuilder.input_row``)."""
         tok = src.token if src.token != ROW else token
         cost = C.input_row_cost(src.seq, src.features, None if tok == ROW else tok)
+        if tok == ROW:   # the row register widened to the stage's (StageBuilder._row_register)
+            cost = C.pad_system_cost(cost, self.row_qubits + qubits_for(src.seq))
         what = parameter_name(src.name) if tok == ROW else f"{parameter_name(src.name)} row {tok}"
         return Node(cost, _log(src.bound), Counter({f"load {what}": 1}))
 
     def const(self, src, token: int, seq: int | None) -> Node:
         """A fixed state preparation (spread over the token register in an all-rows stage)."""
         if token == ROW:
-            return Node(C.const_cost(src.dim, seq), _log(src.alpha) + 0.5 * math.log(seq))
+            cost = C.pad_system_cost(C.const_cost(src.dim, seq), self.row_qubits + qubits_for(seq))
+            return Node(cost, _log(src.alpha) + 0.5 * math.log(seq))
         return Node(C.const_cost(src.dim, None), _log(src.alpha))
 
     def stage_input(self, src, token: int, seq: int | None) -> Node:
@@ -128,11 +133,12 @@ class Estimator(FormVisitor):
     def _applied(self, fac: Node, f, state: Node, token: int, seq: int | None) -> Node:
         """The factor's block encoding applied to ``state`` (tensored with the token
         register's identity in an all-rows stage)."""
-        if token == ROW:
-            if f.shape[0] != f.shape[1]:
-                raise NotImplementedYetError("all-row stages with a change of width are not implemented yet")
+        if token == ROW:   # on the stage's row register, below the token register
             nt = max(1, math.ceil(math.log2(seq)))
-            fac = Node(C.tensor_cost(C.identity_block_cost(nt), fac.cost), fac.log_alpha, fac.calls)
+            cost = fac.cost
+            if cost.system < self.row_qubits:
+                cost = C.tensor_cost(C.identity_block_cost(self.row_qubits - cost.system), cost)
+            fac = Node(C.tensor_cost(C.identity_block_cost(nt), cost), fac.log_alpha, fac.calls)
         return Node(C.apply_cost(fac.cost, state.cost), state.log_alpha + fac.log_alpha, state.calls + fac.calls)
 
     def dense(self, f, state: Node, token: int, seq: int | None) -> Node:
@@ -207,6 +213,7 @@ class Estimator(FormVisitor):
         """The estimated circuit of one stage (``StageBuilder.stage``)."""
         token = ROW if stage.rows == "all" else self.lowered.token
         seq = stage.seq if stage.rows == "all" else None
+        self.row_qubits = stage.row_qubits if stage.rows == "all" else 0
         return self.form(stage.form, token, seq)
 
 
