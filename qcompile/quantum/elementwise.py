@@ -30,11 +30,20 @@ import numpy as np
 from qcompile.circuit.ir import Circuit
 from qcompile.errors import NotSupportedError
 from qcompile.quantum.base import QuantumBlock
-from qcompile.quantum.polynomials import DENSE_GRID_POINTS, Polynomial, chebyshev_approximation, scale_to_unit
+from qcompile.quantum.polynomials import (DENSE_GRID_POINTS, DIRECT_SUP_DEGREE, Polynomial, chebyshev_approximation,
+                                          scale_to_unit)
 from qcompile.quantum.qsvt import qsvt
 
 
 def _sup_error(p: Polynomial, g: Callable) -> float:
+    """max |P − g| on a uniform grid and the Chebyshev extrema of order 8·degree; above
+    degree :data:`DIRECT_SUP_DEGREE` on the 16(d+1)+1 Chebyshev extrema by a DCT (the grid
+    evaluation is O(d²))."""
+    if p.degree > DIRECT_SUP_DEGREE:
+        from qcompile.quantum.polynomials import _chebyshev_extrema_values
+
+        t, vals = _chebyshev_extrema_values(np.array(p.coefficients), 16 * (p.degree + 1), signed=True)
+        return float(np.max(np.abs(vals - g(t))))
     t = np.concatenate([np.linspace(-1, 1, DENSE_GRID_POINTS),
                         np.cos(np.pi * np.arange(8 * p.degree + 65) / (8 * p.degree + 64))])
     return float(np.max(np.abs(p(t) - g(t))))

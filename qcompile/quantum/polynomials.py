@@ -32,6 +32,8 @@ Parity = Literal["even", "odd"] | None
 
 #: points of the dense evaluation grid used for sup norms and sup errors
 DENSE_GRID_POINTS = 4001
+#: above this degree sup norms use a DCT on Chebyshev extrema instead of the dense grid
+DIRECT_SUP_DEGREE = 2000
 
 
 class PolynomialError(QcompileError):
@@ -109,11 +111,19 @@ class Polynomial:
         return np.polynomial.chebyshev.chebval(t, np.array(self.coefficients))
 
     def sup_norm(self) -> float:
-        """max |P| on [-1, 1]: over a dense grid (4001 uniform points and the Chebyshev
-        extrema of order 8·degree), with every local maximum of the grid refined by
-        Newton steps on P' = 0 inside its neighbouring grid cells."""
-        pts = np.unique(_sup_points(self.degree))
+        """max |P| on [-1, 1].
+
+        Up to degree :data:`DIRECT_SUP_DEGREE`: over a dense grid (4001 uniform points and
+        the Chebyshev extrema of order 8·degree), with every local maximum of the grid
+        refined by Newton steps on P' = 0 inside its neighbouring grid cells.  Above it (the
+        grid evaluation is O(d²) there): P on the ``16(d+1)+1`` Chebyshev extrema by one
+        DCT, and the 16 largest local maxima refined the same way; by Ehlich–Zeller the
+        sampled maximum is within a factor ``1/cos(π/32) ≈ 1 + 4.8e-3`` of the sup, and the
+        refinement closes that gap at the maxima it visits."""
         c = np.array(self.coefficients)
+        if self.degree > DIRECT_SUP_DEGREE:
+            return _sup_norm_by_dct(c)
+        pts = np.unique(_sup_points(self.degree))
         vals = np.abs(np.polynomial.chebyshev.chebval(pts, c))
         best = float(vals.max())
         if self.degree < 2:
@@ -139,6 +149,52 @@ class Polynomial:
     def __str__(self) -> str:
         par = self.definite_parity or "mixed"
         return f"Polynomial(degree {self.degree}, {par}{', ' + self.label if self.label else ''})"
+
+
+def _chebyshev_extrema_values(c: np.ndarray, m: int, signed: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """``(x_j, |P(x_j)|)`` (``P(x_j)`` when ``signed``) on the ``m + 1`` Chebyshev extrema
+    ``x_j = cos(πj/m)`` (``m ≥`` degree), by one DCT-I: ``P(x_j) = Σ_k c_k cos(πjk/m)``."""
+    from scipy.fft import dct
+
+    padded = np.zeros(m + 1)
+    padded[: len(c)] = c
+    vals = dct(padded, type=1) / 2.0 + (padded[0] + padded[m] * (-1.0) ** np.arange(m + 1)) / 2.0
+    return np.cos(np.pi * np.arange(m + 1) / m), (vals if signed else np.abs(vals))
+
+
+def _interpolate_by_dct(g: Callable, d: int) -> np.ndarray:
+    """Chebyshev coefficients of the degree-``d`` interpolant of ``g`` at the ``d + 1``
+    Chebyshev points of the first kind (``numpy``'s ``chebinterpolate``), by a DCT-II."""
+    from scipy.fft import dct
+
+    x = np.cos(np.pi * (np.arange(d + 1) + 0.5) / (d + 1))
+    c = dct(g(x), type=2) / (d + 1)
+    c[0] /= 2.0
+    return c
+
+
+def _sup_norm_by_dct(c: np.ndarray, refine: int = 16) -> float:
+    """max |P| for a high degree d: P on the ``16(d+1)+1`` Chebyshev extrema by one DCT,
+    then the ``refine`` largest local maxima polished by Newton steps on ``dP/dθ = 0`` in
+    ``x = cos θ`` (each step one ``refine × d`` cosine sum, no O(d²) Clenshaw loop)."""
+    d = len(c) - 1
+    m = 16 * (d + 1)
+    x, vals = _chebyshev_extrema_values(c, m)
+    best = float(vals.max())
+    inner = np.flatnonzero((vals[1:-1] >= vals[:-2]) & (vals[1:-1] >= vals[2:])) + 1
+    inner = inner[np.argsort(vals[inner])[-refine:]]
+    if inner.size == 0:
+        return best
+    k = np.arange(d + 1)
+    theta = np.pi * inner / m
+    lo, hi = np.pi * (inner - 1) / m, np.pi * (inner + 1) / m
+    for _ in range(4):
+        ang = np.outer(theta, k)
+        f1 = -(np.sin(ang) * (k * c)).sum(axis=1)
+        f2 = -(np.cos(ang) * (k * k * c)).sum(axis=1)
+        step = np.divide(f1, f2, out=np.zeros_like(f1), where=f2 != 0)
+        theta = np.clip(theta - step, lo, hi)
+    return max(best, float(np.max(np.abs(np.cos(np.outer(theta, k)) @ c))))
 
 
 def _sup_points(degree: int) -> np.ndarray:
@@ -177,8 +233,11 @@ def chebyshev_approximation(f: Callable, tolerance: float, domain_scale: float =
     g ((g(t) ± g(−t))/2), only degrees of that parity are tried, and the error is measured
     against that part.  The search doubles the degree until the tolerance is met and then
     scans the last octave, so the result is the smallest passing degree at or above half
-    the first passing power of two.  Raises :class:`PolynomialError` when ``max_degree``
-    does not suffice.  With ``parity=None`` a target that is even or odd to rounding
+    the first passing power of two.  Above degree :data:`DIRECT_SUP_DEGREE` each attempt
+    is O(d log d): the interpolant by a DCT of the samples at the d+1 Chebyshev points,
+    its error on the 16(d+1)+1 Chebyshev extrema by another, and the last octave is
+    bisected (a passing degree within it, the smallest when the error falls monotonically).
+    Raises :class:`PolynomialError` when ``max_degree`` does not suffice.  With ``parity=None`` a target that is even or odd to rounding
     (|g(t) ∓ g(−t)| ≤ 1e-14·max|g| on the grid, e.g. tanh, cosh) is treated as such, so
     no QSVT is spent on a zero part.
     """
@@ -192,11 +251,17 @@ def chebyshev_approximation(f: Callable, tolerance: float, domain_scale: float =
     first = {None: 0, "even": 0, "odd": 1}[parity]
 
     def attempt(d: int) -> tuple[float, np.ndarray]:
-        c = np.polynomial.chebyshev.chebinterpolate(g, d)
+        if d > DIRECT_SUP_DEGREE:
+            c = _interpolate_by_dct(g, d)
+        else:
+            c = np.polynomial.chebyshev.chebinterpolate(g, d)
         if parity == "even":
             c[1::2] = 0.0
         elif parity == "odd":
             c[0::2] = 0.0
+        if d > DIRECT_SUP_DEGREE:
+            pts, vals = _chebyshev_extrema_values(c, 16 * (d + 1), signed=True)
+            return float(np.max(np.abs(vals - g(pts)))), c
         pts = _sup_points(d)
         err = float(np.max(np.abs(np.polynomial.chebyshev.chebval(pts, c) - g(pts))))
         return err, c
@@ -215,11 +280,23 @@ def chebyshev_approximation(f: Callable, tolerance: float, domain_scale: float =
                 f"for tolerance {tolerance:g} (error {err:.3g} at degree {d})")
         lo, d = d, min(fix(2 * d), max_degree)
     best = (d, err, c)
-    for dd in range(fix(lo + 1), d, step):
-        e, cc = attempt(dd)
-        if e <= tolerance:
-            best = (dd, e, cc)
-            break
+    if d > DIRECT_SUP_DEGREE:
+        low = lo  # fails (or is the start); bisect (low, d] for the passing boundary
+        while d - low > step:
+            mid = fix((low + d) // 2)
+            if mid >= d:
+                break
+            e, cc = attempt(mid)
+            if e <= tolerance:
+                d, best = mid, (mid, e, cc)
+            else:
+                low = mid
+    else:
+        for dd in range(fix(lo + 1), d, step):
+            e, cc = attempt(dd)
+            if e <= tolerance:
+                best = (dd, e, cc)
+                break
     _, err, c = best
     return Polynomial.from_chebyshev(c, parity, error=err, label=label)
 
@@ -259,6 +336,10 @@ def exp_approximation(beta: float, tolerance: float, max_degree: int = 1000) -> 
     return chebyshev_approximation(np.exp, tolerance, beta, max_degree, label=f"exp({beta:g} t)")
 
 
+#: the largest ReLU degree :func:`relu_approximation` builds (its Remez exchange is O(m³))
+RELU_MINIMAX_MAX_DEGREE = 20000
+
+
 def relu_approximation(alpha: float, tolerance: float, max_degree: int = 2000) -> Polynomial:
     """The minimax-based polynomial of ReLU(α t) on [-1, 1] within ``tolerance``:
     ``P(t) = α·(t + q(t))/2`` with ``q`` the best even approximation of ``|t|`` of degree
@@ -275,11 +356,20 @@ def relu_approximation(alpha: float, tolerance: float, max_degree: int = 2000) -
         raise PolynomialError(f"relu approximation needs alpha > 0 and tolerance > 0, got {alpha}, {tolerance}")
     label = f"relu({alpha:g} t)"
     m = abs_minimax_degree(2.0 * tolerance / alpha)
+    if 2 * m > RELU_MINIMAX_MAX_DEGREE and 2 * m <= max_degree:
+        from qcompile.errors import NotImplementedYetError
+
+        raise NotImplementedYetError(
+            f"the minimax approximation of {label} needs degree {2 * m} for tolerance {tolerance:g}; above "
+            f"degree {RELU_MINIMAX_MAX_DEGREE} it is not implemented yet (the Remez exchange solves a dense "
+            f"system, O(m³): degree 10⁴ takes about 40 s)")
     if 2 * m > max_degree:
+        from qcompile.quantum.minimax import BERNSTEIN
+
+        top = max(1, max_degree // 2)  # E_{2m} ≈ β/(2m) (no Remez run at a size never built)
         raise PolynomialError(
             f"the minimax approximation of {label} needs degree {2 * m} > {max_degree} for tolerance "
-            f"{tolerance:g} (error {alpha * abs_minimax(max_degree // 2)[1] / 2:.3g} at degree "
-            f"{2 * (max_degree // 2)})")
+            f"{tolerance:g} (error about {alpha * BERNSTEIN / (4 * top):.3g} at degree {2 * top})")
     coefs, err = abs_minimax(m)
     c = 0.5 * alpha * np.array(coefs)
     c[1] = 0.5 * alpha

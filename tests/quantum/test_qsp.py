@@ -87,3 +87,56 @@ def test_mixed_parity_is_rejected():
 def test_sup_norm_one_is_rejected():
     with pytest.raises(PhaseFindingError):
         qsp_phases(Polynomial((0.0, 1.0), "odd"))
+
+
+# ---- the inverse nonlinear Fourier transform at high degree --------------------------------
+from qcompile.quantum import qsp as Q  # noqa: E402
+
+
+def abs_interpolant(degree, sup=0.99):
+    """The even Chebyshev interpolant of |t| (a ReLU's kink), by a DCT, scaled to ``sup``."""
+    from scipy.fft import dct
+
+    m = 4 * degree
+    t = np.cos(np.pi * (np.arange(m) + 0.5) / m)
+    c = dct(np.abs(t), type=2) / m
+    c[0] /= 2
+    c = c[: degree + 1]
+    c[1::2] = 0.0
+    p = Polynomial.from_chebyshev(c, "even")
+    return p / (p.sup_norm() / sup)
+
+
+@pytest.mark.parametrize("degree", [1, 4, 17, 60, 151])
+def test_nlft_and_newton_find_the_same_symmetric_phases(degree):
+    p = random_poly(degree, 7 + degree, sup=0.99)
+    nl, nw = qsp_phases(p, convention="wx"), qsp_phases(p, convention="wx", method="newton")
+    assert np.max(np.abs(nl - nw)) <= 1e-11
+
+
+def test_rebuild_by_fft_agrees_with_the_direct_check():
+    p = random_poly(301, 3, sup=0.99)
+    ph = qsp_phases(p, convention="wx")
+    direct = Q.rebuilt_error(ph, p)
+    assert abs(Q.rebuilt_error(ph, p, extended=True) - direct) <= 1e-13
+    c = Q.rebuilt_chebyshev(ph)
+    assert np.max(np.abs(c[: len(p.coefficients)] - p.coefficients)) <= 1e-13
+
+
+def test_degree_ten_thousand_rebuilds_within_1e_12():
+    """A |t| interpolant of degree 10⁴ at sup 0.99 (the shape of a tight ReLU): verified phases,
+    and the polynomial they realise (multiplied out in long double) within 1e-12 of the target."""
+    p = abs_interpolant(10_000)
+    ph = qsp_phases(p, convention="wx")
+    assert len(ph) == 10_001 and np.allclose(ph, ph[::-1], atol=1e-14)
+    assert Q.rebuilt_error(ph, p, extended=True) <= 1e-12
+    refl = qsp_phases(p)  # the reflection convention: the constant shifts of the module docstring
+    assert np.allclose(refl[1:-1], ph[1:-1] - np.pi / 2, atol=0)
+
+
+def test_sup_norm_by_dct_matches_the_dense_grid():
+    from qcompile.quantum import polynomials as P
+
+    for degree, seed in ((300, 1), (1501, 2)):
+        p = random_poly(degree, seed, sup=0.7)
+        assert abs(P._sup_norm_by_dct(np.array(p.coefficients)) - p.sup_norm()) <= 1e-12
