@@ -293,9 +293,9 @@ class Program(ProgramCommon):
     def run(self, x, backend: str = "qiskit", shots: int | None = None, seed: int | None = None,
             input_errors: dict | None = None, input_circuit_errors: dict | None = None) -> RunResult:
         """Simulate every stage on input ``x`` (see the module docstring).
-        ``input_errors``: a bound on the error of the input matrix itself (a segment of a
-        stacked program reads rows computed by the previous segment), carried into the
-        run's error bound; ``input_circuit_errors``: the part of it due to dropped
+        ``input_errors``: per input matrix, a bound on the error of each of its rows (a
+        segment of a stacked program reads rows computed by the previous segment), carried
+        into the run's error bound; ``input_circuit_errors``: the part of it due to dropped
         rotations, carried into ``circuit_error_bound``."""
         check_run_arguments(backend, shots, seed)
         from qcompile.qir.evaluate import hand_on
@@ -317,7 +317,7 @@ class Program(ProgramCommon):
         dropped = self.circuit_errors()
         bound, _ = program_error_bound(self.lowered, outs, input_errors, dropped)
         circuit_bound = 0.0
-        if any(dropped) or any((input_circuit_errors or {}).values()):
+        if any(dropped) or any(np.any(e) for e in (input_circuit_errors or {}).values()):
             circuit_bound = program_error_bound(self.lowered, outs, input_circuit_errors, dropped,
                                                 polynomials=False)[0]
         return RunResult(results[-1].output, results, backend, bound, shots, probs, errs, kept,

@@ -145,9 +145,9 @@ class StackedProgram(ProgramCommon):
                 output = np.stack(rows) if self.token == "all" else rows[0]
                 return RunResult(output, stages, backend, bound, shots, result.probabilities,
                                  result.standard_errors, result.kept_shots, circuit_bound)
-            nxt = self.segments[seg.index + 1]
-            inp, errors = np.stack(rows), {nxt.input: bound}
-            circuit_errors = {nxt.input: circuit_bound}
+            nxt = self.segments[seg.index + 1]   # each row keeps its own bound
+            inp, errors = np.stack(rows), {nxt.input: np.array(bounds)}
+            circuit_errors = {nxt.input: np.array(circuit_bounds)}
         raise InternalError("a stacked program without segments")  # pragma: no cover
 
     def segment_input(self, x, segment: int):
@@ -363,7 +363,7 @@ def stacked_numeric(segments: list[Segment], lowered: dict, x, all_tokens: bool 
         total = math.sqrt(sum(b * b for b in bounds))
         if seg is segments[-1]:
             return (np.stack(rows) if all_tokens else rows[0]), total
-        inp, errors = np.stack(rows), {segments[seg.index + 1].input: total}
+        inp, errors = np.stack(rows), {segments[seg.index + 1].input: np.array(bounds)}
     raise InternalError("a stacked program without segments")  # pragma: no cover
 
 

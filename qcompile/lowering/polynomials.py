@@ -11,6 +11,7 @@ same scalar function (:meth:`PolynomialChoice.__call__`).
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -51,6 +52,13 @@ class PolynomialChoice:
         """The polynomial's degree."""
         return self.p_raw.degree
 
+    @functools.cached_property
+    def sup(self) -> float:
+        """``sup |P_raw|`` on ``[−1, 1]`` (on the grid its error is measured on, the same
+        Chebyshev points and uniform grid), so ``|P(v_i)| ≤ sup`` for every entry of an
+        argument with ``‖v‖ ≤ input_alpha``."""
+        return float(np.max(np.abs(self.p_raw(_grid(self.p_raw.degree)))))
+
     def __call__(self, x) -> np.ndarray:
         """The surrogate scalar function on real values: ``P_raw(x / input_alpha)``."""
         return np.asarray(self.p_raw(np.asarray(x, dtype=float) / self.input_alpha), dtype=float)
@@ -63,6 +71,13 @@ def qsvt_scale(p_raw: Polynomial, margin: float = MARGIN) -> float:
     return float(sum(scale_to_unit(part, margin)[1] for part in parity_parts(p_raw)))
 
 
+def _grid(degree: int) -> np.ndarray:
+    """Where a polynomial of ``degree`` is measured on ``[−1, 1]``: ``8·degree + 65``
+    Chebyshev points and 4001 uniform points."""
+    t = np.cos(np.pi * np.arange(8 * degree + 65) / (8 * degree + 64))
+    return np.concatenate([t, np.linspace(-1, 1, 4001)])
+
+
 def choose_polynomial(function: str, input_alpha: float, dim: int, tolerance: float,
                       max_degree: int = 100_000) -> PolynomialChoice:
     """The polynomial of ``f(input_alpha · t)`` within ``tolerance`` (absolute, in units
@@ -73,8 +88,7 @@ def choose_polynomial(function: str, input_alpha: float, dim: int, tolerance: fl
 
     f = get_function(function)
     p = f.polynomial(input_alpha, tolerance, max_degree, label=f"{function}({input_alpha:.6g} t)")
-    t = np.cos(np.pi * np.arange(8 * p.degree + 65) / (8 * p.degree + 64))
-    t = np.concatenate([t, np.linspace(-1, 1, 4001)])
+    t = _grid(p.degree)
     err = float(np.max(np.abs(p(t) - f(input_alpha * t))))
     k = qsvt_scale(p)
     n = qubits_for(dim)

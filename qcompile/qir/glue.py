@@ -168,7 +168,12 @@ class NormalizeRows(Glue):
         return np.stack(blocks).reshape(rows.shape)
 
     def error(self, out, delta, stage, polynomial_error):
-        return normalize_groups_error(_per_group(self._rows(out), self.groups), delta, self.eps)
+        """Per row: that row's blocks normalised with that row's error (``delta`` holds one
+        bound per row, or one for all); an array, one bound per row."""
+        rows = self._rows(out)
+        deltas = np.broadcast_to(np.asarray(delta, dtype=float), (rows.shape[0],))
+        return np.array([normalize_groups_error(_per_group(r[None, :], self.groups), d, self.eps)
+                         for r, d in zip(rows, deltas)])
 
     def describe(self):
         heads = f" ({self.groups} heads each)" if self.groups > 1 else ""

@@ -39,6 +39,51 @@ def test_bound_covers_the_distance_to_the_exact_model(name, per_op):
         assert len(per_stage) == len(low.stages) and np.isfinite(bound)
 
 
+@pytest.mark.parametrize("path,per_op", [("tests/lowering/shapes/rms53.qtf", 1e-2), ("examples/mlp_silu.qtf", 1e-2),
+                                         ("tests/lowering/shapes/qk_gqa.qtf", 1e-3)])
+def test_bound_with_polynomial_norms_covers_the_exact_model(path, per_op):
+    """The term rule's norm bounds of a polynomial's values (sup|P| + ε per entry: the gated
+    MLP's diag(silu(gate)), SiLU's output) keep the bound above the true distance."""
+    model = qcompile.load(ROOT / path)
+    low = lower(model, model.output.token, tolerance_policy(per_op))
+    rng = np.random.default_rng(12)
+    for _ in range(8):
+        x = random_input(model, rng)
+        outs = run_numeric(low, prepare_matrices(model, low, x), lambda nl, v: nl.polynomial(v))
+        bound, _ = program_error_bound(low, outs)
+        exact = qcompile.select_output(model, qcompile.reference(model, x))
+        assert np.linalg.norm(outs[-1] - exact) <= bound
+
+
+@pytest.mark.parametrize("path,per_op", [("tests/stacked/stack_prenorm.qtf", 1e-3), ("examples/gpt2_tiny.qtf", 1e-4),
+                                         ("examples/llama_tiny.qtf", 1e-5)])
+def test_stacked_bound_with_per_row_errors_covers_the_exact_model(path, per_op):
+    """Stacks carry one error bound per row into the next segment (its layer norms divide
+    each row by that row's norm with that row's error): the propagated bound still covers
+    the distance of the whole stack's surrogate to the exact model, pre-LN GPT-2 and
+    Llama (RMSNorm, SwiGLU, rotary, grouped-query attention) alike."""
+    import qcompile.lowering.calibration as cal
+    from qcompile.compiler import CompileOptions
+    from qcompile.qir.fold import with_polynomials
+    from qcompile.stacked import lower_stacked, stacked_numeric
+
+    model = qcompile.load(ROOT / path)
+    token = model.output.token
+    real = cal.calibrate_jointly
+    try:   # the structures alone; every piece then gets the same fixed per-op tolerance
+        cal.calibrate_jointly = lambda structures, worst, tol, fixed: (structures, 0.0, (0.0, {}))
+        stacked = lower_stacked(model, token, CompileOptions(0.5))   # rows bounded for any per-op ≤ 0.5
+    finally:
+        cal.calibrate_jointly = real
+    lowered = {k: with_polynomials(st, tolerance_policy(per_op)) for k, st in stacked.structures.items()}
+    rng = np.random.default_rng(13)
+    for _ in range(4):
+        x = random_input(model, rng)
+        out, bound = stacked_numeric(stacked.segments, lowered, x)
+        exact = qcompile.select_output(model, qcompile.reference(model, x))
+        assert np.linalg.norm(out - exact) <= bound < 10.0
+
+
 def test_bound_covers_eliminated_softmax():
     model = qcompile.load(HERE / "att1.qtf")
     low = lower(model, model.output.token, tolerance_policy(1e-2))
