@@ -41,6 +41,7 @@ EXAMPLES: dict[str, Example] = {
     "encoder_block": Example(),
     "encoder_prenorm": Example(),
     "protein_tiny": Example(),
+    "sequon": Example(tolerance=1e-2),
     "encoder_stack": Example(tolerance=0.5, stacked=True),
     "gpt2_tiny": Example(compiles=False),
     "llama_tiny": Example(compiles=False),
