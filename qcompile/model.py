@@ -226,8 +226,9 @@ def load(path_or_text, *, filename: str | None = None, callbacks=(), verify: boo
 def check_weight_owners(ir: Graph) -> None:
     """Refuse two operations that read the same weight (a hand-named ``linear`` called
     ``self_attn.out_proj`` beside an ``attention``, say): their parameters would be
-    silently shared.  The one sharing the language makes on purpose is allowed: the q, k
-    and v projections of one attention read disjoint row blocks of ``in_proj_weight``."""
+    silently shared.  The sharing the language makes on purpose is allowed: the q, k and v
+    projections of one attention read disjoint row blocks of ``in_proj_weight``, and a
+    tied linear (``tie = "wte"``) reads the weight of the op it names."""
     from qcompile.errors import QtfSemanticError
 
     owners: dict[str, list] = {}
@@ -235,7 +236,7 @@ def check_weight_owners(ir: Graph) -> None:
         for name in _weights_read(op):
             owners.setdefault(name, []).append(op)
     for name, ops in owners.items():
-        if len(ops) < 2:
+        if sum(not getattr(op, "tied", False) for op in ops) < 2:
             continue
         rows = [(getattr(op, "row_start", 0), getattr(op, "out_features", 0)) for op in ops]
         sliced = all(op.opname == "linear" and getattr(op, "weight_rows", None) for op in ops)

@@ -491,7 +491,7 @@ class Builder:
             raise _err(f"tie = \"{a['tie']}\": {weight} has shape {list(shape)}, a linear to "
                        f"{a['out_features']} features needs {[a['out_features'], n_in]}", e.loc)
         return scope.emit(ops.Linear(inputs=(a["x"].node,), weight=weight, bias=None, in_features=n_in,
-                                     out_features=a["out_features"], loc=e.loc))
+                                     out_features=a["out_features"], tied=True, loc=e.loc))
 
     def _op_matmul(self, e, scope):
         """matmul(a, b)"""

@@ -244,7 +244,9 @@ class Embed(Op):
 class Linear(Op):
     """y = x Wᵀ + b over the last leg (PyTorch ``nn.Linear``), W = ``weight`` rows
     ``row_start : row_start + out_features`` of a [weight_rows, in_features] matrix (and the
-    same slice of ``bias``).  ``[..., d:in]`` -> ``[..., d:out]`` (leg name kept)."""
+    same slice of ``bias``).  ``[..., d:in]`` -> ``[..., d:out]`` (leg name kept).
+    ``tied``: the weight is another op's on purpose (an output projection tied to the
+    token embedding, ``linear(.., tie = "wte")``)."""
 
     opname: ClassVar[str] = "linear"
     arity: ClassVar[int] = 1
@@ -255,6 +257,7 @@ class Linear(Op):
     out_features: int
     row_start: int = 0
     weight_rows: int | None = None
+    tied: bool = False
 
     @property
     def rows(self) -> int:
@@ -288,6 +291,8 @@ class Linear(Op):
         out = [("weight", f"@{self.weight}{sl}")]
         if self.bias is not None:
             out.append(("bias", f"@{self.bias}{sl}"))
+        if self.tied:
+            out.append(("tied", "true"))
         return out
 
 

@@ -138,7 +138,7 @@ def test_gpt2_small_builds_without_materialising_weights():
     assert stats["parameters"] > 100_000_000
     assert len(model.weights) == stats["weights"]
     assert model.weights._cache == {}  # nothing generated yet
-    assert model.weights["layers.11.norm2.weight"].shape == (768,)
+    assert model.weights["layers.11.ln_2.weight"].shape == (768,)
 
 
 def test_text_input_and_embed():

@@ -249,15 +249,12 @@ def test_degree_estimate_bounds_the_chosen_degree(function, a, tol):
     assert est.alpha == pytest.approx(chosen.alpha, rel=max(10 * tol, 1e-6))
 
 
-def test_exp_degree_at_llm_scale_is_finite_and_fast():
-    """exp(a t) with a = 10⁵ (e^a overflows) still gets a degree, in milliseconds."""
-    import time
-
+def test_exp_degree_at_llm_scale_is_finite():
+    """exp(a t) with a = 10⁵ (e^a overflows) still gets a degree and a log alpha (its speed
+    is benchmarks/'s business, not a timed assertion)."""
     from qcompile.resources.degrees import estimate_polynomial
 
-    t = time.perf_counter()
     est = estimate_polynomial("exp", 1e5, 4096, 1e-3)
-    assert time.perf_counter() - t < 0.5
     assert est.degree > 1e5 and math.isinf(est.alpha) and est.log_alpha > 1e5
 
 
