@@ -29,17 +29,46 @@ def _other_qubits(block: QuantumBlock, register) -> list[int]:
     return rest + [q for q in block.output_qubits if q not in reg and q not in rest]
 
 
+def product_ancillas(block: QuantumBlock) -> list[int]:
+    """The block's ancillas that only single-qubit gates touch (at least one): each is in
+    a product state with everything else, so post-selecting it on 0 multiplies the block by
+    a number (a loader's flag: ``‖x‖/B``)."""
+    multi = set()
+    touched = set()
+    for g in block.circuit.gates:
+        if len(g.qubits) > 1:
+            multi.update(g.qubits)
+        else:
+            touched.update(g.qubits)
+    return [q for q in block.ancilla_qubits if q in touched and q not in multi]
+
+
 def _sequential(first: QuantumBlock, second: QuantumBlock, kind: str, shape: tuple[int, ...], info: dict) -> QuantumBlock:
     """``second`` after ``first``: ``second``'s input register on ``first``'s output
     register (the system register ``0..n-1``, padded to the wider of the two), every other
     qubit of each side by side after it.  A relabelled ``second`` leaves the output on its
-    own output register, and the shared system register joins the post-selected qubits."""
+    own output register, and the shared system register joins the post-selected qubits.
+
+    Flag on padding (``first`` a state).  When ``second``'s input register is wider than
+    ``first``'s output, the extra (padding) qubits enter at |0⟩ and ``second``'s block is
+    zero on every input column with a padding bit set (its logical columns fit ``first``'s
+    register, the padding convention).  A product ancilla ``f`` of ``first``
+    (:func:`product_ancillas`) in the state ``v|0⟩ + w|1⟩`` may then sit on a padding qubit
+    instead of a fresh one: the ``v|0⟩`` part is the input the padding qubit gave before,
+    now times ``v`` (which post-selecting ``f`` on 0 multiplied by), and the ``w|1⟩`` part
+    meets zero columns, so its whole output lies where ``second``'s ancillas are not 0.
+    The block is unchanged and one qubit is saved per flag so placed."""
     out1, in2 = first.output_qubits, tuple(second.system_qubits)
     n = max(len(out1), len(in2))
     system = list(range(n))
     map1 = dict(zip(out1, system))
+    padding = system[len(out1):len(in2)]
+    if first.kind == "state" and padding:
+        map1.update(zip(product_ancillas(first), padding))
     nxt = n
     for q in _other_qubits(first, out1):
+        if q in map1:
+            continue
         map1[q] = nxt
         nxt += 1
     map2 = dict(zip(in2, system))
@@ -52,7 +81,8 @@ def _sequential(first: QuantumBlock, second: QuantumBlock, kind: str, shape: tup
     output = [map2[q] for q in second.output_qubits] + system[len(in2):]
     ancillas = [q for q in range(nxt) if q not in set(output)]
     if not second.is_relabelled:  # keep the plain layout's order: first's ancillas, then second's
-        ancillas = [map1[q] for q in _other_qubits(first, out1)] + [map2[q] for q in _other_qubits(second, in2)]
+        ancillas = [map1[q] for q in _other_qubits(first, out1) if map1[q] >= n] \
+            + [map2[q] for q in _other_qubits(second, in2)]
     block_info = dict(info)
     if kind == "block_encoding":
         inputs = [map1[q] for q in first.system_qubits] + system[len(out1):]
@@ -103,7 +133,8 @@ def product(a: QuantumBlock, b: QuantumBlock) -> QuantumBlock:
 def apply(be: QuantumBlock, state: QuantumBlock) -> QuantumBlock:
     """Subnormalised state of ``A·v`` from a block encoding of ``A`` and a state of ``v``.
 
-    ``alpha = α_A·α_v``; ancillas ``a_v + a_A``.  Raises ValueError on a kind or
+    ``alpha = α_A·α_v``; ancillas ``a_v + a_A``, less the state's product flags placed on
+    the padding qubits when ``A``'s register is wider than ``v``'s (see :func:`_sequential`).  Raises ValueError on a kind or
     dimension mismatch.
     """
     if be.kind != "block_encoding" or state.kind != "state":

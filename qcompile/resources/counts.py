@@ -197,7 +197,10 @@ class BlockCost:
     circuit's global phase, or ``None`` when it is not determined by sizes;
     ``relabelled``: the block leaves its output on another register than its input
     (FABLE; :attr:`qcompile.quantum.base.QuantumBlock.is_relabelled`), which
-    :func:`settled_cost` pays for where one register must hold both.
+    :func:`settled_cost` pays for where one register must hold both; ``product_flags``:
+    its ancillas that only single-qubit gates touch (a loader's flag), which
+    :func:`apply_cost` may put on the padding qubits of a wider factor
+    (:func:`qcompile.quantum.combine.product_ancillas`).
     """
 
     counts: GateCounts
@@ -206,6 +209,7 @@ class BlockCost:
     exact: bool = True
     phase: float | None = 0.0
     relabelled: bool = False
+    product_flags: int = 0
 
     @property
     def num_qubits(self) -> int:
@@ -215,8 +219,11 @@ class BlockCost:
     @classmethod
     def of(cls, block) -> "BlockCost":
         """The cost of an actual block (its circuit's counts and global phase)."""
+        from qcompile.quantum.combine import product_ancillas
+
         return cls(GateCounts.of(block.circuit), len(block.system_qubits), len(block.ancilla_qubits),
-                   True, float(block.circuit.global_phase), bool(block.is_relabelled))
+                   True, float(block.circuit.global_phase), bool(block.is_relabelled),
+                   len(product_ancillas(block)))
 
     def controlled(self, k: int = 1) -> GateCounts:
         """Gates of ``circuit.controlled(k controls)``: :meth:`GateCounts.controlled` plus
@@ -302,17 +309,39 @@ def state_preparation_cost(dims, parametric: bool) -> BlockCost:
     """:func:`qcompile.quantum.state_preparation.state_preparation` of an array of shape
     ``dims`` (an int for a vector).
 
-    ``n = max(1, Σ_axes ⌈log2 d⌉)`` system qubits (per-axis zero padding).  Tree:
-    ``2^n − 1`` RY, ``2^n − n − 1`` CX.  Parametric loader: one more RY on the flag qubit
-    (1 ancilla).  A fixed vector emits every RY even when its angle is 0, so its count
-    depends only on the padded size, never on the entries.
+    ``n = max(1, Σ_axes ⌈log2 d⌉)`` system qubits (per-axis zero padding).  Tree (arrays
+    with several axes, vectors on fewer than 4 qubits): ``2^n − 1`` RY, ``2^n − n − 1`` CX.
+    Schmidt construction (vectors on ``n ≥ 4`` qubits, :func:`schmidt_cost`).  Parametric
+    loader: one more RY on the flag qubit (1 ancilla, a product flag).  Every rotation is
+    emitted even when its angle is 0, so the count depends only on the padded size, never
+    on the entries.
     """
+    from qcompile.quantum.state_preparation import uses_schmidt
+
     shape = _dims(dims)
     n = max(1, sum(_qubits(d) for d in shape))
-    counts = tree_cost(n)
+    counts = schmidt_cost(n) if uses_schmidt(shape) else tree_cost(n)
     if parametric:
-        return BlockCost(counts + GateCounts.gate("ry"), n, 1)
+        return BlockCost(counts + GateCounts.gate("ry"), n, 1, product_flags=1)
     return BlockCost(counts, n, 0)
+
+
+def schmidt_cost(n: int) -> GateCounts:
+    """:func:`qcompile.quantum.state_preparation.schmidt_gates` on ``n`` qubits: one RZ (the
+    phase), the tree on ``k = ⌊n/2⌋`` qubits, ``k`` CX, the QSD of ``V_A`` (``n − k`` qubits;
+    for odd ``n`` the isometry of its columns) and of ``U_B`` (``k`` qubits), as counted by
+    :func:`qcompile.quantum.unitary_synthesis.qsd_counts` and ``isometry_counts``."""
+    from qcompile.quantum.unitary_synthesis import isometry_counts, qsd_counts
+
+    k = n // 2
+    first = qsd_counts(n - k) if n % 2 == 0 else isometry_counts(n - k)
+    parts = [tree_cost(k), GateCounts.gate("rz"), GateCounts.gate("cx", 2, count=k)]
+    for c in (first, qsd_counts(k)):
+        parts.append(GateCounts({(name, 1 if name in ("ry", "rz") else 2, False): v for name, v in c.items()}))
+    out = EMPTY
+    for p in parts:
+        out = out + p
+    return out
 
 
 # ---- block encodings ------------------------------------------------------------------------
@@ -337,7 +366,7 @@ def input_block_encoding_cost(shape, transpose: bool = False) -> BlockCost:
               + GateCounts.gate("cx", 2, count=2 * n))
     if transpose:
         counts = counts.inverse()
-    return BlockCost(counts, n, n + 1)
+    return BlockCost(counts, n, n + 1, product_flags=1)
 
 
 def input_matrix_cost(seq: int, features: int, batch: int = 1, transpose: bool = False) -> BlockCost:
@@ -360,7 +389,8 @@ def rotary_keys_cost(seq: int, features: int, batch: int, head_dim: int, keys: B
     m = max(1, _qubits(head_dim))
     keys = settled_cost(keys)
     counts = be.counts + _qubits(seq) * multiplexor_cost(m) + keys.counts
-    return BlockCost(counts, be.system + _qubits(batch), be.ancillas + keys.ancillas, keys.exact, keys.phase)
+    return BlockCost(counts, be.system + _qubits(batch), be.ancillas + keys.ancillas, keys.exact, keys.phase,
+                     product_flags=be.product_flags + keys.product_flags)
 
 
 def fable_cost(n: int, skip: Sequence[bool] | None = None) -> BlockCost:
@@ -388,7 +418,7 @@ def settled_cost(block: BlockCost) -> BlockCost:
     if not block.relabelled:
         return block
     return BlockCost(block.counts + GateCounts.gate("cx", 2, count=2 * block.system), block.system,
-                     block.ancillas, block.exact, block.phase)
+                     block.ancillas, block.exact, block.phase, product_flags=block.product_flags)
 
 
 def orthogonal_qsd_cx(num_qubits: int) -> int:
@@ -491,12 +521,14 @@ def block_encoding_cost(shape, method: str = "dilation", skip: Sequence[bool] | 
 
 
 # ---- combining blocks -------------------------------------------------------------------------
-def _sequential_cost(first: BlockCost, second: BlockCost, relabelled: bool) -> BlockCost:
+def _sequential_cost(first: BlockCost, second: BlockCost, relabelled: bool, merged: int = 0) -> BlockCost:
     """``second`` after ``first`` on a shared system register, ancillas side by side (a
-    relabelled factor is read where it left its output: no gate)."""
+    relabelled factor is read where it left its output: no gate); ``merged`` of
+    ``first``'s product flags sit on padding qubits of the shared register."""
     return BlockCost(first.counts + second.counts, max(first.system, second.system),
-                     first.ancillas + second.ancillas, _all_exact(first, second),
-                     _add_phase(first.phase, second.phase), relabelled)
+                     first.ancillas - merged + second.ancillas, _all_exact(first, second),
+                     _add_phase(first.phase, second.phase), relabelled,
+                     first.product_flags - merged + second.product_flags)
 
 
 def product_cost(a: BlockCost, b: BlockCost) -> BlockCost:
@@ -507,15 +539,18 @@ def product_cost(a: BlockCost, b: BlockCost) -> BlockCost:
 
 def apply_cost(factor: BlockCost, state: BlockCost) -> BlockCost:
     """:func:`qcompile.quantum.combine.apply`: the state's gates then the factor's; system
-    ``max`` of both, ancillas summed, phases added."""
-    return _sequential_cost(state, factor, False)
+    ``max`` of both, phases added; ancillas summed, less the state's product flags that
+    sit on the factor's padding qubits (``min(flags, n_factor − n_state)``)."""
+    merged = min(state.product_flags, max(0, factor.system - state.system))
+    return _sequential_cost(state, factor, False, merged)
 
 
 def tensor_cost(a: BlockCost, b: BlockCost) -> BlockCost:
     """:func:`qcompile.quantum.combine.tensor` ``A ⊗ B``: both circuits side by side,
     systems and ancillas summed; relabelled when either factor is."""
     return BlockCost(b.counts + a.counts, a.system + b.system, a.ancillas + b.ancillas,
-                     _all_exact(a, b), _add_phase(b.phase, a.phase), a.relabelled or b.relabelled)
+                     _all_exact(a, b), _add_phase(b.phase, a.phase), a.relabelled or b.relabelled,
+                     a.product_flags + b.product_flags)
 
 
 def relabel_cost(block: BlockCost) -> BlockCost:
@@ -554,7 +589,8 @@ def lcu_cost(terms: Sequence[BlockCost], signs: Sequence[int] | None = None) -> 
     if m == 0:
         t = terms[0]
         phase = t.phase if signs[0] >= 0 else _add_phase(t.phase, math.pi)
-        return BlockCost(t.counts, n, a_max, exact, None if phase is None else 0.0 + phase)
+        return BlockCost(t.counts, n, a_max, exact, None if phase is None else 0.0 + phase,
+                         product_flags=t.product_flags)
     prep = tree_cost(m).as_free()
     counts = prep + prep.inverse()
     for k, (t, s) in enumerate(zip(terms, signs)):
@@ -572,7 +608,7 @@ def diagonal_cost(state: BlockCost) -> BlockCost:
     """:func:`qcompile.quantum.diagonal.diagonal_from_state` (COPY): the state's circuit and
     ``n`` CX onto a fresh ``n``-qubit system register; ancillas ``n + a``."""
     return BlockCost(state.counts + GateCounts.gate("cx", 2, count=state.system), state.system,
-                     state.system + state.ancillas, state.exact, state.phase)
+                     state.system + state.ancillas, state.exact, state.phase, product_flags=state.product_flags)
 
 
 # ---- QSVT and elementwise functions -------------------------------------------------------------
@@ -604,7 +640,8 @@ def qsvt_definite_cost(block: BlockCost, degree: int) -> BlockCost:
     counts = (GateCounts.gate("h", 1, True, 2) + GateCounts.gate("rz") + pc * max(d - 1, 0)
               + u_free * (n_u - odd) + u_dag * n_udag + block.counts * odd)
     phase = block.phase if odd else 0.0  # U and U† phases cancel exactly in pairs
-    return BlockCost(counts, block.system, a + 1, block.exact, phase)
+    # the phase qubit sees only H, RZ and (no ancilla to control on) X: a product flag
+    return BlockCost(counts, block.system, a + 1, block.exact, phase, product_flags=int(a == 0))
 
 
 def qsvt_cost(block: BlockCost, degree: int, parity: str | None = None, other_degree: int | None = None) -> BlockCost:
@@ -639,7 +676,7 @@ def elementwise_cost(argument: BlockCost, degree: int, parity: str | None = None
     """
     be = qsvt_cost(diagonal_cost(argument), degree, parity, other_degree)
     return BlockCost(GateCounts.gate("h", count=be.system) + be.counts, be.system, be.ancillas,
-                     be.exact, be.phase)
+                     be.exact, be.phase, product_flags=be.product_flags)
 
 
 def rank_one_cost(u: BlockCost, w_len: int) -> BlockCost:
@@ -650,7 +687,7 @@ def rank_one_cost(u: BlockCost, w_len: int) -> BlockCost:
     w = state_preparation_cost(w_len, parametric=False)
     n = max(u.system, w.system)
     counts = w.counts.inverse() + GateCounts.gate("cx", 2, count=2 * n) + u.counts
-    return BlockCost(counts, n, n + u.ancillas, u.exact, u.phase)
+    return BlockCost(counts, n, n + u.ancillas, u.exact, u.phase, product_flags=u.product_flags)
 
 
 # ---- the StageBuilder's small steps (qcompile.lowering.circuits) --------------------------------
@@ -688,17 +725,20 @@ def pad_system_cost(block: BlockCost, n: int) -> BlockCost:
     """``_pad_system``: the same gates on ``n ≥ system`` system qubits."""
     if n < block.system:
         raise ValueError(f"cannot pad {block.system} system qubits down to {n}")
-    return BlockCost(block.counts, int(n), block.ancillas, block.exact, block.phase)
+    return BlockCost(block.counts, int(n), block.ancillas, block.exact, block.phase,
+                     product_flags=block.product_flags)
 
 
 def narrowed_cost(block: BlockCost, n: int) -> BlockCost:
     """``narrowed``: a state on at most ``n`` system qubits, the rest become ancillas."""
     if block.system <= n:
         return block
-    return BlockCost(block.counts, int(n), block.ancillas + block.system - int(n), block.exact, block.phase)
+    return BlockCost(block.counts, int(n), block.ancillas + block.system - int(n), block.exact, block.phase,
+                     product_flags=block.product_flags)
 
 
 def negate_cost(block: BlockCost) -> BlockCost:
     """``_negate``: the same gates, global phase + π (which costs a gate only when the
     block is later controlled)."""
-    return BlockCost(block.counts, block.system, block.ancillas, block.exact, _add_phase(block.phase, math.pi))
+    return BlockCost(block.counts, block.system, block.ancillas, block.exact, _add_phase(block.phase, math.pi),
+                     product_flags=block.product_flags)

@@ -123,3 +123,46 @@ def test_dimension_errors():
         tensor(a, state_preparation(rng.normal(size=4)))
     with pytest.raises(ValueError, match="permutation"):
         relabel(b, (0, 0))
+
+
+# ---- a loader's flag on the padding qubit of a wider factor -------------------------------
+@pytest.mark.parametrize("seed", [0, 1])
+def test_flag_sits_on_the_padding_qubit(seed):
+    """apply(W 8×4, loader of 4 entries): the loader's flag (touched by one RY only) is the
+    third system qubit instead of a fresh one, and the block is unchanged for many inputs."""
+    from qcompile.quantum.combine import product_ancillas
+    from qcompile.resources import counts as R
+
+    rng = np.random.default_rng(seed)
+    W = rng.normal(size=(8, 4))
+    loader = state_preparation(4, bound=2.0)
+    assert product_ancillas(loader) == [2]
+    out = apply(block_encoding(W), loader)
+    assert out.circuit.num_qubits == 3 + 1 and len(out.ancilla_qubits) == 1
+    cost = R.apply_cost(R.block_encoding_cost((8, 4)), R.state_preparation_cost(4, True))
+    assert cost.num_qubits == 4 and cost.product_flags == 0
+    for _ in range(3):
+        x = rng.normal(size=4)
+        x *= rng.uniform(0.2, 2.0) / np.linalg.norm(x)
+        b = bound_block(out, loader.bind(x))
+        for got in both_blocks(b):
+            assert np.max(np.abs(got - W @ x)) <= 1e-9
+
+
+def test_no_flag_moves_without_padding_or_into_a_product():
+    """Same width: nothing to place.  A product of block encodings keeps its flags: the
+    padding qubits are inputs of the product."""
+    from qcompile.quantum import input_block_encoding
+
+    rng = np.random.default_rng(3)
+    loader = state_preparation(4, bound=2.0)
+    same = apply(block_encoding(rng.normal(size=(4, 4))), loader)
+    assert same.circuit.num_qubits == 2 + 1 + 1
+    x = input_block_encoding((2, 2), 1.0)
+    W = rng.normal(size=(4, 2))
+    p = product(block_encoding(W), x)
+    assert p.circuit.num_qubits == 2 + len(x.ancilla_qubits) + 1
+    X = rng.normal(size=(2, 2))
+    X *= 0.8 / np.linalg.norm(X)
+    got = bound_block(p, x.bind(X)).block(unitary(p.circuit.bind(x.bind(X))))
+    assert np.max(np.abs(got - padded(W @ X, 2))) <= 1e-9

@@ -313,9 +313,13 @@ def test_rank_one(u_len, w_len):
     assert_matches(R.rank_one_cost(R.state_preparation_cost(u_len, True), w_len), LC.rank_one_block(ld, w))
 
 
-def _builder(seq, features):
+def _builder(seq, features, row_qubits=None):
+    """A builder for the matrix input x; ``row_qubits``: an all-rows stage's row register
+    (default: the features' qubits, as Stage.row_qubits gives for a stage without projections)."""
     lowered = SimpleNamespace(matrix_inputs={"x": SimpleNamespace(seq=seq, features=features, bound=2.0)})
-    return LC.StageBuilder(lowered)
+    b = LC.StageBuilder(lowered)
+    b.row_qubits = max(1, (features - 1).bit_length()) if row_qubits is None else row_qubits
+    return b
 
 
 @pytest.mark.parametrize("seq,features", [(4, 3), (8, 4), (2, 8), (5, 5)])
@@ -329,7 +333,7 @@ def test_input_row(seq, features):
 
 @pytest.mark.parametrize("length,seq", [(3, None), (4, None), (5, 2), (4, 8), (1, None)])
 def test_const(length, seq):
-    b = _builder(2, 2)
+    b = _builder(2, 2, row_qubits=max(1, (length - 1).bit_length()))
     vec = rng(20).normal(size=length) + 2.0
     assert_matches(R.const_cost(length, seq), b.const(F.Const(vec), F.ROW if seq else 0, seq))
 
@@ -353,8 +357,9 @@ def test_input_matrix_batch():
 # ---- large sizes need no gate list ---------------------------------------------------------
 def test_large_sizes_are_fast():
     t = time.perf_counter()
-    loader = R.state_preparation_cost((4096,), True)
-    assert loader.counts.by_name() == {"cx": 2**12 - 12 - 1, "ry": 2**12}
+    loader = R.state_preparation_cost((4096,), True)   # the Schmidt construction (schmidt_cost)
+    assert loader.counts.cx() == (2**6 - 7) + 6 + 2 * 1868 == 3799 <= 23 / 24 * 2**12  # tree, copy, 2 QSD(6)
+    assert R.state_preparation_cost((64, 64), True).counts.by_name() == {"cx": 2**12 - 12 - 1, "ry": 2**12}
     arg = R.apply_cost(R.block_encoding_cost((2**19, 2**19), "fable"), R.state_preparation_cost(2**19, True))
     assert arg.system == 19 and arg.num_qubits == 20 + 20
     big = R.elementwise_cost(R.state_preparation_cost(2**20, True), 500)
@@ -362,7 +367,8 @@ def test_large_sizes_are_fast():
     assert time.perf_counter() - t < 0.5
     assert figures[2] == 20 + 20 + 1 + 1 + 1  # diag system, copied system + flag, phase qubit, LCU index
     # mixed parity: the even part (degree 500) and the odd part (499) call the argument
-    # 999 times in all, each call with the loader's 2^20 RY; the LCU controls the odd
-    # part's one non-free call (its RYs become 2-qubit mcry); PREP and PREP† add one RY each
+    # 999 times in all, each call with the loader's RYs; the LCU controls the odd part's
+    # one non-free call (its RYs become 2-qubit mcry); PREP and PREP† add one RY each
+    loader_ry = R.state_preparation_cost(2**20, True).counts.by_name()["ry"]
     ops = big.counts.by_name()
-    assert ops["ry"] == 998 * 2**20 + 2 and ops["mcry"] == 2**20
+    assert ops["ry"] == 998 * loader_ry + 2 and ops["mcry"] == loader_ry
