@@ -109,7 +109,7 @@ def test_sampled_mitigation_on_cirq_beats_unmitigated(loader):
 def test_dd_removes_idle_phase_error_and_is_chosen_for_it(linear_layer):
     """Exact simulation with a coherent idle error only: DD (echo-spaced X pulses) cancels it."""
     stage, values, _ = linear_layer
-    noise = "depolarizing:0,0,idle:0.002"
+    noise = "depolarizing:0,0,idle:0.005"
     ideal = ideal_distribution(stage, values).distribution
     raw = tvd(run_noisy(stage, None, "qiskit", noise, values=values).distribution, ideal)
     plan = build_plan(stage, "auto", noise)
