@@ -7,8 +7,6 @@ which limits that comparison to ~1e-7; the float64 ops are checked to rounding b
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pytest
 
@@ -40,15 +38,23 @@ def _configs():
 
 
 @pytest.mark.parametrize("naming", ["gpt2", "llama", "bert"])
-def test_reference_equals_transformers(naming):
+def test_reference_equals_transformers(naming, tmp_path):
+    """The checkpoint as people share it: the ``state_dict`` saved as safetensors, read by the
+    example's own text with ``weights "tiny.safetensors" naming NAME``."""
+    import re
+
+    safetensors_numpy = pytest.importorskip("safetensors.numpy")
     cls, config, kwargs = _configs()[naming]
     torch.manual_seed(0)
     hf = cls(config, **kwargs).eval().double()
     state = {k: v.detach().numpy() for k, v in hf.state_dict().items()}
-    model = qcompile.load(path(f"{naming}_tiny"))
-    weights = rename(state, naming)
-    assert sorted(weights) == sorted(model.weights)          # every parameter used, none missing
-    model = dataclasses.replace(model, weights=weights)
+    safetensors_numpy.save_file({k: np.ascontiguousarray(v) for k, v in state.items()}, tmp_path / "tiny.safetensors")
+    source = open(path(f"{naming}_tiny"), encoding="utf-8").read()
+    source, n = re.subn(r"weights random\(seed = \d+\)", f'weights "tiny.safetensors" naming {naming}', source)
+    assert n == 1
+    (tmp_path / "tiny.qtf").write_text(source, encoding="utf-8")
+    model = qcompile.load(tmp_path / "tiny.qtf")
+    assert sorted(model.weights) == sorted(rename(state, naming))   # every parameter used, none missing
     rng = np.random.default_rng(1)
     for _ in range(3):
         ids = rng.integers(0, 32, size=4)
