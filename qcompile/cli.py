@@ -140,6 +140,9 @@ def _parser() -> argparse.ArgumentParser:
     _add_input_options(c, required=False)
     _add_compile_options(c)
     c.add_argument("--stats", metavar="OUT.json", help="write circuit figures as JSON")
+    c.add_argument("--flat-qasm", action="store_true",
+                   help="write every gate out instead of defining repeated blocks and multi-controlled gates "
+                        "once as OpenQASM 'gate' definitions (files many times larger)")
     c.add_argument("--print-ir-after-all", action="store_true",
                    help="print the IR after every pass (quantum IR, then stage circuits)")
     c.add_argument("--print-ir-after", action="append", default=[], metavar="NAME",
@@ -661,7 +664,10 @@ def cmd_compile(args) -> int:
     files, json_path = _stage_paths(args.output, len(program.stages))
     _check_outputs([(f"stage file {k}", f) for k, f in enumerate(files)] + outputs[1:], inputs)
     run = program.run(x) if bound and args.stats else None
-    texts = [program.qasm(args.qasm, x=x, stage=k) for k in range(len(files))]   # all before any write
+    from qcompile.backends.qasm import hierarchical_output
+
+    with hierarchical_output(not args.flat_qasm):
+        texts = [program.qasm(args.qasm, x=x, stage=k) for k in range(len(files))]   # all before any write
     for path, text in zip(files, texts):
         _write_text(path, text)
     bound_input = None
