@@ -1,12 +1,18 @@
-"""CX counts of the quantum-block constructions (issue 3 acceptance figures).
+"""CX counts of the quantum blocks against the published figures and Qiskit (issue 15).
 
-1. Parametric state preparation (uniformly controlled RY tree, n = 2..10) vs
-   ``qiskit.circuit.library.StatePreparation`` transpiled at optimization_level=3 to
-   cx+u, with the anchor 2^n - n - 1.
-2. Block encodings of a random N×N matrix (N = 4..64): dilation (Qiskit QSD) vs FABLE
-   uncompressed and at two thresholds, with the measured ‖W − α·block‖₂ and FABLE's bound.
+1. Real-amplitude state preparation, n = 2..10: the parametric loader (Schmidt/Plesch–
+   Brukner form from n = 4, the RY tree below), the tree's 2^n − n − 1, Plesch–Brukner's
+   (23/24)·2^n (arXiv:1003.5760), Li–Zhang–Zhang's (11/12)·2^n (arXiv:2603.16492) and
+   ``qiskit.circuit.library.StatePreparation`` transpiled at optimization_level=3 to cx+u;
+   the loader's state checked on Qiskit and Cirq (statevector, one random input).
+2. Dense N×N block encodings at alpha = ‖W‖₂, N = 4..64: the SVD dilation against the
+   (11/12)·N² leading term of arXiv:2603.16492, N², and the QSD of the Halmos dilation
+   (the construction before, N ≤ --max-qsd); the block read from one statevector (Choi
+   state) on Qiskit and Cirq.
+3. FABLE at alpha = N·max|W_ij|: against N² (asked) and FABLE's own layout N² + 3n.
 
-Run: ``python benchmarks/bench_quantum_blocks.py [--max-dilation N]``.
+Run: ``python benchmarks/bench_quantum_blocks.py [--max-qsd N] [--max-n N]``.  CX counts
+CZ as one CX (the Schmidt loader's CS multiplexors use CZ).
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import numpy as np
 
 
 def qiskit_state_prep_cx(v: np.ndarray) -> int:
+    """CX of Qiskit's StatePreparation of ``v`` transpiled at O3 to cx + u."""
     from qiskit import QuantumCircuit, transpile
     from qiskit.circuit.library import StatePreparation
 
@@ -28,87 +35,110 @@ def qiskit_state_prep_cx(v: np.ndarray) -> int:
     return out.count_ops().get("cx", 0)
 
 
-def block_error(be, W: np.ndarray) -> float:
-    """‖W_padded − α·block‖₂, the block read off one Aer statevector (Choi state).
+def choi_block(be, backend: str) -> np.ndarray:
+    """alpha × the block of ``be`` from one statevector: each input qubit entangled with a
+    reference qubit, so the amplitude at (reference = j, output = i, rest 0) is block[i, j]/√N."""
+    from qcompile.backends.registry import get_backend
+    from qcompile.circuit.ir import Circuit, register_indices
 
-    Each system qubit is first entangled with a reference qubit (Bell pair); then the
-    amplitude at (reference = j, system = i, ancillas = 0) is ``block[i, j] / √(2^n)``.
-    """
-    from qiskit import QuantumCircuit
-    from qiskit_aer import AerSimulator
-    from qcompile.backends.qiskit import to_qiskit
-
-    n = len(be.system_qubits)
-    m = be.circuit.num_qubits
-    qc = QuantumCircuit(m + n)
+    n, m = len(be.system_qubits), be.circuit.num_qubits
+    c = Circuit(m + n)
     for k, q in enumerate(be.system_qubits):
-        qc.h(m + k)
-        qc.cx(m + k, q)
-    qc.compose(to_qiskit(be.circuit), qubits=range(m), inplace=True)
-    qc.save_statevector()
-    sv = np.asarray(AerSimulator(method="statevector").run(qc, shots=1).result().get_statevector())
-    idx = be._system_indices()
+        c.append("h", (m + k,))
+        c.append("cx", (m + k, q))
+    c.compose(be.circuit, list(range(m)))
+    sv = np.asarray(get_backend(backend).statevector(c))
+    rows = register_indices(be.output_qubits)
     cols = np.arange(2**n) << m
-    block = sv[np.add.outer(idx, cols)] * np.sqrt(2**n)
-    P = np.zeros((2**n, 2**n))
+    return be.alpha * sv[np.add.outer(rows, cols)] * np.sqrt(2**n)
+
+
+def block_error(be, W: np.ndarray) -> float:
+    """max over Qiskit and Cirq of ‖W_padded − alpha·block‖₂."""
+    P = np.zeros((2 ** len(be.system_qubits),) * 2)
     P[: W.shape[0], : W.shape[1]] = W
-    return float(np.linalg.norm(P - be.alpha * block, 2))
+    return max(float(np.linalg.norm(P - choi_block(be, b), 2)) for b in ("qiskit", "cirq"))
+
+
+def state_prep_rows(max_n: int = 10, qiskit: bool = True):
+    """One row per n: (n, ours, tree, PB anchor, LZZ anchor, Qiskit O3 or None, error, method)."""
+    from qcompile.backends.registry import get_backend
+    from qcompile.circuit.metrics import cx_count
+    from qcompile.quantum import state_preparation
+
+    rng = np.random.default_rng(2026)
+    rows = []
+    for n in range(2, max_n + 1):
+        v = rng.normal(size=2**n)
+        v /= np.linalg.norm(v)
+        ld = state_preparation(2**n, bound=1.0)
+        values = ld.bind(v)
+        err = max(float(np.max(np.abs(np.asarray(get_backend(b).statevector(ld.circuit, values))[: 2**n] - v)))
+                  for b in ("qiskit", "cirq"))
+        rows.append((n, cx_count(ld.circuit), 2**n - n - 1, 23 / 24 * 2**n, 11 / 12 * 2**n,
+                     qiskit_state_prep_cx(v) if qiskit else None, err, ld.method))
+    return rows
+
+
+def dense_rows(sizes=(4, 8, 16, 32, 64), max_qsd: int = 32):
+    """One row per N: (N, ours CX, (11/12)N², N², QSD-dilation CX or None, error, seconds)."""
+    from qcompile.circuit.metrics import cx_count
+    from qcompile.quantum import block_encoding
+
+    rng = np.random.default_rng(7)
+    rows = []
+    for N in sizes:
+        W = rng.normal(size=(N, N))
+        t = time.perf_counter()
+        be = block_encoding(W)
+        dt = time.perf_counter() - t
+        qsd = cx_count(block_encoding(W, construction="qsd").circuit) if N <= max_qsd else None
+        rows.append((N, cx_count(be.circuit), 11 / 12 * N * N, N * N, qsd, block_error(be, W), dt))
+    return rows
+
+
+def fable_rows(sizes=(4, 8, 16, 32, 64)):
+    """One row per N: (N, ours CX, N², FABLE layout N² + 3n, error)."""
+    from qcompile.circuit.metrics import cx_count
+    from qcompile.quantum import block_encoding
+
+    rng = np.random.default_rng(8)
+    rows = []
+    for N in sizes:
+        W = rng.normal(size=(N, N))
+        be = block_encoding(W, method="fable")
+        n = int(np.log2(N))
+        rows.append((N, cx_count(be.circuit), N * N, N * N + 3 * n, block_error(be, W)))
+    return rows
 
 
 def main() -> None:
-    from qcompile.quantum import block_encoding, state_preparation
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--max-dilation", type=int, default=64, help="largest N for the QSD dilation")
+    parser.add_argument("--max-qsd", type=int, default=32, help="largest N for the QSD of the Halmos dilation")
+    parser.add_argument("--max-n", type=int, default=10, help="largest n for state preparation")
     args = parser.parse_args()
-    rng = np.random.default_rng(2026)
 
-    print("Parametric state preparation: CX counts (ours: bound loader incl. flag; Qiskit: StatePreparation, O3, cx+u)")
-    print(f"{'n':>3} {'ours':>6} {'2^n-n-1':>8} {'qiskit':>7} {'ratio':>6} {'qiskit s':>9}")
-    for n in range(2, 11):
-        v = rng.normal(size=2**n)
-        v /= np.linalg.norm(v)
-        ours = state_preparation(2**n, bound=1.0).circuit.count_ops().get("cx", 0)
-        t = time.perf_counter()
-        ref = qiskit_state_prep_cx(v)
-        dt = time.perf_counter() - t
-        print(f"{n:>3} {ours:>6} {2**n - n - 1:>8} {ref:>7} {ours / ref:>6.3f} {dt:>9.2f}")
-
-    thresholds = (1e-3, 1e-2)
-    print()
-    print("Block encodings of a random Gaussian N×N matrix: CX counts and measured ‖W − α·block‖₂")
-    head = f"{'N':>3} {'dilation':>9} {'err':>8} {'QSD s':>6} {'FABLE':>6} {'err':>8}"
-    for th in thresholds:
-        head += f" {'FABLE@' + format(th, 'g'):>11} {'err':>8} {'bound':>8}"
-    print(head)
-    for N in (4, 8, 16, 32, 64):
-        W = rng.normal(size=(N, N))
-        row = f"{N:>3}"
-        if N <= args.max_dilation:
-            t = time.perf_counter()
-            dil = block_encoding(W)
-            dt = time.perf_counter() - t
-            row += f" {dil.info['cx']:>9} {block_error(dil, W):>8.1e} {dt:>6.1f}"
-        else:
-            row += f" {'skipped':>9} {'':>8} {'':>6}"
-        fab = block_encoding(W, method="fable")
-        row += f" {fab.info['cx']:>6} {block_error(fab, W):>8.1e}"
-        for th in thresholds:
-            fc = block_encoding(W, method="fable", threshold=th)
-            row += f" {fc.info['cx']:>11} {block_error(fc, W):>8.1e} {fc.info['error_bound']:>8.1e}"
-        print(row, flush=True)
+    print("1. Real state preparation, CX (parametric loader; error: max over Qiskit and Cirq statevectors)")
+    print(f"{'n':>3} {'ours':>6} {'method':>8} {'tree':>6} {'PB 23/24':>9} {'ratio':>6} {'LZZ 11/12':>10} "
+          f"{'ratio':>6} {'Qiskit O3':>9} {'ratio':>6} {'error':>8}")
+    for n, ours, tree, pb, lzz, qk, err, method in state_prep_rows(args.max_n):
+        print(f"{n:>3} {ours:>6} {method:>8} {tree:>6} {pb:>9.1f} {ours / pb:>6.3f} {lzz:>10.1f} {ours / lzz:>6.3f} "
+              f"{qk:>9} {ours / qk:>6.3f} {err:>8.1e}", flush=True)
 
     print()
-    print("Same for a smooth matrix W_ij = cos(3(x_i + x_j)) (compressible in the Walsh basis), FABLE only")
-    print(f"{'N':>3} {'FABLE':>6}" + "".join(f" {'FABLE@' + format(th, 'g'):>11} {'err':>8} {'bound':>8}" for th in thresholds))
-    for N in (4, 8, 16, 32, 64):
-        x = np.linspace(0, 1, N)
-        W = np.cos(3 * np.add.outer(x, x))
-        row = f"{N:>3} {block_encoding(W, method='fable').info['cx']:>6}"
-        for th in thresholds:
-            fc = block_encoding(W, method="fable", threshold=th)
-            row += f" {fc.info['cx']:>11} {block_error(fc, W):>8.1e} {fc.info['error_bound']:>8.1e}"
-        print(row, flush=True)
+    print("2. Dense N×N block encoding at alpha = ‖W‖₂, CX (random Gaussian W; error ‖W − α·block‖₂, Qiskit and Cirq)")
+    print(f"{'N':>3} {'ours':>6} {'LZZ 11/12 N²':>13} {'ratio':>6} {'N²':>6} {'ratio':>6} {'QSD dilation':>12} "
+          f"{'ratio':>6} {'error':>8} {'synth s':>8}")
+    for N, ours, lzz, n2, qsd, err, dt in dense_rows(max_qsd=args.max_qsd):
+        q = f"{qsd:>12} {ours / qsd:>6.3f}" if qsd else f"{'skipped':>12} {'':>6}"
+        print(f"{N:>3} {ours:>6} {lzz:>13.1f} {ours / lzz:>6.3f} {n2:>6} {ours / n2:>6.3f} {q} {err:>8.1e} {dt:>8.2f}",
+              flush=True)
+
+    print()
+    print("3. FABLE (alpha = N·max|W_ij|), CX: the SWAP is a relabelling")
+    print(f"{'N':>3} {'ours':>6} {'N²':>6} {'ratio':>6} {'FABLE N²+3n':>11} {'ratio':>6} {'error':>8}")
+    for N, ours, n2, layout, err in fable_rows():
+        print(f"{N:>3} {ours:>6} {n2:>6} {ours / n2:>6.3f} {layout:>11} {ours / layout:>6.3f} {err:>8.1e}", flush=True)
 
 
 if __name__ == "__main__":
