@@ -7,6 +7,7 @@
                           [--target T] [--print-ir-after-all] [--dump-dir D] [--time-passes]
     qcompile verify MODEL.qtf [--inputs N] [--backend qiskit,cirq] [--shots S] [--seed K]
                           [--tolerance T] [-O…] [--json OUT] [--noise SPEC] [--mitigate M]
+                          [--jobs N | --scheduler ADDRESS]
     qcompile run MODEL.qtf (--bind X.npy | --text SEQ) [--backend B] [--shots S] [-O…]
     qcompile ir MODEL.qtf [--quantum] [--print-ir-after-all] [--print-ir-after NAME]
                           [--dump-dir D] [--time-passes] [--source]
@@ -15,6 +16,8 @@
     qcompile check MODEL.qtf
     qcompile bind MODEL.qtf (--input X.npy | --text SEQ) --json PARAMS.json [compile options]
     qcompile passes
+    qcompile resources MODEL.qtf [--set DIM=N,...] [--mode M] [-O…] [--json OUT]
+                          [--physical [--qubit-model M[,M]] [--error-budget E]]
 
 Every command that loads a model takes ``--weights-root DIR``: weights named by the model
 are read only from the model's folder or DIR.  Flags are range-checked and every output
@@ -39,6 +42,8 @@ from qcompile.validate import MAX_DIM, MAX_SEED, MAX_SHOTS
 
 #: most random inputs one ``verify`` checks
 MAX_VERIFY_INPUTS = 100_000
+#: most worker processes one ``verify --jobs`` starts
+MAX_VERIFY_JOBS = 1024
 
 COMMANDS = ("compile", "verify", "run", "ir", "reference", "check", "passes", "resources", "bind")
 
@@ -176,6 +181,13 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--mitigate", metavar="METHODS",
                    help="with --noise: mitigation methods (comma-separated: zne, twirl, dd, readout) "
                         "or 'auto'")
+    spread = v.add_mutually_exclusive_group()
+    spread.add_argument("--jobs", type=_int_flag(1, MAX_VERIFY_JOBS), metavar="N",
+                        help="run the input x backend checks in N worker processes (default: one per "
+                             "core; 1: one after another here); the rows are those of a serial run")
+    spread.add_argument("--scheduler", metavar="ADDRESS",
+                        help="run the checks on a Dask cluster, e.g. tcp://host:8786 (needs the extra "
+                             "qcompile[dask])")
     v.set_defaults(func=cmd_verify)
 
     r = sub.add_parser("run", help="run a compiled model on one input and compare to the references")
@@ -266,6 +278,14 @@ def _parser() -> argparse.ArgumentParser:
                         "and norms only; auto picks by size")
     e.add_argument("--token", default="model", help="output token: last or an index")
     e.add_argument("--json", metavar="OUT.json", help="write the report as JSON")
+    e.add_argument("--physical", action="store_true",
+                   help="also estimate physical qubits, runtime, code distance and T factories with "
+                        "Microsoft's resource estimator (needs the extra qcompile[physical])")
+    e.add_argument("--qubit-model", metavar="M[,M]",
+                   help="with --physical: the estimator's qubit models, comma-separated (default "
+                        "qubit_gate_ns_e3,qubit_gate_ns_e4,qubit_maj_ns_e4)")
+    e.add_argument("--error-budget", type=_tolerance_flag, metavar="E",
+                   help="with --physical: the total error budget, a number in (0, 1) (default 1e-3)")
     e.set_defaults(func=cmd_resources)
     return p
 
@@ -814,6 +834,8 @@ def cmd_verify(args) -> int:
             from qcompile.mitigation.plan import parse_methods
 
             parse_methods(args.mitigate)
+    if args.scheduler is not None:
+        _check_scheduler(args.scheduler)
     _check_compile_flags(args)
     inputs = _model_inputs(args)
     if args.json:
@@ -822,6 +844,7 @@ def cmd_verify(args) -> int:
     if args.json:
         _check_outputs([("--json", args.json)], inputs + _weights_input(model))
     _check_target_fits(args, model)
+    _check_simulable(model, backends)
     program = _compile(args, model)
     if noise is not None and len(program.pieces()) > 1:
         from qcompile.errors import NotImplementedYetError
@@ -831,7 +854,7 @@ def cmd_verify(args) -> int:
     progress = _LazyProgress(f"verifying {program.model.name}")
     try:
         report = verify(program, inputs=args.inputs, backends=backends, shots=args.shots,
-                        seed=args.seed, progress=progress)
+                        seed=args.seed, progress=progress, jobs=args.jobs, scheduler=args.scheduler)
     finally:
         progress.close()
     console = Console(width=max(120, Console().width))
@@ -856,6 +879,29 @@ def cmd_verify(args) -> int:
     if args.json:
         _write_json(args.json, data)
     return 0 if report.ok else 1
+
+
+def _check_scheduler(address: str) -> None:
+    """Refuse ``--scheduler`` before compiling: an empty address, or Dask's ``distributed``
+    not installed."""
+    if not address.strip():
+        raise QcompileError("--scheduler needs a Dask scheduler address, e.g. tcp://host:8786")
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        from qcompile.errors import NotSupportedError
+
+        raise NotSupportedError("verify --scheduler needs Dask's distributed package: "
+                                "pip install 'qcompile[dask]'") from None
+
+
+def _check_simulable(model, backends) -> None:
+    """Refuse, before compiling, a model too wide for any chosen simulator (the figure
+    and the backends that would fit: :func:`qcompile.compiler.check_size`)."""
+    from qcompile.compiler import check_size
+
+    for backend in backends:
+        check_size(model, backend)
 
 
 def _verify_table(program, report, shots):
@@ -921,6 +967,7 @@ def cmd_run(args) -> int:
     _check_compile_flags(args)
     model = _load(args)
     _check_target_fits(args, model)
+    _check_simulable(model, backends)
     x = _load_input(model, args.bind, args.text, "--bind")
     program = _compile(args, model)
     res = program.run(x, backend=backend, shots=args.shots, seed=args.seed)
@@ -1102,6 +1149,7 @@ def cmd_resources(args) -> int:
     from qcompile.resources.norms import load_norms
 
     dims = _parse_dims(args.dims)
+    qubit_models = _physical_flags(args)
     if args.json:
         _check_outputs([("--json", args.json)], _model_inputs(args))
     norms = load_norms(args.norms) if args.norms else None
@@ -1136,9 +1184,76 @@ def cmd_resources(args) -> int:
                       highlight=False)
     console.print("figures: " + "; ".join(f"{k} {v}" for k, v in rep.exactness.items()))
     console.print(f"estimated in {rep.seconds:.2f} s")
+    data = rep.to_dict()
+    if args.physical:
+        data["physical"] = _physical_resources(args, qubit_models, dims=_parse_dims(args.dims), norms=norms,
+                                               console=console).to_dict()
     if args.json:
-        _write_json(args.json, rep.to_dict())
+        _write_json(args.json, data)
     return 0
+
+
+def _physical_flags(args) -> tuple[str, ...]:
+    """The qubit models of ``resources --physical``, checked before any work: known
+    models, the estimator installed, no flag the physical estimate cannot honour."""
+    from qcompile.resources.physical import DEFAULT_QUBIT_MODELS, QUBIT_MODELS, estimator_module
+
+    if not args.physical:
+        for flag, value in (("--qubit-model", args.qubit_model), ("--error-budget", args.error_budget)):
+            if value is not None:
+                raise QcompileError(f"{flag} applies to physical estimates: add --physical")
+        return ()
+    if args.qubit_model is None:
+        models = DEFAULT_QUBIT_MODELS
+    else:
+        models = tuple(dict.fromkeys(m.strip() for m in args.qubit_model.split(",") if m.strip()))
+        if not models:
+            raise QcompileError("--qubit-model needs at least one qubit model, e.g. qubit_gate_ns_e3")
+        unknown = [m for m in models if m not in QUBIT_MODELS]
+        if unknown:
+            raise QcompileError(f"unknown qubit model {_shown(unknown[0])}; the estimator's models are "
+                                f"{', '.join(QUBIT_MODELS)}")
+    if args.token != "model" or args.method != "dilation":
+        from qcompile.errors import NotImplementedYetError
+
+        raise NotImplementedYetError("--physical estimates the model's own output token with the dilation "
+                                     "encoding; --token and --method are not implemented for it yet")
+    estimator_module()          # says how to install the estimator before any work
+    return models
+
+
+def _physical_resources(args, qubit_models, dims, norms, console):
+    """``resources --physical``: the estimator's figures per qubit model, printed as a
+    table; returns the :class:`~qcompile.resources.physical.PhysicalReport`."""
+    from rich.table import Table
+
+    from qcompile.resources.physical import DEFAULT_ERROR_BUDGET, format_runtime, physical_resources
+
+    budget = DEFAULT_ERROR_BUDGET if args.error_budget is None else args.error_budget
+    mode = {"auto": "auto", "compiled": "compiled", "abstract": "estimate"}[args.mode]
+    phys = physical_resources(args.model, qubit_models, budget, tolerance=args.tolerance,
+                              optimization=args.optimization, dims=dims or None, norms=norms, mode=mode)
+    c = phys.counts
+    console.print(f"physical resources (Microsoft's resource estimator), error budget {budget:g}; logical "
+                  f"counts from the {c.source}, {phys.runs:,} run(s): {c.num_qubits} qubits, T {_count(c.t_count)}, "
+                  f"rotations {_count(c.rotation_count)} (depth {_count(c.rotation_depth)}), "
+                  f"CCZ {_count(c.ccz_count)}, measurements {_count(c.measurement_count)}", highlight=False)
+    table = Table(show_header=True, header_style="bold")
+    for col in ("qubit model", "physical qubits", "runtime", "code distance", "T factories"):
+        table.add_column(col, justify="right" if col != "qubit model" else "left")
+    for e in phys.estimates:
+        table.add_row(e.qubit_model, "-" if e.physical_qubits is None else _count(e.physical_qubits),
+                      format_runtime(e.runtime_ns), "-" if e.code_distance is None else str(e.code_distance),
+                      "-" if e.t_factories is None else str(e.t_factories))
+    console.print(table)
+    for e in phys.estimates:
+        if e.error:
+            console.print(f"note: {e.qubit_model}: no layout found: {e.error}", highlight=False)
+        elif e.segments > 1:
+            console.print(f"note: {e.qubit_model}: estimated as {e.segments:,} equal sequential parts (counts beyond "
+                          f"the estimator's integers), each with 1/{e.segments:,} of the error budget",
+                          highlight=False)
+    return phys
 
 
 def cmd_passes(args) -> int:
