@@ -160,6 +160,10 @@ class ProgramCommon:
                          "postselect_qubits": list(sc.postselect),
                          "postselect_clbits": list(sc.postselect_clbits),
                          "glue": None if st.glue is None else st.glue.to_json(), "loaders": loaders}
+                # ---- an amplified stage says how to undo its known scalar (qcompile.passes.amplify)
+                if "amplification" in sc.info:
+                    from qcompile.passes.amplify import amplification_json
+                    entry["amplification"] = amplification_json(sc)
                 if files is not None:
                     entry["file"] = files[index]
                 if bound_input is not None:
@@ -177,6 +181,9 @@ class ProgramCommon:
         if run is not None:
             out["success_probability"] = run.success_probability
             out["error_bound_for_input"] = run.error_bound
+        # ---- per stage: success probability, certified bounds, repetitions, shots (qcompile.success)
+        from qcompile.success import success_json
+        out["success"] = success_json(self, run)
         return out
 
     def to_qiskit(self, stage: int | None = None):
@@ -386,7 +393,7 @@ class Program(ProgramCommon):
                 f"when every post-selected qubit reads 0",
                 f"output qubits (little-endian): {list(sc.output)}",
                 f"post-select to 0: {list(sc.postselect)}",
-                f"after this stage: {glue}"]
+                f"after this stage: {glue}"] + _amplification_note(sc)  # ---- amplify (see below)
 
     # ---- figures ------------------------------------------------------------------------
     def stats(self) -> dict:
@@ -443,6 +450,9 @@ def _readout(sc: StageCircuit, values: dict, backend: str, seed, state=None) -> 
         else:
             sv = statevector(sc.circuit, backend, values=values, seed=seed)
     amps = sv[register_indices(sc.output)]
+    # ---- an amplified stage (qcompile.passes.amplify): its own amplitudes, from the known g
+    from qcompile.quantum.amplify import undo_amplification
+    amps = undo_amplification(sc, amps)
     dim = sc.info.get("dim", len(amps))
     out = sc.alpha * amps
     imag = float(np.max(np.abs(out.imag))) if out.size else 0.0
@@ -451,6 +461,12 @@ def _readout(sc: StageCircuit, values: dict, backend: str, seed, state=None) -> 
     if imag > 1e-6 * scale + sc.dropped_output_error:
         raise InternalError(f"stage {sc.name} output has an imaginary part {imag:.3g}")
     return out.real[:dim].copy(), float(np.sum(np.abs(amps) ** 2))
+
+
+def _amplification_note(sc: StageCircuit) -> list[str]:
+    """QASM header lines of an amplified stage (:func:`qcompile.passes.amplify.amplification_note`)."""
+    from qcompile.passes.amplify import amplification_note
+    return amplification_note(sc)
 
 
 def _measures(sc: StageCircuit) -> bool:

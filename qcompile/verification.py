@@ -36,6 +36,10 @@ class VerifyRow:
     ok: bool
     shots_ok: bool | None = None
     surrogate_limit: float = SURROGATE_TOLERANCE
+    # ---- per stage (qcompile.success): the circuit's post-selection probability, and whether
+    # every certified bound held and every amplified stage met its target
+    stage_success: list | None = None
+    success_ok: bool | None = None
 
 
 @dataclass
@@ -60,7 +64,10 @@ class VerifyReport:
                 "max_exact_error": max((x.exact_error for x in r), default=None),
                 "max_error_bound": max((x.error_bound for x in r), default=None),
                 "surrogate_limit": max((x.surrogate_limit for x in r), default=SURROGATE_TOLERANCE),
-                "min_success_probability": min((x.success_probability for x in r), default=None)}
+                "min_success_probability": min((x.success_probability for x in r), default=None),
+                # ---- the smallest post-selection probability of any stage circuit (qcompile.success)
+                "min_stage_success_probability": min((min(x.stage_success) for x in r if x.stage_success),
+                                                     default=None)}
 
     def to_json(self) -> dict:
         """A JSON-serialisable report: the model, the checks' limits, ``ok``, the summary
@@ -147,8 +154,13 @@ def check_run(program, i: int, x, exact, sur, backend: str, shots: int | None, s
         se = np.sqrt(target * (1 - target) / r.kept_shots)
         shots_ok = bool(np.all(np.abs(r.probabilities - target) <= 4 * se + 1e-12))
         ok = ok and shots_ok
+    # ---- success probabilities (qcompile.success): certified bounds hold, amplified stages reach their target
+    from qcompile.success import success_report
+    stages = success_report(program, r)
+    success_ok = all(s.bound_holds and s.target_met is not False for s in stages)
+    ok = ok and success_ok
     return VerifyRow(i, backend, es, ee, float(r.error_bound), r.success_probability, bool(ok),
-                     shots_ok, float(limit))
+                     shots_ok, float(limit), [s.p_run for s in stages], success_ok)
 
 
 def _worker_count(jobs) -> int:

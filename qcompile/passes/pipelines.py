@@ -134,4 +134,5 @@ def per_stage(passes: list[Pass]) -> list[Pass]:
     """Circuit passes (over one stage circuit) applied to every stage of a program."""
     from qcompile.passes.for_each_stage import ForEachStage
 
-    return [ForEachStage(p) for p in passes]
+    # ---- a pass that takes the whole program (``whole_program = True``: amplify) is not wrapped
+    return [p if getattr(p, "whole_program", False) else ForEachStage(p) for p in passes]

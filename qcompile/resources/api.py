@@ -116,6 +116,8 @@ class ResourceReport:
     exactness: dict = field(default_factory=dict)
     seconds: float = 0.0
     note: str | None = None
+    # ---- per stage, certified [low, high] bounds of the success probability (qcompile.success)
+    success_bounds: list = field(default_factory=list)
 
     @property
     def qubits(self) -> int:
@@ -147,7 +149,8 @@ class ResourceReport:
                 "success_probability_unit_output": [s.success_probability for s in self.stages],
                 "degrees": {k: v for s in self.stages for k, v in s.degrees.items()},
                 "totals": self.totals(), "stages": [s.to_dict() for s in self.stages],
-                "exactness": self.exactness, "seconds": self.seconds, "note": self.note}
+                "exactness": self.exactness, "seconds": self.seconds, "note": self.note,
+                "success_probability_bounds": self.success_bounds}  # ---- qcompile.success
 
 
 #: T states per synthesised rotation, ``⌈A·log2(R/ε) + B⌉`` for R rotations within a total
@@ -301,9 +304,12 @@ def estimate(model_or_path, *, dims: dict | None = None, optimization: int = 1, 
         "depth": "upper bound (gate count)",
     }
     note = None if fallback is None else f"not compilable at this tolerance ({fallback}); estimated from the abstract lowering"
+    # ---- certified success-probability bounds per stage (qcompile.success)
+    from qcompile.success import success_bounds
+    bounds = [[b.low, b.high] for b in success_bounds(lowered)]
     return ResourceReport(model.name, dict(model.dims, layers=layers) if layers > 1 else dict(model.dims),
                           mode, method, optimization, float(tolerance), tok, layers, runs, stages, exactness,
-                          time.perf_counter() - t0, note)
+                          time.perf_counter() - t0, note, bounds)
 
 
 def write_shipped_table() -> str:
