@@ -1183,14 +1183,40 @@ def cmd_resources(args) -> int:
                       "weights (compiled mode); add --mode abstract to estimate it from the given norms",
                       highlight=False)
     console.print("figures: " + "; ".join(f"{k} {v}" for k, v in rep.exactness.items()))
+    amplification = _print_amplification(rep, console)
     console.print(f"estimated in {rep.seconds:.2f} s")
     data = rep.to_dict()
+    data["amplification"] = amplification
     if args.physical:
         data["physical"] = _physical_resources(args, qubit_models, dims=_parse_dims(args.dims), norms=norms,
                                                console=console).to_dict()
     if args.json:
         _write_json(args.json, data)
     return 0
+
+
+def _print_amplification(rep, console) -> dict:
+    """Per stage, repetitions per post-selected sample without and with amplitude
+    amplification (:mod:`qcompile.resources.amplification`), printed; returned as JSON."""
+    from rich.table import Table
+
+    from qcompile.resources.amplification import (
+        amplification_estimates, amplification_summary, amplification_table,
+    )
+
+    rows = amplification_estimates(rep)
+    head, cells = amplification_table(rows)
+    table = Table(show_header=True, header_style="bold", title="amplitude amplification (log10 figures)")
+    for col in head:
+        table.add_column(col, justify="right" if col != "p from" else "left")
+    for row in cells:
+        table.add_row(*row)
+    console.print(table)
+    summary = amplification_summary(rows, rep.runs)
+    console.print(f"all runs, per post-selected sample of every stage: log10 CX plain {summary['log10_cx_plain']:.2f}, "
+                  f"exact amplification {summary['log10_cx_exact']:.2f}, fixed point "
+                  f"{summary['log10_cx_fixed_point']:.2f}", highlight=False)
+    return {"stages": [r.to_dict() for r in rows], "summary": summary}
 
 
 def _physical_flags(args) -> tuple[str, ...]:
