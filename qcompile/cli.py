@@ -995,7 +995,24 @@ def cmd_run(args) -> int:
                   f"max |compiled - exact| = {np.max(np.abs(y - exact)):.2e}; error bound "
                   f"{res.error_bound:.3e}; success probability {res.success_probability:.3g}; "
                   f"alpha {program.alpha:.6g}", highlight=False)
+    _print_success(program, res, console)
     return 0
+
+
+def _print_success(program, run, console) -> None:
+    """Per stage: the run's success probability, its certified bounds, repetitions and
+    shots (:mod:`qcompile.success`)."""
+    from rich.table import Table
+
+    from qcompile.success import success_report, success_table_rows
+
+    head, cells = success_table_rows(success_report(program, run))
+    table = Table(title="success probability per stage", show_header=True, header_style="bold")
+    for col in head:
+        table.add_column(col, justify="left" if col in ("stage", "amplified") else "right")
+    for row in cells:
+        table.add_row(*row)
+    console.print(table)
 
 
 def _check_compile_pass_names(names, args) -> None:
