@@ -27,11 +27,7 @@ README = ROOT / "README.md"
 EXPENSIVE: dict[str, str] = {}
 
 #: README commands that fail as written -> the corrected command (run instead)
-KNOWN_WRONG = {
-    "qcompile resources examples/gpt2_small.qtf --set seq=256,d_model=512 --tolerance 1e-2 --json r.json":
-        "qcompile resources examples/gpt2_small.qtf --set seq=256,d_model=512,heads=8 --tolerance 1e-2 "
-        "--json r.json",
-}
+KNOWN_WRONG: dict[str, str] = {}
 
 _PLACEHOLDER = re.compile(r"MODEL\.qtf|\[--|\[-o|norms\.json|circuit\.qasm|\.\.\.")
 
