@@ -47,6 +47,7 @@ EXAMPLES: dict[str, Example] = {
     "llama_tiny": Example(compiles=False),
     "bert_tiny": Example(compiles=False),
     "gpt2_small": Example(compiles=False, llm=True),
+    "gpt2_small_qknorm": Example(compiles=False, llm=True),
     "gpt2_medium": Example(compiles=False, llm=True),
     "bert_base": Example(compiles=False, llm=True),
     "llama2_7b": Example(compiles=False, llm=True),

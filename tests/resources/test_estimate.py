@@ -406,3 +406,14 @@ def test_stacked_small_model_counts_runs():
     """encoder_stack (2 layers, seq 4) for its last token: one layer's stages, 5 runs."""
     rep = estimate("examples/encoder_stack.qtf", token="last")
     assert rep.layers == 2 and rep.runs == 4 * 1 + 1
+
+
+def test_qk_norm_bounds_the_scores_whatever_the_input():
+    """At GPT-2 small's dimensions, QK-norm takes the input's norm out of the scores' alpha:
+    the largest log10 alpha falls by more than 10x (README's table) and the exp degree with it."""
+    plain = estimate("examples/gpt2_small.qtf")
+    qk = estimate("examples/gpt2_small_qknorm.qtf")
+    top = lambda r: max(s.log10_alpha for s in r.stages)          # noqa: E731
+    exp_degree = lambda r: max(v for s in r.stages for k, v in s.degrees.items() if k.endswith("exp"))  # noqa: E731
+    assert 10 * top(qk) < top(plain)
+    assert 10 * exp_degree(qk) < exp_degree(plain)
