@@ -159,7 +159,7 @@ def default_pipeline():
 def _read_source(path_or_text, filename):
     """``(text, path or None, name shown in messages)`` of a path or of .qtf text."""
     from qcompile.files import read_text
-    from qcompile.validate import check_model_argument, looks_like_source
+    from qcompile.validate import looks_like_source
 
     check_model_argument(path_or_text)
     if isinstance(path_or_text, os.PathLike) or not looks_like_source(path_or_text):
@@ -265,3 +265,16 @@ def _prod(shape) -> int:
     for d in shape:
         n *= d
     return n
+
+
+def check_model_argument(value) -> None:
+    """What :func:`qcompile.load` and the compile entry points accept as a model: a
+    :class:`~qcompile.model.Model`, a non-empty path (``str`` or path-like) or .qtf text."""
+    from qcompile.validate import _shown
+
+    if isinstance(value, Model) or isinstance(value, os.PathLike):
+        return
+    if not isinstance(value, str):
+        raise QcompileError(f"expected a model, a path to a .qtf file or .qtf text, got {_shown(value)}")
+    if not value.strip():
+        raise QcompileError("expected a path to a .qtf file or .qtf text, got an empty string")

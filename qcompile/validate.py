@@ -157,19 +157,6 @@ def check_dims(dims, name: str = "dims") -> dict[str, int]:
     return out
 
 
-def check_model_argument(value) -> None:
-    """What :func:`qcompile.load` and the compile entry points accept as a model: a
-    :class:`~qcompile.model.Model`, a non-empty path (``str`` or path-like) or .qtf text."""
-    from qcompile.model import Model
-
-    if isinstance(value, Model) or isinstance(value, os.PathLike):
-        return
-    if not isinstance(value, str):
-        raise QcompileError(f"expected a model, a path to a .qtf file or .qtf text, got {_shown(value)}")
-    if not value.strip():
-        raise QcompileError("expected a path to a .qtf file or .qtf text, got an empty string")
-
-
 def looks_like_source(text: str) -> bool:
     """True when a string argument is .qtf text rather than a path: it has a line break,
     or it starts with ``model NAME {`` (after comments and blank space) and names no file
@@ -261,7 +248,7 @@ def check_array(value, name: str, shape: tuple[int, ...] | None = None):
 __all__ = [
     "MAX_DIM", "MAX_INT_LITERAL", "MAX_IR_OPS", "MAX_REPEAT", "MAX_SEED", "MAX_SHOTS",
     "MAX_TARGET_QUBITS", "check_array", "check_choice", "check_dims", "check_index", "check_int",
-    "check_memory", "check_model_argument", "check_qasm_version", "check_real", "check_seed",
+    "check_memory", "check_qasm_version", "check_real", "check_seed",
     "check_shots", "check_str", "format_bytes", "is_integer", "looks_like_source", "memory_limit",
     "target_qubits",
 ]

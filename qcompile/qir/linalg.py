@@ -29,6 +29,18 @@ from dataclasses import dataclass
 import numpy as np
 
 
+def paired_layout(head_dim: int, block: int) -> np.ndarray:
+    """``E`` (``block × head_dim``): feature ``i < head_dim/2`` to ``i``, ``i + head_dim/2``
+    to ``i + 2^(m−1)`` with ``m = ⌈log2 head_dim⌉`` (one qubit then holds every rotary pair)."""
+    half = head_dim // 2
+    top = 2 ** (max(1, (head_dim - 1).bit_length()) - 1)
+    e = np.zeros((block, head_dim))
+    i = np.arange(half)
+    e[i, i] = 1.0
+    e[i + top, i + half] = 1.0
+    return e
+
+
 @dataclass(frozen=True, eq=False)
 class AbstractVector:
     """A fixed vector known by its length and a bound on its 2-norm."""
@@ -311,8 +323,7 @@ class LinearAlgebra:
 
     def paired_layout(self, batch: int, head_dim: int, block: int):
         """``I_batch ⊗ E`` with ``E`` the rotary paired layout of one head
-        (:func:`qcompile.qir.nodes.paired_layout`, ``block × head_dim``)."""
-        from qcompile.qir.nodes import paired_layout
+        (:func:`paired_layout`, ``block × head_dim``)."""
 
         return np.kron(np.eye(batch), paired_layout(head_dim, block))
 

@@ -58,7 +58,7 @@ from typing import ClassVar, Union
 import numpy as np
 
 from qcompile.errors import InternalError
-from qcompile.qir.linalg import is_abstract, spectral_norm, vector_norm
+from qcompile.qir.linalg import is_abstract, paired_layout, spectral_norm, vector_norm  # noqa: F401 (re-exported)
 
 #: the generic row index of a row-wise form (instantiated to the selected token)
 ROW = -1
@@ -378,18 +378,6 @@ class RotaryKeys(_ValueEqual):
 
     def __str__(self) -> str:
         return f"{self.matrix}·rope·({self.inner})"
-
-
-def paired_layout(head_dim: int, block: int) -> np.ndarray:
-    """``E`` (``block × head_dim``): feature ``i < head_dim/2`` to ``i``, ``i + head_dim/2``
-    to ``i + 2^(m−1)`` with ``m = ⌈log2 head_dim⌉`` (one qubit then holds every rotary pair)."""
-    half = head_dim // 2
-    top = 2 ** (max(1, (head_dim - 1).bit_length()) - 1)
-    e = np.zeros((block, head_dim))
-    i = np.arange(half)
-    e[i, i] = 1.0
-    e[i + top, i + half] = 1.0
-    return e
 
 
 Factor = Union[Dense, InputMatrix, RankOne, Diagonal, Rotary, RotaryKeys]

@@ -37,6 +37,7 @@ import numpy as np
 from qcompile.circuit.ir import Angle, Circuit
 from qcompile.errors import BindError, InternalError
 from qcompile.quantum.base import QuantumBlock
+from qcompile.quantum.multiplexor import fwht, gray_code, multiplexor_angles  # noqa: F401 (re-exported)
 
 
 # ---- shapes and padding -------------------------------------------------------------------
@@ -75,33 +76,6 @@ def embed(array: np.ndarray, shape: Sequence[int]) -> np.ndarray:
 
 
 # ---- angle computation ----------------------------------------------------------------------
-def fwht(v: np.ndarray) -> np.ndarray:
-    """Unnormalised Walsh–Hadamard transform ``H v``, ``H_{jk} = (-1)^{popcount(j & k)}``, O(L log L)."""
-    out = np.array(v, dtype=float)
-    size = out.size
-    h = 1
-    while h < size:
-        blocks = out.reshape(-1, 2, h)
-        out = np.stack([blocks[:, 0] + blocks[:, 1], blocks[:, 0] - blocks[:, 1]], axis=1).reshape(size)
-        h *= 2
-    return out
-
-
-def gray_code(size: int) -> np.ndarray:
-    """The reflected binary Gray code ``g_i = i XOR (i >> 1)`` for ``i < size``."""
-    i = np.arange(size)
-    return i ^ (i >> 1)
-
-
-def multiplexor_angles(theta: np.ndarray) -> np.ndarray:
-    """Circuit angles ``φ`` of a Gray-code multiplexed RY realising ``θ_j`` for control value ``j``.
-
-    ``θ_j = Σ_i (-1)^{popcount(j & g_i)} φ_i``, hence ``φ_i = (Hθ)[g_i] / L``.
-    """
-    size = theta.size
-    return fwht(theta)[gray_code(size)] / size
-
-
 def tree_angles(amplitudes: np.ndarray) -> np.ndarray:
     """All ``2^n - 1`` tree circuit angles (levels concatenated) for real ``amplitudes`` of length 2^n.
 

@@ -37,7 +37,7 @@ from typing import Sequence
 import numpy as np
 
 from qcompile.errors import InternalError
-from qcompile.quantum.state_preparation import multiplexor_angles
+from qcompile.quantum.multiplexor import multiplexor_angles
 
 
 @dataclass
