@@ -174,10 +174,9 @@ def circuit_logical_counts(circuit, atol: float = CLIFFORD_T_ATOL, final_measure
     level = [0] * c.num_qubits
     layers: list[bool] = []          # per layer: holds a rotation
     t = rot = ccz = meas = 0
-    for g in c.gates:
-        name, qs = g.name, g.qubits
+    for name, qs, params in _counted_gates(c):
         if name in _ROTATIONS or name in ("t", "tdg"):
-            kind = "t" if name in ("t", "tdg") else _angle_kind(g.params[0], atol)
+            kind = "t" if name in ("t", "tdg") else _angle_kind(params[0], atol)
             if kind == "clifford":
                 continue
             q = qs[0]
@@ -209,6 +208,25 @@ def circuit_logical_counts(circuit, atol: float = CLIFFORD_T_ATOL, final_measure
     if final_measurements:
         meas += c.num_qubits
     return LogicalCounts(c.num_qubits, t, rot, sum(layers), ccz, meas, 0, "compiled circuits")
+
+
+def _counted_gates(circuit):
+    """``(name, qubits, params)`` of each gate, a controlled phase (the 2-qubit ``mcp`` that
+    :func:`~qcompile.circuit.decompose.lower_to_cx` keeps) as Qiskit's ``CPhaseGate``
+    definition, which the estimator traces: ``p(θ/2)`` on the control, CX, ``p(−θ/2)``,
+    CX, ``p(θ/2)`` on the target (a symbolic θ stays a rotation whatever it is halved to)."""
+    from qcompile.circuit.ir import ParamExpr
+
+    for g in circuit.gates:
+        if g.name == "mcp" and len(g.qubits) == 2:
+            a, b = g.qubits
+            theta = g.params[0]
+            half = theta if isinstance(theta, ParamExpr) else float(theta) / 2
+            yield from (("p", (a,), (half,)), ("cx", (a, b), ()),
+                        ("p", (b,), (half if isinstance(half, ParamExpr) else -half,)), ("cx", (a, b), ()),
+                        ("p", (b,), (half,)))
+        else:
+            yield g.name, g.qubits, g.params
 
 
 def program_logical_counts(program, atol: float = CLIFFORD_T_ATOL) -> LogicalCounts:

@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 import pytest
 
-from example_registry import path
+from example_registry import COMPILABLE, EXAMPLES, path
 from qcompile.circuit.ir import Circuit, ParamExpr, Parameter
 from qcompile.errors import QcompileError
 from qcompile.resources import physical as P
@@ -152,3 +152,27 @@ def test_llm_configuration_gets_physical_figures():
     assert e.error is None and e.segments > 1
     assert e.physical_qubits > 0 and e.code_distance > 0 and e.runtime_ns > 0 and e.t_factories > 0
     assert report.to_dict()["estimates"][0]["runtime_s"] == pytest.approx(e.runtime_ns * 1e-9)
+
+
+def test_controlled_phases_count_as_their_decomposition():
+    """A 2-qubit controlled phase (kept by lower_to_cx) counts as Qiskit's CPhaseGate
+    definition (p(θ/2), CX, p(−θ/2), CX, p(θ/2)): the estimator traces the same counts,
+    rotation depth included, from the same circuit."""
+
+    _estimator()
+    pytest.importorskip("qdk.qiskit")
+    c = Circuit(3).append("h", [0]).append("h", [1]).append("mcp", [0, 1], [0.3]).append("mcp", [1, 2], [math.pi / 2])
+    c.append("mcp", [0, 2], [math.pi])
+    ours = P.circuit_logical_counts(P.snapped_lowered(c), lower=False)
+    assert ours.to_estimator() == P.traced_logical_counts(c).to_estimator()
+    assert ours.rotation_count == 3 and ours.t_count == 3       # θ/2 = 0.15: rotations; π/4: T; π/2: Clifford
+
+
+@pytest.mark.parametrize("name", [n for n in COMPILABLE if not EXAMPLES[n].stacked])
+def test_every_compiled_example_gets_logical_counts(compiled_with_dumps, name):
+    """``resources --physical`` on every compilable example: its circuits are counted
+    (no gate the counter cannot read), with rotations and at least one qubit per stage."""
+    program = compiled_with_dumps(name, 1).program
+    counts = P.program_logical_counts(program)
+    assert counts.num_qubits == max(sc.circuit.num_qubits for sc in program.stages)
+    assert counts.rotation_count > 0
