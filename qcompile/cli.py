@@ -1120,7 +1120,20 @@ def cmd_check(args) -> int:
     out = "all tokens" if token == "all" else f"token {token}"
     print(f"ok: model {model.name}: input {ins}; {stats['nodes']} ops; {stats['weights']} "
           f"weights ({stats['parameters']} parameters); output {model.output.name} {out}")
+    print(f"compile: {_compile_verdict(model)}")
     return 0
+
+
+def _compile_verdict(model) -> str:
+    """What ``qcompile MODEL -o OUT`` will say about the model's size, before any lowering:
+    "within the size limits" or the size check's refusal."""
+    from qcompile.compiler import check_size
+
+    try:
+        check_size(model)
+    except QcompileError as exc:
+        return f"refused: {exc.message}"
+    return "within the size limits (a tolerance it cannot calibrate is refused when compiling)"
 
 
 def _describe_input(spec) -> str:

@@ -21,11 +21,17 @@ def run(argv, capsys):
     return code, out, err
 
 
-def test_check_prints_one_line_summary(capsys):
+def test_check_prints_a_summary_and_what_compile_will_say(capsys):
     code, out, err = run(["check", ENC], capsys)
     assert code == 0 and err == ""
-    assert out.count("\n") == 1 and out.startswith("ok: model encoder_block:")
-    assert "12 weights (172 parameters)" in out
+    lines = out.splitlines()
+    assert len(lines) == 2 and lines[0].startswith("ok: model encoder_block:")
+    assert "12 weights (172 parameters)" in out and lines[1].startswith("compile: within the size limits")
+
+
+def test_check_says_compile_will_refuse_a_model_too_large(capsys):
+    code, out, err = run(["check", str(EXAMPLES / "gpt2_small.qtf")], capsys)
+    assert code == 0 and out.splitlines()[1].startswith("compile: refused: model gpt2_small is too large")
 
 
 def test_ir_prints_final_ir(capsys):
