@@ -17,11 +17,13 @@ Between segments the classical work is readout, stacking and loader angles, O(se
 no weight and no nonlinear function is applied classically (DESIGN §1).  The runs per
 input are ``seq·(segments − 1) + (1 or seq)``.
 
-All programs share one polynomial per nonlinear node: the per-op tolerance is
-calibrated jointly (:func:`qcompile.lowering.calibration.calibrate_jointly`) on the whole
-stack, with each run's error bound carried into the next segment as the error of its
-input matrix (the Frobenius norm of the rows' bounds).  So the surrogate reference of
-the whole model is well defined and the compiled output matches it.
+The per-op tolerance is calibrated jointly
+(:func:`qcompile.lowering.calibration.calibrate_jointly`) on the whole stack, with each
+run's error bound carried into the next segment as the error of its input matrix (the
+Frobenius norm of the rows' bounds).  Each program's polynomials are chosen for its own
+arguments' alphas: the same for every token unless an alpha depends on the token (rotary
+embeddings), and the surrogate reference then evaluates each token's row with its own
+program's polynomial (:class:`TokenRows`), so the compiled output matches it.
 """
 
 from __future__ import annotations
@@ -102,16 +104,10 @@ class StackedProgram(ProgramCommon):
         return [seen[k] for k in sorted(seen)]
 
     def polynomials(self) -> dict:
-        """``{full-model node: scalar function}`` for the surrogate reference."""
-        out: dict[int, object] = {}
-        for seg in self.segments:
-            for prog in seg.programs.values():
-                for nl in prog.lowered.nonlinear:
-                    node = seg.node_map[nl.node]
-                    if node in out and out[node].p_raw.coefficients != nl.polynomial.p_raw.coefficients:
-                        raise InternalError(f"programs disagree on the polynomial of %{node}")
-                    out[node] = nl.polynomial
-        return out
+        """``{full-model node: scalar function}`` for the surrogate reference (a
+        :class:`TokenRows` where the token programs chose different polynomials)."""
+        return token_polynomials((seg.node_map[nl.node], tok, nl.polynomial) for seg in self.segments
+                                 for tok, prog in seg.programs.items() for nl in prog.lowered.nonlinear)
 
     # ---- running ------------------------------------------------------------------------
     def run(self, x, backend: str = "qiskit", shots: int | None = None, seed: int | None = None):
@@ -330,9 +326,54 @@ class StackedLowered:
         return "".join(parts)
 
     def polynomials(self) -> dict:
-        """``{full-model node: scalar function}`` (the surrogate reference's)."""
-        return {seg.node_map[node]: poly for seg in self.segments for tok in seg.tokens
-                for node, poly in self.lowered[(seg.index, tok)].polynomials().items()}
+        """``{full-model node: scalar function}`` (the surrogate reference's; see
+        :func:`token_polynomials`)."""
+        return token_polynomials((seg.node_map[node], tok, poly) for seg in self.segments for tok in seg.tokens
+                                 for node, poly in self.lowered[(seg.index, tok)].polynomials().items())
+
+
+class TokenRows:
+    """A surrogate function whose polynomial depends on the token: row ``t`` along axis
+    −2 (the query token of a softmax's scores ``[.., query, key]``, the token of an
+    elementwise op's ``[.., token, feature]`` input) goes through token ``t``'s
+    program's polynomial; rows of tokens with no program of their own (the last
+    segment's other tokens, which the output does not read) through ``default``.
+    Token programs differ where a nonlinearity's argument has a token-dependent alpha
+    (rotary embeddings rotate each query by its own angles), each polynomial chosen for
+    its own program's alpha, so the surrogate reference computes each row as its
+    circuit does."""
+
+    def __init__(self, by_token: dict, default):
+        self.by_token = dict(by_token)
+        self.default = default
+        self.degree = max(p.degree for p in self.by_token.values())
+        self.error = max(p.error for p in self.by_token.values())
+        self.input_alpha = max(p.input_alpha for p in self.by_token.values())
+
+    def __call__(self, x):
+        x = np.asarray(x, dtype=float)
+        if x.ndim < 2:
+            return np.asarray(self.default(x), dtype=float)
+        out = np.empty_like(x)
+        for t in range(x.shape[-2]):
+            out[..., t, :] = self.by_token.get(t, self.default)(x[..., t, :])
+        return out
+
+
+def token_polynomials(items) -> dict:
+    """``{node: polynomial}`` from ``(node, token, polynomial)`` triples: the polynomial
+    itself where every token's program chose the same one, else a :class:`TokenRows`
+    (whose default is the last token's polynomial)."""
+    per_node: dict[int, dict] = {}
+    for node, tok, poly in items:
+        per_node.setdefault(node, {})[tok] = poly
+    out = {}
+    for node, by_token in per_node.items():
+        polys = list(by_token.values())
+        same = all(p.p_raw.coefficients == polys[0].p_raw.coefficients and p.input_alpha == polys[0].input_alpha
+                   for p in polys)
+        out[node] = polys[0] if same else TokenRows(by_token, by_token[max(by_token)])
+    return out
 
 
 def _named(seg_model, name: str, k: int):
@@ -407,5 +448,4 @@ def compile_stacked(model, token, options, callbacks=()) -> StackedProgram:
             seg.programs[tok] = Program(seg.model, built.lowered, built.stages, built.loaders, options.tolerance, tok)
     prog = StackedProgram(model, segments, options.tolerance, token,
                           info={"calibrated_error_bound": bound, "per_op_tolerance": per_op})
-    prog.polynomials()  # every program agrees on each node's polynomial
     return prog

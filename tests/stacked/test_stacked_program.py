@@ -91,3 +91,17 @@ def test_shots_of_every_token_are_not_implemented_yet():
     x = random_input(prog.model, np.random.default_rng(2))
     with pytest.raises(qcompile.NotImplementedYetError, match="select one token"):
         prog.run(x, shots=100)
+
+
+def test_rotary_stack_has_one_polynomial_per_token_and_verifies():
+    """With rotary embeddings the scores' alpha depends on the query token, so the token
+    programs choose different exp polynomials (before: an internal error); the surrogate
+    reference evaluates each token's row with its own program's polynomial, and the
+    compiled stack matches it on both simulators."""
+    from qcompile.stacked import TokenRows
+
+    prog = qcompile.compile(HERE / "stack_rope.qtf", tolerance=1e-2)
+    rows = [p for p in prog.polynomials().values() if isinstance(p, TokenRows)]
+    assert rows and len({p.input_alpha for p in rows[0].by_token.values()}) > 1
+    report = qcompile.verify(prog, inputs=2, backends=("qiskit", "cirq"), seed=3)
+    assert report.ok and len(report.rows) == 4
