@@ -40,7 +40,7 @@ import warnings  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from qcompile.quantum.polynomials import Polynomial, scale_to_unit  # noqa: E402
+from qcompile.quantum.polynomials import Polynomial, abs_interpolant, scale_to_unit  # noqa: E402
 from qcompile.quantum.qsp import qsp_phases  # noqa: E402
 
 
@@ -84,20 +84,6 @@ def targets(d: int):
     c2 = np.polynomial.chebyshev.chebinterpolate(lambda t: np.cos(0.7 * d * t), d)
     yield "tanh(5t)", scale_to_unit(Polynomial.from_chebyshev(c1, "odd"), 0.1)[0]
     yield "cos(0.7dt)", scale_to_unit(Polynomial.from_chebyshev(c2, "even"), 0.1)[0]
-
-
-def abs_interpolant(degree: int, sup: float = 0.99) -> Polynomial:
-    """The even Chebyshev interpolant of |t| of ``degree``, by a DCT, scaled to ``sup``."""
-    from scipy.fft import dct
-
-    m = 4 * degree
-    t = np.cos(np.pi * (np.arange(m) + 0.5) / m)
-    c = dct(np.abs(t), type=2) / m
-    c[0] /= 2
-    c = c[: degree + 1]
-    c[1::2] = 0.0
-    p = Polynomial.from_chebyshev(c, "even")
-    return p / (p.sup_norm() / sup)
 
 
 def high_degree_rows(max_degree: int):

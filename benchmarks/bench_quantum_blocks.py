@@ -35,29 +35,13 @@ def qiskit_state_prep_cx(v: np.ndarray) -> int:
     return out.count_ops().get("cx", 0)
 
 
-def choi_block(be, backend: str) -> np.ndarray:
-    """alpha × the block of ``be`` from one statevector: each input qubit entangled with a
-    reference qubit, so the amplitude at (reference = j, output = i, rest 0) is block[i, j]/√N."""
-    from qcompile.backends.registry import get_backend
-    from qcompile.circuit.ir import Circuit, register_indices
-
-    n, m = len(be.system_qubits), be.circuit.num_qubits
-    c = Circuit(m + n)
-    for k, q in enumerate(be.system_qubits):
-        c.append("h", (m + k,))
-        c.append("cx", (m + k, q))
-    c.compose(be.circuit, list(range(m)))
-    sv = np.asarray(get_backend(backend).statevector(c))
-    rows = register_indices(be.output_qubits)
-    cols = np.arange(2**n) << m
-    return be.alpha * sv[np.add.outer(rows, cols)] * np.sqrt(2**n)
-
-
 def block_error(be, W: np.ndarray) -> float:
     """max over Qiskit and Cirq of ‖W_padded − alpha·block‖₂."""
     P = np.zeros((2 ** len(be.system_qubits),) * 2)
     P[: W.shape[0], : W.shape[1]] = W
-    return max(float(np.linalg.norm(P - choi_block(be, b), 2)) for b in ("qiskit", "cirq"))
+    from qcompile.simulate import block_matrix
+
+    return max(float(np.linalg.norm(P - block_matrix(be, b), 2)) for b in ("qiskit", "cirq"))
 
 
 def state_prep_rows(max_n: int = 10, qiskit: bool = True):

@@ -128,3 +128,23 @@ def postselected_statevector(circuit: Circuit, backend: str = "qiskit", values: 
             state /= norm
             scale *= norm
     return scale * state
+
+
+def block_matrix(block, backend: str = "qiskit") -> np.ndarray:
+    """``alpha ×`` the block a block encoding ``block`` (a
+    :class:`~qcompile.quantum.base.QuantumBlock`) encodes, from ONE statevector: each input
+    qubit is entangled with a fresh reference qubit, so the amplitude at (reference = j,
+    output = i, other qubits 0) is ``block[i, j]/√N`` (N = 2^inputs).  Cheaper than the
+    full unitary for the block checks of wide blocks."""
+    from qcompile.circuit.ir import register_indices
+
+    n, m = len(block.system_qubits), block.circuit.num_qubits
+    c = Circuit(m + n)
+    for k, q in enumerate(block.system_qubits):
+        c.append("h", (m + k,))
+        c.append("cx", (m + k, q))
+    c.compose(block.circuit, list(range(m)))
+    sv = np.asarray(_simulator(backend).statevector(c))
+    rows = register_indices(block.output_qubits)
+    cols = np.arange(2**n) << m
+    return block.alpha * sv[np.add.outer(rows, cols)] * np.sqrt(2**n)

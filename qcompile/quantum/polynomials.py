@@ -374,3 +374,19 @@ def relu_approximation(alpha: float, tolerance: float, max_degree: int = 2000) -
     c = 0.5 * alpha * np.array(coefs)
     c[1] = 0.5 * alpha
     return Polynomial.from_chebyshev(c, error=0.5 * alpha * err, label=label)
+
+
+def abs_interpolant(degree: int, sup: float = 0.99) -> Polynomial:
+    """The even Chebyshev interpolant of ``|t|`` (a ReLU's kink) of ``degree`` on
+    ``[-1, 1]``, by a DCT at ``4·degree`` Chebyshev nodes, scaled to sup norm ``sup``: a
+    high-degree QSP target whose phases must be found to ``degree`` 10⁵."""
+    from scipy.fft import dct
+
+    m = 4 * degree
+    t = np.cos(np.pi * (np.arange(m) + 0.5) / m)
+    c = dct(np.abs(t), type=2) / m
+    c[0] /= 2
+    c = c[: degree + 1]
+    c[1::2] = 0.0
+    p = Polynomial.from_chebyshev(c, "even")
+    return p / (p.sup_norm() / sup)

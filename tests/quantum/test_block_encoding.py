@@ -10,6 +10,7 @@ from qcompile.backends.cirq import unitary_cirq
 from qcompile.backends.qiskit import to_qiskit, unitary
 from qcompile.quantum import block_encoding
 from qcompile.quantum.block_encoding import dilation_unitary
+from qcompile.simulate import block_matrix
 
 
 def both_blocks(block):
@@ -71,24 +72,6 @@ def test_dilation_unitary_is_orthogonal(seed):
     assert np.max(np.abs(M[:8, :8] - A)) <= 1e-12
 
 
-def choi_block(be, backend):
-    """alpha × the block from ONE statevector: each input qubit entangled with a reference
-    qubit, so the amplitude at (reference = j, output = i, rest 0) is block[i, j]/√N."""
-    from qcompile.circuit.ir import Circuit
-    from qcompile.backends.registry import get_backend
-
-    n, m = len(be.system_qubits), be.circuit.num_qubits
-    c = Circuit(m + n)
-    for k, q in enumerate(be.system_qubits):
-        c.append("h", (m + k,))
-        c.append("cx", (m + k, q))
-    c.compose(be.circuit, list(range(m)))
-    sv = np.asarray(get_backend(backend).statevector(c))
-    rows = register_indices(be.output_qubits)
-    cols = np.arange(2**n) << m
-    return be.alpha * sv[np.add.outer(rows, cols)] * np.sqrt(2**n)
-
-
 @pytest.mark.parametrize("N", [2, 4, 8, 16, 32])
 def test_svd_dilation_block_and_cx(N):
     """The one-ancilla dilation at alpha = ‖W‖₂: its block on Qiskit and Cirq, and at most N² CX
@@ -102,7 +85,7 @@ def test_svd_dilation_block_and_cx(N):
     assert be.info["construction"] == "svd" and be.ancilla_qubits == (n,)
     assert math.isclose(be.alpha, np.linalg.norm(W, 2), rel_tol=1e-12)
     assert cx_count(be.circuit) <= dilation_cx(n) <= N * N
-    blocks = both_blocks(be) if N <= 8 else (choi_block(be, "qiskit"), choi_block(be, "cirq"))
+    blocks = both_blocks(be) if N <= 8 else (block_matrix(be, "qiskit"), block_matrix(be, "cirq"))
     for got in blocks:
         assert np.max(np.abs(got - W)) <= 1e-9
 

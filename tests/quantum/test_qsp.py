@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from qcompile.quantum.polynomials import Polynomial, chebyshev_approximation, scale_to_unit
+from qcompile.quantum.polynomials import Polynomial, abs_interpolant, chebyshev_approximation, scale_to_unit
 from qcompile.quantum.qsp import PhaseFindingError, qsp_phases, symmetric_qsp_phases
 
 XS = np.random.default_rng(5).uniform(-1, 1, 300)
@@ -91,20 +91,6 @@ def test_sup_norm_one_is_rejected():
 
 # ---- the inverse nonlinear Fourier transform at high degree --------------------------------
 from qcompile.quantum import qsp as Q  # noqa: E402
-
-
-def abs_interpolant(degree, sup=0.99):
-    """The even Chebyshev interpolant of |t| (a ReLU's kink), by a DCT, scaled to ``sup``."""
-    from scipy.fft import dct
-
-    m = 4 * degree
-    t = np.cos(np.pi * (np.arange(m) + 0.5) / m)
-    c = dct(np.abs(t), type=2) / m
-    c[0] /= 2
-    c = c[: degree + 1]
-    c[1::2] = 0.0
-    p = Polynomial.from_chebyshev(c, "even")
-    return p / (p.sup_norm() / sup)
 
 
 @pytest.mark.parametrize("degree", [1, 4, 17, 60, 151])
