@@ -32,6 +32,7 @@ layer norm divides each row by that row's own norm with that row's own error.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -128,10 +129,12 @@ class _Bound(FormVisitor):
     def combine(self, form, values):
         return float(sum(values))
 
-    def softmax_parts(self, nl, size: int) -> tuple[float, float]:
+    def softmax_parts(self, nl, size: int, circuit: float = 0.0) -> tuple[float, float]:
         """For a softmax numerator ``e = P(s)`` in blocks of ``size`` (one per head): the
-        polynomial's error per block (``√size·ε``) and the scores' error."""
-        return math.sqrt(size) * nl.polynomial.error * self.poly, self.form(nl.argument)
+        read-out's error per block at the compiled scores (the polynomial's ``√size·ε``
+        plus ``circuit``, the bound on how far the stage's circuit moves its whole
+        read-out, hence each block) and the scores' error."""
+        return math.sqrt(size) * nl.polynomial.error * self.poly + circuit, self.form(nl.argument)
 
 
 def input_independent(program) -> bool:
@@ -166,6 +169,7 @@ def program_error_bound(program, stage_outputs, input_errors=None, circuit_error
             delta = bound.form(st.form) + added
             per_stage.append(delta)
         if st.glue is not None:
-            err = st.glue.error(out, delta, st, bound.softmax_parts)
+            parts = functools.partial(bound.softmax_parts, circuit=added)
+            err = st.glue.error(out, delta, st, parts)
             (matrices if st.glue.hands_on_matrix else vectors)[st.glue.produces] = err
     return per_stage[-1], per_stage

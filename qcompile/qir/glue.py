@@ -184,8 +184,9 @@ class NormalizeRows(Glue):
 class BlockSum(Glue):
     """Softmax normalisation: each of ``blocks`` blocks (heads) divided by its sum.
 
-    Its bound is direct (not through the read-out error): with ``δ = √S·ε`` the
-    polynomial's part per head and ``Δs`` the scores' error,
+    Its bound is direct (not through the read-out error): with ``δ`` the read-out's
+    error per head at the compiled scores (``√S·ε`` from the polynomial plus the circuit's
+    own error, e.g. dropped rotations: ``r = P(s̃) + η``) and ``Δs`` the scores' error,
     ``‖Δa‖ ≤ √(Σ_heads ((δ + ‖ã‖√S δ)/(Z̃ − √S δ))²) + ½‖Δs‖`` — softmax is ½-Lipschitz in
     the 2-norm (its Jacobian ``diag(p) − ppᵀ`` has ``vᵀJv = Var_p(v) ≤ ½`` for unit ``v``,
     by Popoviciu's inequality)."""

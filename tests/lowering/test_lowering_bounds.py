@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 
 import qcompile
-from qcompile.qir.bounds import program_error_bound
 from qcompile.lowering.inputs import prepare_matrices
-from qcompile.qir.evaluate import run_numeric
 from qcompile.lowering.polynomials import tolerance_policy
 from qcompile.lowering.symbolic import lower
 from qcompile.program import random_input
+from qcompile.qir.bounds import program_error_bound
+from qcompile.qir.evaluate import run_numeric
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -110,8 +110,8 @@ def test_input_independent_bound_gets_the_whole_tolerance():
     """A single-stage program's bound does not depend on the input, so calibration
     spends the whole tolerance on it (not a margin): mlp_relu's ReLU, whose degree grows
     like 1/ε, lands just below the tolerance instead of a quarter of it."""
-    from qcompile.qir.bounds import input_independent
     from qcompile.lowering.calibration import calibrate
+    from qcompile.qir.bounds import input_independent
 
     model = qcompile.load(ROOT / "examples" / "mlp_relu.qtf")
     low, worst = calibrate(model, model.output.token, 1e-2)
@@ -130,8 +130,8 @@ def test_input_independent_bound_gets_the_whole_tolerance():
 def test_input_dependent_bound_keeps_the_margin():
     """With layer-norm glue the bound depends on the input: calibration keeps it below
     the margin on its samples."""
-    from qcompile.qir.bounds import input_independent
     from qcompile.lowering.calibration import CALIBRATION_MARGIN, calibrate
+    from qcompile.qir.bounds import input_independent
 
     model = qcompile.load(ROOT / "examples" / "attention_head.qtf")
     low, worst = calibrate(model, model.output.token, 1e-2)
@@ -153,3 +153,29 @@ def test_kinked_function_gets_the_budget():
     errors = {nl.function: nl.polynomial.error for nl in low.nonlinear}
     assert errors["exp"] <= 2 * LOG_SHARE * errors["relu"]
     assert worst <= 0.25 * 1e-1
+
+
+@pytest.mark.parametrize("name", ["attention_head", "attention", "encoder_block", "encoder_prenorm", "mlp_silu"])
+def test_circuit_errors_are_carried_through_every_glue(name):
+    """A circuit that moves each stage's read-out by at most ``c_k`` (dropped rotations)
+    moves the output by at most the bound with ``circuit_errors=c`` and no polynomial
+    errors: every glue kind (softmax's block sums included) carries the read-out's error."""
+    from qcompile.qir.evaluate import evaluate_stage, hand_on, surrogate_rule
+
+    model = qcompile.load(ROOT / "examples" / f"{name}.qtf")
+    low = lower(model, model.output.token, tolerance_policy(1e-3))
+    rng = np.random.default_rng(13)
+    for _ in range(6):
+        x = random_input(model, rng)
+        ideal = run_numeric(low, prepare_matrices(model, low, x), surrogate_rule)
+        mats, vecs, outs, sizes = prepare_matrices(model, low, x), {}, [], []
+        for st, clean in zip(low.stages, ideal):
+            eta = rng.standard_normal(clean.shape)
+            size = 1e-6 * max(float(np.linalg.norm(clean)), 1.0)
+            out = evaluate_stage(st, mats, vecs, surrogate_rule) + size * eta / np.linalg.norm(eta)
+            outs.append(out)
+            sizes.append(size)
+            hand_on(st.glue, out, mats, vecs)
+        moved = float(np.linalg.norm(outs[-1] - ideal[-1]))
+        bound, _ = program_error_bound(low, outs, None, sizes, polynomials=False)
+        assert 0 < moved <= bound * (1 + 1e-9)   # rounding of the last stage's own perturbation
