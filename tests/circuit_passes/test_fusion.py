@@ -70,6 +70,20 @@ def test_rz_two_pi_is_minus_identity_and_keeps_the_phase():
     assert out4.circuit.gates == [] and out4.circuit.global_phase == 0.0
 
 
+@pytest.mark.parametrize("alpha,kept", [(1.0, 0), (1e5, 1)])
+def test_near_identity_rotations_are_dropped_only_within_the_read_out_budget(alpha, kept):
+    """Remainders of 1e-13 cost alpha·|r|/2 of read-out: dropped at alpha 1, kept at 1e5
+    (merged into one rz(3e-13)); the declared error stays within the 1e-12 budget."""
+    c = Circuit(1)
+    for _ in range(3):
+        c.append("rz", [0], [0.25]).append("rz", [0], [-0.25 + 1e-13])
+    st = StageCircuit(c, (0,), (), alpha, "t")
+    out = get_pass("merge-rotations").run(st, {})
+    assert len(out.circuit.gates) == kept
+    assert alpha * out.info.get("dropped_rotation_error", 0.0) <= 1e-12
+    assert np.allclose(_op(out.circuit), _op(c), atol=1e-12 / alpha + 1e-15)
+
+
 def test_h_h_cancels_and_cascades():
     c = Circuit(2).append("h", [0]).append("x", [0]).append("x", [0]).append("h", [0])
     assert _lines(_run("cancel-inverses", c)) == []
