@@ -15,7 +15,13 @@ scalar nonlinearity ``f``:
   degree bound and ``ln`` of the QSVT scale ``sup|f_even| + sup|f_odd|`` of ``f(a·t)``
   without fitting (defaults: a Chebyshev coefficient tail from a DCT, a dense grid);
 * ``language`` — whether ``.qtf`` models can write ``name(x)`` (``exp`` is used by
-  softmax only).
+  softmax only, ``gaussian`` by Gaussian attention only);
+* ``log_lipschitz(a)`` — for a function whose values are attention weights normalised
+  by their sum (the ``softmax`` op's ``function``: ``exp``, ``gaussian``), a bound on
+  ``|f'/f|`` over ``[−a, a]`` (how far the normalised weights move with the scores,
+  :class:`qcompile.qir.glue.BlockSum`); None for the others;
+* ``parity`` — ``"even"`` or ``"odd"`` when ``f`` is (its interpolants are too: one QSVT
+  sequence, no sum of parity parts), which the resource estimator counts; None otherwise.
 
 The tensor IR's ``elementwise`` op, the NumPy reference, the lowering, polynomial
 selection and the resource estimator all read this registry, so adding a function is one
@@ -47,10 +53,14 @@ class ElementwiseFunction:
     degree_estimate: Callable | None = None
     log_scale: Callable[[float], float] | None = None
     language: bool = True
+    log_lipschitz: Callable[[float], float] | None = None
+    parity: str | None = None
 
     def __post_init__(self):
         if self.growth not in ("log", "inverse"):
             raise ValueError(f"growth of {self.name!r} must be 'log' or 'inverse', got {self.growth!r}")
+        if self.parity not in (None, "even", "odd"):
+            raise ValueError(f"parity of {self.name!r} must be 'even', 'odd' or None, got {self.parity!r}")
 
     def __call__(self, x) -> np.ndarray:
         """``exact`` on a float64 array."""
@@ -147,6 +157,12 @@ def silu(x):
     return x * expit(x)
 
 
+def gaussian(x):
+    """The Gaussian kernel of quantum self-attention (QSANN): exp(−x²)."""
+    x = np.asarray(x, dtype=float)
+    return np.exp(-x * x)
+
+
 def _relu_polynomial(a, tolerance, max_degree):
     from qcompile.quantum.polynomials import relu_approximation
 
@@ -165,6 +181,12 @@ def _exp_degree(a, tolerance):
     return exp_degree(a, tolerance)
 
 
+def _gaussian_degree(a, tolerance):
+    from qcompile.quantum.degrees import gaussian_degree
+
+    return gaussian_degree(a, tolerance)
+
+
 def _gelu_log_scale(a):
     from scipy.special import erf
 
@@ -173,7 +195,13 @@ def _gelu_log_scale(a):
 
 EXP = register_function(ElementwiseFunction(
     "exp", np.exp, "e^x, the numerator of softmax", lipschitz=lambda a: math.exp(a) if a < 709 else math.inf,
-    degree_estimate=_exp_degree, log_scale=lambda a: a, language=False))
+    degree_estimate=_exp_degree, log_scale=lambda a: a, language=False, log_lipschitz=lambda a: 1.0))
+#: sup |d/dx exp(−x²)| = √(2/e) at x = 1/√2 (and 2a·e^(−a²) ≤ 2a below it); even with
+#: sup 1, so its QSVT scale is 1 whatever a; |(ln f)'(x)| = 2|x| ≤ 2a
+GAUSSIAN = register_function(ElementwiseFunction(
+    "gaussian", gaussian, "exp(−x²), the weights of Gaussian (QSANN) attention",
+    lipschitz=lambda a: min(math.sqrt(2.0 / math.e), 2.0 * a), degree_estimate=_gaussian_degree,
+    log_scale=lambda a: 0.0, language=False, log_lipschitz=lambda a: 2.0 * a, parity="even"))
 #: sup |GELU'(x)| = Φ(√2) + √2 φ(√2) ≈ 1.1289, attained at x = √2
 GELU = register_function(ElementwiseFunction(
     "gelu", gelu, "GELU, erf form (torch.nn.GELU())", lipschitz=lambda a: 1.13, log_scale=_gelu_log_scale))

@@ -571,16 +571,18 @@ class Builder:
     def _op_attention(self, e, scope):
         """attention(x, heads = h [, causal = true] [, name = "self_attn"]
         [, projections = separate] [, kv_heads = g] [, bias = false] [, rope = true]
-        [, rope_base = 10000] [, qk_norm = true] [, eps = 1e-6])"""
+        [, rope_base = 10000] [, qk_norm = true] [, eps = 1e-6] [, kind = gaussian]):
+        ``kind = gaussian`` is QSANN's Gaussian attention (separate projections)"""
         a = self._args(e, scope, [("x", "tensor")],
                        {"heads": ("dim", _REQUIRED), "causal": ("bool", False),
                         "name": ("string", None), "projections": (("fused", "separate"), None),
                         "kv_heads": ("dim", None), "bias": ("bool", True), "rope": ("bool", False),
                         "rope_base": ("number", 10000.0), "qk_norm": ("bool", False),
-                        "eps": ("number", 1e-6)})
+                        "eps": ("number", 1e-6), "kind": (("softmax", "gaussian"), "softmax")})
         feats = self._features(a["x"], scope, e)
         self._check_heads(a["heads"], feats, e)
-        separate = a["kv_heads"] is not None or a["rope"] or a["qk_norm"] or not a["bias"]
+        separate = (a["kv_heads"] is not None or a["rope"] or a["qk_norm"] or not a["bias"]
+                    or a["kind"] == "gaussian")
         projections = a["projections"] or ("separate" if separate else "fused")
         if a["rope_base"] <= 0 or a["eps"] < 0:
             raise _err("rope_base must be positive and eps not negative", e.loc)
@@ -591,7 +593,7 @@ class Builder:
                                         prefix=base + ".", projections=projections,
                                         kv_heads=a["kv_heads"], bias=a["bias"], rope=a["rope"],
                                         rope_base=a["rope_base"], qk_norm=a["qk_norm"], eps=a["eps"],
-                                        loc=e.loc))
+                                        kind=a["kind"], loc=e.loc))
 
     def _op_rmsnorm(self, e, scope):
         """rmsnorm(x [, eps = 1e-6] [, name = "norm"]): Hugging Face LlamaRMSNorm"""

@@ -440,18 +440,43 @@ class CausalMask(Op):
 
 @dataclass(frozen=True, kw_only=True)
 class Softmax(Op):
-    """Softmax over the leg named ``leg``: exp(x) / Σ_leg exp(x)."""
+    """Softmax over the leg named ``leg``: f(x) / Σ_leg f(x) with ``f = exp``; with
+    ``function = "gaussian"`` ``f(x) = exp(−x²)`` (Gaussian attention's weights).  A
+    causal mask's −inf gets weight 0 for both."""
 
     opname: ClassVar[str] = "softmax"
     arity: ClassVar[int] = 1
     leg: str
+    function: str = "exp"
 
     def infer(self, in_types):
         self.check_arity(in_types)
         (x,) = in_types
         if self.leg not in x.names or x.dtype != "float":
             self.fail(f"softmax over leg '{self.leg}' impossible for {x}")
+        if self.function not in ("exp", "gaussian"):
+            self.fail(f"softmax weights must be exp or gaussian, got {self.function}")
         return x
+
+    def attributes(self):
+        out = [("leg", self.leg)]
+        return out + ([("function", self.function)] if self.function != "exp" else [])
+
+
+@dataclass(frozen=True, kw_only=True)
+class PairDifference(Op):
+    """Gaussian attention's score arguments: ``q [t, d:H]``, ``k [t, d:H]`` (one scalar
+    per head and token) -> ``[h:H, t, s]`` with ``out[h, t, s] = q[t, h] − k[s, h]``."""
+
+    opname: ClassVar[str] = "pair_difference"
+    arity: ClassVar[int] = 2
+
+    def infer(self, in_types):
+        self.check_arity(in_types)
+        q, k = in_types
+        if q != k or len(q.legs) != 2 or q.dtype != "float" or q.legs[0].name != "t":
+            self.fail(f"pair_difference needs two float tensors [t, d] of one shape, got {q} and {k}")
+        return TensorType((Leg("h", q.legs[1].dim), q.legs[0], Leg("s", q.legs[0].dim)))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -657,7 +682,15 @@ class Attention(Op):
     ``*.bias`` when ``bias``; grouped-query attention with ``kv_heads = G`` (a divisor of
     ``heads``), rotary embeddings of q and k (``rope``, base ``rope_base``), and QK-norm
     (``qk_norm``: RMSNorm of each head's query and key, weights ``q_norm.weight``,
-    ``k_norm.weight`` [d_h], eps ``eps``) need it."""
+    ``k_norm.weight`` [d_h], eps ``eps``) need it.
+
+    ``kind="gaussian"``: the Gaussian projected attention of quantum self-attention
+    networks (QSANN, Li et al. 2022) with classical weights, separate projections: per head
+    ``h`` one scalar query ``q_t = W_q[h]·x_t + b_q[h]`` and key ``k_s = W_k[h]·x_s +
+    b_k[h]`` (``q_proj.weight``, ``k_proj.weight`` [heads, D]), weights
+    ``w_ts = exp(−(q_t − k_s)²)`` normalised over the keys ``s`` (``s ≤ t`` when causal),
+    applied to the head's value slice, then ``o_proj`` (no 1/√d_h: a temperature is part of
+    the learned ``W_q``, ``W_k``)."""
 
     opname: ClassVar[str] = "attention"
     arity: ClassVar[int] = 1
@@ -674,6 +707,7 @@ class Attention(Op):
     rope_base: float = 10000.0
     qk_norm: bool = False
     eps: float = 1e-6
+    kind: str = "softmax"
 
     @property
     def groups(self) -> int:
@@ -697,6 +731,12 @@ class Attention(Op):
                       "(nn.MultiheadAttention's fused weights have none of them)")
         if self.rope and (self.features // self.heads) % 2:
             self.fail(f"rope needs an even head size, got {self.features // self.heads}")
+        if self.kind not in ("softmax", "gaussian"):
+            self.fail(f"attention kind must be softmax or gaussian, got {self.kind}")
+        if self.kind == "gaussian" and (self.projections != "separate" or self.rope or self.qk_norm
+                                        or self.groups != self.heads):
+            self.fail("kind = gaussian has one scalar query and key per head: it needs projections = "
+                      "separate and takes no rope, qk_norm or kv_heads")
         return in_types[0]
 
     def weight_shapes(self):
@@ -706,8 +746,9 @@ class Attention(Op):
                     (p + "out_proj.weight", (d, d)), (p + "out_proj.bias", (d,)))
         dh = d // self.heads
         kv = self.groups * dh
+        qk = (d, kv) if self.kind == "softmax" else (self.heads, self.heads)
         out = []
-        for name, rows in (("q_proj", d), ("k_proj", kv), ("v_proj", kv), ("o_proj", d)):
+        for name, rows in (("q_proj", qk[0]), ("k_proj", qk[1]), ("v_proj", kv), ("o_proj", d)):
             out.append((f"{p}{name}.weight", (rows, d)))
             if self.bias:
                 out.append((f"{p}{name}.bias", (rows,)))
@@ -720,6 +761,8 @@ class Attention(Op):
         if self.projections != "fused":
             out += [("projections", self.projections), ("kv_heads", str(self.groups)), ("bias", _fmt(self.bias)),
                     ("rope", _fmt(self.rope)), ("qk_norm", _fmt(self.qk_norm))]
+        if self.kind != "softmax":
+            out.append(("kind", self.kind))
         return out + [("weights", "@" + self.prefix + "*")]
 
 
@@ -807,7 +850,7 @@ class CallLayer(Op):
 OP_CLASSES: dict[str, type[Op]] = {
     cls.opname: cls for cls in (
         Input, Param, PosEnc, Embed, Linear, MatMul, Transpose, SplitHeads, MergeHeads, Add,
-        Scale, CausalMask, Softmax, LayerNorm, RMSNorm, Mul, RoPE, RepeatHeads, Positions, Elementwise,
+        Scale, CausalMask, Softmax, PairDifference, LayerNorm, RMSNorm, Mul, RoPE, RepeatHeads, Positions, Elementwise,
         SelectToken, Attention, Encoder,
         CallLayer)
 }
@@ -815,3 +858,6 @@ OP_CLASSES: dict[str, type[Op]] = {
 #: ops whose scalar function is replaced by a polynomial in surrogate mode (softmax's exp,
 #: and every elementwise function)
 NONLINEAR_OPS: tuple[str, ...] = ("softmax", "elementwise")
+
+#: ops whose second operand is read for every token (attention's keys and values)
+ALL_TOKEN_OPERAND_OPS: tuple[str, ...] = ("matmul", "pair_difference")

@@ -28,6 +28,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from qcompile.errors import NotImplementedYetError
+from qcompile.ir.ops import ALL_TOKEN_OPERAND_OPS
 
 #: ops through which a value stays linear in a loaded matrix (the layer norm of such a
 #: value is an all-rows stage, see :mod:`qcompile.lowering.symbolic`)
@@ -68,7 +69,7 @@ def find_cut(graph) -> int | None:
     import networkx as nx
 
     linear = _loaded_linear(graph)
-    late = [n for n, op in graph.nodes() if op.opname == "matmul" and not linear[op.inputs[1]]]
+    late = [n for n, op in graph.nodes() if op.opname in ALL_TOKEN_OPERAND_OPS and not linear[op.inputs[1]]]
     if not late:
         return None
     g = nx.DiGraph(graph.graph)

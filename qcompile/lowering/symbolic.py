@@ -12,7 +12,9 @@ The tensor IR is evaluated *symbolically*: every value is the linear form
 * ``matmul`` of a row value with an all-token value (attention): the all-token value's rows
   are ``M x_s + c``, so it acts on the row as ``(I_B ⊗ X)·G`` (scores) or ``H·(I_B ⊗ Xᵀ)``
   (values), ``G``/``H`` rearrangements of ``M`` and rank-one dense maps for ``c``.
-* ``softmax`` — ``e = exp(scores)`` by QSVT (a :class:`~qcompile.lowering.forms.Nonlinear`
+* ``pair_difference`` (Gaussian attention) — ``q_t − k_s`` for every key: the query
+  copied to each key minus the keys' map of the scores applied to a constant;
+* ``softmax`` — ``e = exp(scores)`` (Gaussian attention: ``exp(−a²)``) by QSVT (a :class:`~qcompile.lowering.forms.Nonlinear`
   source), masked for causal attention.  The normalisation ``1/Z`` is *eliminated* when the
   only consumer is a layer norm reached through linear ops with one head
   (``LN(x + Vᵀe/Z) = LN(Z·x + Vᵀe)``, ``Z·x = x 1ᵀ e``: a rank-one factor); otherwise it
@@ -45,6 +47,7 @@ from typing import Callable
 import numpy as np
 
 from qcompile.errors import InternalError, NotImplementedYetError
+from qcompile.ir.ops import ALL_TOKEN_OPERAND_OPS
 from qcompile.qir import algebra as A
 from qcompile.qir.fold import normal_form
 from qcompile.qir.glue import BlockSum, Normalize, NormalizeRows, NormalizeScaled
@@ -384,6 +387,22 @@ class _Lowerer:
             raise InternalError(f"keys of width {d} read a matrix input of width {mi.features}")
         return (t.coeff, factors)
 
+    def op_pair_difference(self, node, op):
+        """Gaussian attention's arguments ``a[h, s] = q[h] − k_s[h]`` of the row's token:
+        ``q`` copied to every key (``I_H ⊗ 1_seq``, a fixed map), minus the keys
+        ``(I_H ⊗ X)·G·1_H``: the scores' map of :meth:`rows_operator` with one feature per
+        head, applied to the constant all-ones query."""
+        q = self.row_form(op.inputs[0], op)
+        k = self.row_form(op.inputs[1], op)
+        self.check_plain_row(op, q)
+        if k.row != "t" or k.pending is not None or k.masked:
+            self.fail(op, "pair_difference needs keys indexed by token")
+        heads, seq = op.type.legs[0].dim, op.type.legs[2].dim
+        spread = A.apply_dense(self.la.kron_eye(heads, np.ones((seq, 1))), q.form, self.method, "spread")
+        keys = _apply_operator(self.rows_operator(op, k, heads, contract="features"),
+                               A.const_form(np.ones(heads)))
+        return _Val(op.type.legs, "t", A.add(spread, A.scale(keys, -1.0)))
+
     def op_softmax(self, node, op):
         v = self.row_form(op.inputs[0], op)
         self.check_plain_row(op, v, allow_mask=True)
@@ -391,7 +410,7 @@ class _Lowerer:
             self.fail(op, "softmax over a leg other than the last is not supported yet")
         batch = _prod(v.other[:-1])
         size = v.legs[-1].dim
-        nl = self.new_nonlinear("exp", v.form, node)
+        nl = self.new_nonlinear(op.function, v.form, node)
         e = A.source_form(nl)
         if v.masked:
             mask = (np.arange(size) <= self.token).astype(float)
@@ -586,7 +605,7 @@ def _read_for_every_token(graph) -> set[int]:
     reached from a matmul's right operand through ops linear in each row.  Their stages
     compute every row at once; any other normalisation computes the selected row only."""
     through = {"linear", "split_heads", "merge_heads", "transpose", "repeat_heads", "scale", "add", "rope"}
-    stack = [op.inputs[1] for _, op in graph.nodes() if op.opname == "matmul"]
+    stack = [op.inputs[1] for _, op in graph.nodes() if op.opname in ALL_TOKEN_OPERAND_OPS]
     seen: set[int] = set()
     out: set[int] = set()
     while stack:

@@ -15,6 +15,14 @@ Attention (``nn.MultiheadAttention``, D features, H heads, d_h = D/H)::
     o  = merge_heads (matmul (softmax s over s) vh)            [t, d:D]
     y  = linear o {out_proj}
 
+Gaussian attention (``kind = gaussian``, QSANN's weights; ``q``, ``k``: one scalar per
+head)::
+
+    q, k = linear x {q_proj | k_proj}                           [t, d:H]
+    a  = pair_difference q k      (a[h,t,s] = q[t,h] − k[s,h])   [h, t, s]
+    w  = softmax a {function gaussian}  [causal_mask before it]  [h, t, s]
+    y  = linear (merge_heads (matmul w (split_heads (linear x {v_proj})))) {o_proj}
+
 Encoder (post-LN): y = LN2(h + W2 act(W1 h)), h = LN1(x + attn(x));
 pre-LN (``norm_first``): r = x + attn(LN1(x)), y = r + W2 act(W1 LN2(r)).
 """
@@ -52,6 +60,8 @@ def expand_attention(emit: _Emitter, x: int, op: ops.Attention) -> int:
     """Emit multi-head self-attention ``op`` on ``x`` ([t, d:features]); return the output id."""
     d, heads, groups, prefix = op.features, op.heads, op.groups, op.prefix
     dh = d // heads
+    if op.kind == "gaussian":
+        return _gaussian_attention(emit, x, op)
     if op.projections == "fused":
         w, b = prefix + "in_proj_weight", prefix + "in_proj_bias"
         q, k, v = [emit(ops.Linear, [x], weight=w, bias=b, in_features=d, out_features=d,
@@ -83,6 +93,25 @@ def expand_attention(emit: _Emitter, x: int, op: ops.Attention) -> int:
     out = emit(ops.MatMul, [probs, vh])
     merged = emit(ops.MergeHeads, [out])
     return emit(ops.Linear, [merged], weight=out_w, bias=out_b, in_features=d, out_features=d)
+
+
+def _gaussian_attention(emit: _Emitter, x: int, op: ops.Attention) -> int:
+    """Emit Gaussian attention ``op`` (``kind = gaussian``, separate projections) on ``x``."""
+    d, heads, prefix = op.features, op.heads, op.prefix
+
+    def proj(name, rows):
+        return emit(ops.Linear, [x], weight=f"{prefix}{name}.weight",
+                    bias=f"{prefix}{name}.bias" if op.bias else None, in_features=d, out_features=rows)
+
+    q, k, v = proj("q_proj", heads), proj("k_proj", heads), proj("v_proj", d)
+    args = emit(ops.PairDifference, [q, k])
+    if op.causal:
+        args = emit(ops.CausalMask, [args])
+    weights = emit(ops.Softmax, [args], leg="s", function="gaussian")
+    out = emit(ops.MatMul, [weights, emit(ops.SplitHeads, [v], heads=heads)])
+    merged = emit(ops.MergeHeads, [out])
+    return emit(ops.Linear, [merged], weight=prefix + "o_proj.weight",
+                bias=prefix + "o_proj.bias" if op.bias else None, in_features=d, out_features=d)
 
 
 def expand_encoder(emit: _Emitter, x: int, op: ops.Encoder) -> int:

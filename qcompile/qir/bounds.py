@@ -18,7 +18,8 @@ propagated through the quantum IR with the same subnormalisations the circuits u
 * a nonlinear source ``f(v)``: ``√N·ε + L_f·err(v)`` (``L_f`` bounds ``|f'|``);
 * each glue kind bounds its own result (:meth:`qcompile.qir.glue.Glue.error`): layer
   norm's direction by Dunkl–Williams, a softmax numerator read out by a stage directly
-  (softmax is ½-Lipschitz in the 2-norm).
+  (softmax is ½-Lipschitz in the 2-norm; weights ``f(s)/Σf(s)`` of another ``f`` are
+  ``½·sup|f'/f|``-Lipschitz, :class:`qcompile.qir.glue.BlockSum`).
 
 Norms that depend on the data (``‖c̃‖``, ``Z̃``) are the ones the run observed, so the bound
 is rigorous for that run (given the observed stage outputs) and is evaluated per input.
@@ -133,8 +134,13 @@ class _Bound(FormVisitor):
         """For a softmax numerator ``e = P(s)`` in blocks of ``size`` (one per head): the
         read-out's error per block at the compiled scores (the polynomial's ``√size·ε``
         plus ``circuit``, the bound on how far the stage's circuit moves its whole
-        read-out, hence each block) and the scores' error."""
-        return math.sqrt(size) * nl.polynomial.error * self.poly + circuit, self.form(nl.argument)
+        read-out, hence each block) and the scores' error times ``sup|f'/f|`` over the
+        argument's domain ``[−α, α]`` (the registry's ``log_lipschitz``: 1 for exp, ``2α``
+        for Gaussian attention's exp(−x²))."""
+        from qcompile.functions import get_function
+
+        lip = get_function(nl.function).log_lipschitz(nl.polynomial.input_alpha)
+        return math.sqrt(size) * nl.polynomial.error * self.poly + circuit, lip * self.form(nl.argument)
 
 
 def input_independent(program) -> bool:

@@ -189,7 +189,11 @@ class BlockSum(Glue):
     own error, e.g. dropped rotations: ``r = P(s̃) + η``) and ``Δs`` the scores' error,
     ``‖Δa‖ ≤ √(Σ_heads ((δ + ‖ã‖√S δ)/(Z̃ − √S δ))²) + ½‖Δs‖`` — softmax is ½-Lipschitz in
     the 2-norm (its Jacobian ``diag(p) − ppᵀ`` has ``vᵀJv = Var_p(v) ≤ ½`` for unit ``v``,
-    by Popoviciu's inequality)."""
+    by Popoviciu's inequality).  For weights ``p = f(s)/Σf(s)`` of another positive ``f``
+    (Gaussian attention) the Jacobian is ``(diag(p) − ppᵀ)·diag((ln f)'(s))``, so
+    ``½·L`` with ``L ≥ sup|f'/f|`` on the scores' domain ``[−α, α]`` (which holds both the
+    exact and the compiled scores, and so the segment between them) replaces ½:
+    ``polynomial_error`` hands the scores' error already multiplied by ``L``."""
 
     kind: ClassVar[str] = "block_sum"
     blocks: int = 1

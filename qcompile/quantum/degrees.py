@@ -10,6 +10,9 @@ bounds the degree the compiler picks (up to the ±1 of a parity step).  Coeffici
   log space (``log I_k`` from ``scipy.special.ive`` for small ``k``, the uniform Debye
   expansion for ``k ≥ 30``, relative error O(1/k)), so ``a`` may be 10⁵
   (:func:`exp_degree`);
+* ``exp(−(a t)²)`` (Gaussian attention): with ``t = cos θ``, ``t² = (1 + cos 2θ)/2``, so
+  ``c_{2k} = 2(−1)^k e^{−a²/2} I_k(a²/2)`` (``c_0`` without the 2) and the odd ones vanish:
+  the degree grows like ``2a·√(ln 1/tol)`` (:func:`gaussian_degree`);
 * ``relu(a t) = a(t + |t|)/2`` is built from the minimax polynomial of ``|t|``
   (:mod:`qcompile.quantum.minimax`), whose degree ``2⌈β·a/(4·tol)⌉`` and error bound
   ``a·β/(4m)`` are closed forms (:func:`relu_minimax_degree`): the compiler's degree exactly;
@@ -77,6 +80,23 @@ def exp_degree(a: float, tolerance: float) -> tuple[int, float]:
         else:
             lo = mid + 1
     return hi, 2.0 * math.exp(log_tail(hi))
+
+
+def gaussian_degree(a: float, tolerance: float) -> tuple[int, float]:
+    """Degree bound and error bound of the interpolant of ``exp(−(a t)²)`` (module
+    docstring): ``|c_{2k}| = 2·I_k(x)e^{−x}``, ``x = a²/2``, summed in log space."""
+    x = 0.5 * a * a
+    if x == 0.0:
+        return 0, 0.0
+    # I_k(x)e^{−x} ≈ e^{−k²/(2x)}/√(2πx): the range runs well past k ≈ √(2x·ln(4/tol));
+    # degree_from_log_coefficients refuses a range too short for the tolerance
+    span = math.log(4.0 / tolerance) + 50.0
+    kmax = math.ceil(span + math.sqrt(2.0 * x * span + span * span)) + 8
+    k = np.arange(kmax + 1)
+    logc = np.full(2 * kmax + 1, -np.inf)
+    logc[0::2] = _log_bessel_i(k, x) - x + math.log(2.0)
+    logc[0] -= math.log(2.0)
+    return degree_from_log_coefficients(logc, tolerance)
 
 
 def relu_minimax_degree(a: float, tolerance: float) -> tuple[int, float]:

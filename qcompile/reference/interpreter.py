@@ -3,8 +3,8 @@
 ``mode="exact"`` is the plain transformer with PyTorch's conventions (the kernels of
 :mod:`qcompile.reference.kernels`).  ``mode="surrogate"`` computes what the compiled
 circuit computes: every nonlinear op's scalar function is replaced by the polynomial the
-compiler chose (``polynomials[node]``: for softmax it replaces exp and is applied to the raw
-scores; for an elementwise function, gelu or relu say, it replaces the function).  LayerNorm keeps its eps: the staged
+compiler chose (``polynomials[node]``: for softmax it replaces exp (or Gaussian attention's
+exp(−x²)) and is applied to the raw scores; for an elementwise function, gelu or relu say, it replaces the function).  LayerNorm keeps its eps: the staged
 compilation applies it exactly in the glue between stages (DESIGN §1 anticipated eps = 0;
 that is only needed by a coherent normalisation, which qcompile does not build yet).
 """
@@ -164,8 +164,14 @@ def evaluate(graph, weights: Mapping, inputs: dict[str, np.ndarray], mode: str =
             val = np.where(np.triu(np.ones((n, m), dtype=bool), k=1), -np.inf, args[0])
         elif name == "softmax":
             axis = op.type.names.index(op.leg)
-            exp = _polynomial(polynomials, node, op) if surrogate else np.exp
-            val = kernels.softmax(args[0], axis=axis, exp=exp)
+            poly = _polynomial(polynomials, node, op) if surrogate else None
+            if op.function == "gaussian":
+                val = kernels.gaussian_softmax(args[0], axis=axis, gauss=poly)
+            else:
+                val = kernels.softmax(args[0], axis=axis, exp=np.exp if poly is None else poly)
+        elif name == "pair_difference":
+            q, k = args
+            val = q.T[:, :, None] - k.T[:, None, :]
         elif name == "layernorm":
             val = kernels.layernorm(args[0], weights[op.weight], weights[op.bias],
                                     eps=op.eps)

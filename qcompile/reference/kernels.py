@@ -67,6 +67,29 @@ def softmax(x, axis: int = -1, exp: ArrayFn = np.exp) -> np.ndarray:
     return e / np.sum(e, axis=axis, keepdims=True)
 
 
+def gaussian_softmax(x, axis: int = -1, gauss: ArrayFn | None = None) -> np.ndarray:
+    """Gaussian attention weights (QSANN): ``g(x_i) / Σ_j g(x_j)`` along ``axis`` with
+    ``g(x) = exp(−x²)``.
+
+    With ``gauss=None`` every ``x²`` is shifted by the row's smallest one first (the same
+    weights, no underflow).  With a ``gauss`` given (a polynomial surrogate of exp(−x²))
+    it is applied to the raw values, as the compiled circuit does.  Entries equal to −inf
+    (masked positions) get weight exactly 0; a row whose entries are all −inf is an error.
+    """
+    x = _f64(x)
+    masked = np.isneginf(x)
+    if np.any(np.all(masked, axis=axis)):
+        raise ValueError("gaussian softmax over a row whose entries are all -inf")
+    safe = np.where(masked, 0.0, x)
+    if gauss is None:
+        sq = np.where(masked, np.inf, safe * safe)
+        g = np.exp(-(sq - np.min(sq, axis=axis, keepdims=True)))
+    else:
+        g = _f64(gauss(safe))
+    g = np.where(masked, 0.0, g)
+    return g / np.sum(g, axis=axis, keepdims=True)
+
+
 def layernorm(x, weight=None, bias=None, eps: float = 1e-5, axis: int = -1) -> np.ndarray:
     """``nn.LayerNorm``: (x − mean) / √(var + eps) · γ + β along ``axis``.
 
@@ -220,6 +243,6 @@ def encoder_layer(x, weights: Mapping[str, np.ndarray], heads: int, norm_first: 
 
 
 __all__ = [
-    "ENCODER_LAYER_WEIGHT_NAMES", "causal_mask", "encoder_layer", "gelu", "layernorm",
+    "ENCODER_LAYER_WEIGHT_NAMES", "causal_mask", "encoder_layer", "gaussian_softmax", "gelu", "layernorm",
     "linear", "multihead_attention", "posenc", "relu", "rmsnorm", "rope", "rope_tables", "softmax",
 ]

@@ -27,7 +27,8 @@ class DegreeEstimate:
 
     ``degree``: an upper bound of the interpolant degree meeting ``tolerance``;
     ``error``: the bound ``2·tail(degree)``; ``log_alpha``: natural log of the output
-    subnormalisation ``K·√N``; ``alpha``: ``e^{log_alpha}`` (``inf`` beyond floats).
+    subnormalisation ``K·√N``; ``alpha``: ``e^{log_alpha}`` (``inf`` beyond floats);
+    ``parity``: the function's (its registry entry's), None when it has none.
     """
 
     function: str
@@ -38,6 +39,7 @@ class DegreeEstimate:
     log_K: float
     log_alpha: float
     lipschitz: float
+    parity: str | None = None
 
     @property
     def alpha(self) -> float:
@@ -65,7 +67,7 @@ def estimate_polynomial(function: str, input_alpha: float, dim: int, tolerance: 
     log_k = entry.log_qsvt_scale(a) - math.log(1.0 - margin)
     log_alpha = log_k + 0.5 * qubits_for(dim) * math.log(2.0)
     return DegreeEstimate(function, a, int(degree), float(error), float(tolerance), float(log_k),
-                          float(log_alpha), float(entry.lipschitz(a)))
+                          float(log_alpha), float(entry.lipschitz(a)), entry.parity)
 
 
 def estimate_policy(tolerance: float):

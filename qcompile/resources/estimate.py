@@ -275,12 +275,12 @@ def _log(x: float) -> float:
 
 def _degrees(poly) -> tuple[int, str | None, int | None]:
     """(degree, parity or None, degree of the other-parity part) of a chosen polynomial
-    (a :class:`~qcompile.lowering.polynomials.PolynomialChoice`) or an estimate (generic:
-    the other part has degree ``d − 1``)."""
+    (a :class:`~qcompile.lowering.polynomials.PolynomialChoice`) or an estimate (the
+    function's parity, else generic: the other part has degree ``d − 1``)."""
     p_raw = getattr(poly, "p_raw", None)
     d = int(poly.degree)
     if p_raw is None:
-        return d, None, None
+        return d, getattr(poly, "parity", None), None
     if p_raw.definite_parity is not None:
         return d, p_raw.definite_parity, None
     from qcompile.quantum.polynomials import parity_parts

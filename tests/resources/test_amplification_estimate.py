@@ -21,9 +21,11 @@ def test_llm_queries_grow_like_one_over_sqrt_p(name):
     """Exact amplification calls U about (π/2)/√p times (BHMT) where plain post-selection
     repeats 1/p times; fixed point costs at least as much as exact; with p ≪ 1 the
     amplified CX per sample is below the plain one."""
-    rows = amplification_estimates(estimate(f"examples/{name}.qtf"))
+    rep = estimate(f"examples/{name}.qtf")
+    rows = amplification_estimates(rep)
     tiny = [r for r in rows if r.log10_p < -8]
-    assert tiny                                               # at least the softmax stage
+    if any(k.endswith(" exp") for k in rep.to_dict()["degrees"]):
+        assert tiny                                           # at least the softmax stage
     for r in rows:
         assert r.log10_repetitions == pytest.approx(-r.log10_p)
     for r in tiny:

@@ -315,12 +315,12 @@ def test_norms_enter_alpha_and_bad_norms_are_refused():
 @pytest.mark.parametrize("config", LLM)
 def test_llm_configurations_estimate(config):
     """The shipped LLM configurations estimate in the abstract mode: one layer's stages,
-    runs = seq·(layers − 1) + 1, a softmax stage whose alpha is beyond floats."""
+    runs = seq·(layers − 1) + 1, an attention stage (exp, or Gaussian attention's gaussian)."""
     rep = estimate(f"examples/{config}.qtf")
     d = rep.to_dict()
     assert d["mode"] == "abstract" and d["qubits"] == max(s["qubits"] for s in d["stages"])
     assert rep.runs == rep.dims["seq"] * (rep.dims["layers"] - 1) + 1
-    assert any("exp" in k for k in d["degrees"])
+    assert any(k.endswith((" exp", " gaussian")) for k in d["degrees"])
     json.dumps(d)  # JSON-ready
 
 
