@@ -98,6 +98,11 @@ def _add_weights_root(p: argparse.ArgumentParser) -> None:
                         "model's own folder)")
 
 
+COHERENT_HELP = ("build the model as ONE circuit with no classical glue between stages (a single-head "
+                 "softmax's 1/Z is absorbed into the output state, which holds (Z*y, Z)); models it cannot "
+                 "build yet (layer norm, several heads) are refused with the reason")
+
+
 def _add_compile_options(p: argparse.ArgumentParser, token: bool = True) -> None:
     """The options every compiling command shares: tolerance, token, -O, passes, target."""
     _add_weights_root(p)
@@ -113,6 +118,7 @@ def _add_compile_options(p: argparse.ArgumentParser, token: bool = True) -> None
                         "'cancel-inverses,merge-rotations{atol=1e-12}' (--target then appends route)")
     p.add_argument("--target", metavar="T",
                    help="route onto a coupling map: line:N, grid:RxC or heavy-hex:D")
+    p.add_argument("--coherent", action="store_true", help=COHERENT_HELP)
 
 
 def _add_input_options(p: argparse.ArgumentParser, required: bool) -> None:
@@ -210,6 +216,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="with --quantum: the tolerance the polynomials are chosen for")
     _add_weights_root(i)
     i.add_argument("--token", default="model", metavar="last|K", help="with --quantum: output token")
+    i.add_argument("--coherent", action="store_true", help="with --quantum: " + COHERENT_HELP)
     i.add_argument("--print-ir-after-all", action="store_true",
                    help="print the IR after every pass")
     i.add_argument("--print-ir-after", action="append", default=[], metavar="NAME",
@@ -277,6 +284,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="compiled: the compiler's own quantum IR (small models); abstract: shapes "
                         "and norms only; auto picks by size")
     e.add_argument("--token", default="model", help="output token: last or an index")
+    e.add_argument("--coherent", action="store_true", help=COHERENT_HELP)
     e.add_argument("--json", metavar="OUT.json", help="write the report as JSON")
     e.add_argument("--physical", action="store_true",
                    help="also estimate physical qubits, runtime, code distance and T factories with "
@@ -439,7 +447,7 @@ def _compile(args, model=None, callbacks=()):
     return qcompile_compile(model if model is not None else _load(args),
                             token=getattr(args, "token", "model"), tolerance=args.tolerance,
                             optimization=args.optimization, target=args.target,
-                            passes=passes, callbacks=callbacks)
+                            passes=passes, callbacks=callbacks, coherent=getattr(args, "coherent", False))
 
 
 def _check_compile_flags(args) -> None:
@@ -704,6 +712,7 @@ def cmd_compile(args) -> int:
     print(f"wrote {what} and {json_path}: {len(files)} stage(s), {s['qubits']} qubits, "
           f"{s['cx']} CX, alpha {program.alpha:.6g}, error bound "
           f"{program.error_bound:.3g}")
+    _print_coherent_costs(args, model, program, [x] if bound else [])
     return 0
 
 
@@ -771,7 +780,7 @@ def _lowered(args):
     (lowering, IR-level fusion, degree calibration; no circuits)."""
     from qcompile.compiler import lower_quantum
 
-    return lower_quantum(_load(args), args.token, args.tolerance)
+    return lower_quantum(_load(args), args.token, args.tolerance, coherent=args.coherent)
 
 
 def _backends(text: str) -> tuple[str, ...]:
@@ -876,6 +885,14 @@ def cmd_verify(args) -> int:
         f"{_surrogate_limit(r)}), max exact error {max(x.exact_error for x in r):.2e}, "
         f"max bound {max(x.error_bound for x in r):.2e} (tolerance {program.tolerance:g})",
         highlight=False)
+    if args.coherent:
+        import numpy as np
+
+        from qcompile.lowering.inputs import random_input
+
+        rng = np.random.default_rng(args.seed)   # the inputs verify drew
+        _print_coherent_costs(args, model, program, [random_input(model, rng) for _ in range(args.inputs)],
+                              backends[0], console)
     if args.json:
         _write_json(args.json, data)
     return 0 if report.ok else 1
@@ -953,6 +970,31 @@ def _noise_table(program, rows, args):
     return table
 
 
+def _print_coherent_costs(args, model, program, inputs, backend: str = "qiskit", console=None) -> None:
+    """With ``--coherent``: the one circuit's cost beside the staged program's (the same
+    model and options compiled without it), success probabilities on ``inputs``."""
+    if not getattr(args, "coherent", False):
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    from qcompile.coherent import cost_rows
+    from qcompile.compiler import compile as qcompile_compile
+
+    staged = qcompile_compile(model, token=getattr(args, "token", "model"), tolerance=args.tolerance,
+                              optimization=args.optimization, target=args.target, passes=args.passes)
+    rows = cost_rows({"staged": staged, "coherent": program}, inputs, backend)
+    what = f" (success p: smallest over {len(inputs)} input(s), per stage)" if inputs else ""
+    table = Table(title=f"{program.model.name}: coherent vs staged{what}")
+    for col in ("mode", "stages", "qubits", "CX", "depth", "success p", "repetitions"):
+        table.add_column(col, justify="left" if col == "mode" else "right")
+    for r in rows:
+        table.add_row(r["mode"], str(r["stages"]), str(r["qubits"]), str(r["cx"]), str(r["depth"]),
+                      ", ".join(f"{p:.3g}" for p in r["success_probability"]) or "-",
+                      "-" if r["repetitions"] is None else f"{r['repetitions']:.1f}")
+    (console or Console(width=max(120, Console().width))).print(table)
+
+
 def cmd_run(args) -> int:
     """``qcompile run``: compile, run on one input, print the output beside the exact and
     surrogate references (and, with shots, the estimated probabilities)."""
@@ -996,6 +1038,7 @@ def cmd_run(args) -> int:
                   f"{res.error_bound:.3e}; success probability {res.success_probability:.3g}; "
                   f"alpha {program.alpha:.6g}", highlight=False)
     _print_success(program, res, console)
+    _print_coherent_costs(args, model, program, [x], backend, console)
     return 0
 
 
@@ -1021,7 +1064,8 @@ def _check_compile_pass_names(names, args) -> None:
     from qcompile.passes.pipelines import compile_pipeline
 
     known = [p.name for p in compile_pipeline(0, args.tolerance, optimization=args.optimization,
-                                              target=args.target, passes=args.passes)]
+                                              target=args.target, passes=args.passes,
+                                              coherent=args.coherent)]
     for name in names:
         get_pass(name)  # unknown names: PassError with suggestions
         if name not in known:
@@ -1185,7 +1229,7 @@ def cmd_resources(args) -> int:
     norms = load_norms(args.norms) if args.norms else None
     rep = estimate(args.model, dims=dims, optimization=args.optimization,
                    tolerance=args.tolerance, norms=norms, token=args.token, method=args.method,
-                   mode=args.mode)
+                   mode=args.mode, coherent=args.coherent)
     dims = ", ".join(f"{k}={v}" for k, v in rep.dims.items())
     console = Console(width=max(120, Console().width))
     console.print(f"{rep.model} ({dims}); token {rep.token}; tolerance {rep.tolerance:g}; -O{rep.optimization}; "

@@ -35,13 +35,15 @@ class CompileOptions:
     are calibrated to, in (0, 1); ``method``: the dense block encoding (``dilation`` or
     ``fable``); ``optimization``: 0, 1 or 2 (:mod:`qcompile.passes.pipelines`);
     ``target``: a coupling map to route onto (``line:N``, ``grid:RxC``, ``heavy-hex:D``);
-    ``passes``: an explicit circuit pass list replacing the level's."""
+    ``passes``: an explicit circuit pass list replacing the level's; ``coherent``: the
+    model as one circuit (:mod:`qcompile.coherent`)."""
 
     tolerance: float = 1e-3
     method: str = "dilation"
     optimization: int = 1
     target: str | None = None
     passes: str | None = None
+    coherent: bool = False
 
     def __post_init__(self):
         from qcompile.qir.nodes import DENSE_METHODS
@@ -54,6 +56,8 @@ class CompileOptions:
             raise QcompileError(f"unknown block-encoding method {self.method!r}; use {' or '.join(DENSE_METHODS)}")
         if isinstance(self.optimization, bool) or self.optimization not in (0, 1, 2):
             raise QcompileError(f"unknown optimisation level {self.optimization!r}; use 0, 1 or 2")
+        if not isinstance(self.coherent, bool):
+            raise QcompileError(f"coherent must be True or False, got {self.coherent!r}")
         for name in ("target", "passes"):
             value = getattr(self, name)
             if value is not None and not isinstance(value, str):
@@ -117,7 +121,7 @@ def prepare(model_or_path, token="model", size_check: bool = True):
 
 def compile(model_or_path, token="model", tolerance: float = 1e-3, backend: str | None = None,
             method: str = "dilation", optimization: int = 1, target: str | None = None,
-            passes: str | None = None, callbacks=()):
+            passes: str | None = None, callbacks=(), coherent: bool = False):
     """Compile a model (a :class:`~qcompile.model.Model`, a path or .qtf text) for its
     output token (``"model"``: the one its ``output`` line selects, ``"last"``, an index,
     or ``"all"``) into a :class:`~qcompile.program.Program`, or a
@@ -132,13 +136,19 @@ def compile(model_or_path, token="model", tolerance: float = 1e-3, backend: str 
     routes onto a coupling map (``line:N``, ``grid:RxC``, ``heavy-hex:D``), ``passes``
     replaces the circuit pipeline by an explicit list
     (``"cancel-inverses,merge-rotations{atol=1e-12}"``); ``callbacks`` are pass-manager
-    callbacks (IR printing, dumps, timing)."""
+    callbacks (IR printing, dumps, timing); ``coherent`` builds the model as one circuit
+    with no classical glue (:mod:`qcompile.coherent`; refused, with the reason, where it
+    cannot be built yet)."""
     from qcompile.stacked import compile_stacked, needs_stacking
 
     del backend
-    options = CompileOptions(tolerance, method, optimization, target, passes)
+    options = CompileOptions(tolerance, method, optimization, target, passes, coherent)
     model, tok = prepare(model_or_path, token)
     if needs_stacking(model, tok):
+        if coherent:
+            from qcompile.coherent import refuse
+
+            refuse(model.name, "it runs several programs (stacked layers or every token's output)")
         return compile_stacked(model, tok, options, callbacks)
     return compile_program(model, tok, options, callbacks)
 
@@ -156,7 +166,7 @@ def compile_program(model, token: int, options: CompileOptions, callbacks=()):
     if options.target is not None:
         target_qubits(options.target)      # a malformed or huge target never reaches the router
     pipeline = compile_pipeline(token, options.tolerance, options.method, options.optimization,
-                                options.target, options.passes)
+                                options.target, options.passes, options.coherent)
     built = PassManager(pipeline, callbacks=callbacks).run(model)
     program = Program(model, built.lowered, built.stages, built.loaders, options.tolerance, token,
                       info={"calibrated_error_bound": built.lowered.info["calibrated_error_bound"]})
@@ -174,16 +184,21 @@ def compile_program(model, token: int, options: CompileOptions, callbacks=()):
 
 
 def lower_quantum(model_or_path, token="model", tolerance: float = 1e-3, optimization: int = 1,
-                  method: str = "dilation", callbacks=()):
+                  method: str = "dilation", callbacks=(), coherent: bool = False):
     """The quantum IR ``compile`` builds its circuits from (lowering, IR-level fusion,
     calibrated polynomials; no circuits): a :class:`~qcompile.qir.program.QuantumIR`, or
-    a stacked model's :class:`~qcompile.stacked.StackedLowered`."""
+    a stacked model's :class:`~qcompile.stacked.StackedLowered`; ``coherent``: one stage."""
     from qcompile.passes.manager import PassManager
     from qcompile.passes.pipelines import quantum_pipeline
     from qcompile.stacked import lower_stacked, needs_stacking
 
-    options = CompileOptions(tolerance, method, optimization)
+    options = CompileOptions(tolerance, method, optimization, coherent=coherent)
     model, tok = prepare(model_or_path, token)
     if needs_stacking(model, tok):
+        if coherent:
+            from qcompile.coherent import refuse
+
+            refuse(model.name, "it runs several programs (stacked layers or every token's output)")
         return lower_stacked(model, tok, options, callbacks)
-    return PassManager(quantum_pipeline(tok, options.tolerance, method, optimization), callbacks=callbacks).run(model)
+    return PassManager(quantum_pipeline(tok, options.tolerance, method, optimization, coherent),
+                       callbacks=callbacks).run(model)

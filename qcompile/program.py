@@ -327,7 +327,7 @@ class Program(ProgramCommon):
         if any(dropped) or any(np.any(e) for e in (input_circuit_errors or {}).values()):
             circuit_bound = program_error_bound(self.lowered, outs, input_circuit_errors, dropped,
                                                 polynomials=False)[0]
-        return RunResult(results[-1].output, results, backend, bound, shots, probs, errs, kept,
+        return RunResult(_model_output(results), results, backend, bound, shots, probs, errs, kept,
                          circuit_bound)
 
     def run_many(self, xs, backend: str = "qiskit", seed: int | None = None) -> list[RunResult]:
@@ -359,7 +359,7 @@ class Program(ProgramCommon):
             bound, _ = program_error_bound(self.lowered, outs, None, dropped)
             circuit_bound = (program_error_bound(self.lowered, outs, None, dropped, polynomials=False)[0]
                              if any(dropped) else 0.0)
-            runs.append(RunResult(res[-1].output, res, backend, bound, None, None, None, None, circuit_bound))
+            runs.append(RunResult(_model_output(res), res, backend, bound, None, None, None, None, circuit_bound))
         return runs
 
     def circuit_errors(self) -> list[float]:
@@ -431,6 +431,13 @@ class Program(ProgramCommon):
                            "glue": None if st.glue is None else st.glue.kind}
                           for s, p, st in zip(self.stages, per, self.lowered.stages)],
         }
+
+
+def _model_output(results: list[StageResult]) -> np.ndarray:
+    """The model output of a run: the last stage's vector, or what its read-out rule makes
+    of it (a coherent program's ``(Z·y, Z) ↦ y``, :class:`~qcompile.qir.glue.ScaledOutput`)."""
+    last = results[-1]
+    return last.output if last.handed_on is None else last.handed_on
 
 
 def _readout(sc: StageCircuit, values: dict, backend: str, seed, state=None) -> tuple[np.ndarray, float]:

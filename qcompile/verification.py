@@ -150,7 +150,11 @@ def check_run(program, i: int, x, exact, sur, backend: str, shots: int | None, s
     if shots:
         # 4 standard errors of the binomial estimate, computed from the target
         # (the estimate's own error is 0 for an unseen outcome)
-        target = sur ** 2 / np.sum(sur ** 2)
+        # (a coherent program's register holds (y, 1) up to scale: its read-out rule says so)
+        lowered = getattr(program, "lowered", None)
+        final = lowered.stages[-1].glue if lowered is not None else None
+        held = final.register(sur) if final is not None else sur
+        target = held ** 2 / np.sum(held ** 2)
         se = np.sqrt(target * (1 - target) / r.kept_shots)
         shots_ok = bool(np.all(np.abs(r.probabilities - target) <= 4 * se + 1e-12))
         ok = ok and shots_ok

@@ -91,20 +91,24 @@ def optimization_pipeline(level: int, **options: Any) -> list[Pass]:
     return passes
 
 
-def structure_pipeline(token: int, method: str = "dilation", optimization: int = 1) -> list[Pass]:
+def structure_pipeline(token: int, method: str = "dilation", optimization: int = 1,
+                       coherent: bool = False) -> list[Pass]:
     """From a model to the polynomial-free quantum IR: ``lower-to-quantum`` (its output
-    ``token``, dense block encodings by ``method``) and the IR-level fusion of the level."""
+    ``token``, dense block encodings by ``method``), with ``coherent`` the ``coherent`` pass
+    (one stage, :mod:`qcompile.coherent`), and the IR-level fusion of the level."""
     from qcompile.passes.lower_to_quantum import LowerToQuantum
 
-    return [LowerToQuantum(token=token, method=method)] + ir_fusion_pipeline(optimization)
+    one = [get_pass("coherent")] if coherent else []
+    return [LowerToQuantum(token=token, method=method)] + one + ir_fusion_pipeline(optimization)
 
 
-def quantum_pipeline(token: int, tolerance: float, method: str = "dilation", optimization: int = 1) -> list[Pass]:
+def quantum_pipeline(token: int, tolerance: float, method: str = "dilation", optimization: int = 1,
+                     coherent: bool = False) -> list[Pass]:
     """:func:`structure_pipeline`, then ``select-polynomials`` (degrees calibrated to
     ``tolerance``): the quantum IR ``build-circuits`` takes."""
     from qcompile.passes.select_polynomials import SelectPolynomials
 
-    return structure_pipeline(token, method, optimization) + [SelectPolynomials(tolerance=tolerance)]
+    return structure_pipeline(token, method, optimization, coherent) + [SelectPolynomials(tolerance=tolerance)]
 
 
 def circuit_pipeline(optimization: int = 1, target: str | None = None, passes: str | None = None) -> list[Pass]:
@@ -121,12 +125,12 @@ def circuit_pipeline(optimization: int = 1, target: str | None = None, passes: s
 
 
 def compile_pipeline(token: int, tolerance: float, method: str = "dilation", optimization: int = 1,
-                     target: str | None = None, passes: str | None = None) -> list[Pass]:
-    """From a model to optimised stage circuits: :func:`quantum_pipeline`,
-    ``build-circuits``, and each circuit pass applied to every stage."""
+                     target: str | None = None, passes: str | None = None, coherent: bool = False) -> list[Pass]:
+    """From a model to optimised stage circuits: :func:`quantum_pipeline` (one stage with
+    ``coherent``), ``build-circuits``, and each circuit pass applied to every stage."""
     from qcompile.passes.build_circuits import BuildCircuits
 
-    return quantum_pipeline(token, tolerance, method, optimization) + [BuildCircuits()] + \
+    return quantum_pipeline(token, tolerance, method, optimization, coherent) + [BuildCircuits()] + \
         per_stage(circuit_pipeline(optimization, target, passes))
 
 

@@ -11,7 +11,9 @@ stages' loaders read by one of these rules, O(len(out)), no weight applied (DESI
 * :class:`NormalizeRows` — :class:`Normalize` of each of ``rows`` rows (layer norm of
   every token), handed on as a matrix input;
 * :class:`BlockSum` — each of ``blocks`` blocks divided by its entry sum (softmax
-  normalisation per head).
+  normalisation per head);
+* :class:`ScaledOutput` — the read-out rule of a coherent program's one stage (no stage
+  after it, ``final``): ``(Z·y, Z) ↦ y``, the softmax sum absorbed into the output state.
 
 Each class also bounds how far its result moves when ``out`` moves by ``delta``
 (:meth:`Glue.error`, the proofs in :mod:`qcompile.qir.bounds`) and describes itself for
@@ -58,6 +60,8 @@ class Glue:
     kind: ClassVar[str] = ""
     #: the result is a matrix input (every row) rather than a vector input
     hands_on_matrix: ClassVar[bool] = False
+    #: the rule reads the model's output off the last stage (no stage loads its result)
+    final: ClassVar[bool] = False
 
     produces: str
     node: int | None = None
@@ -230,5 +234,38 @@ class BlockSum(Glue):
         return f"divide each of the {self.blocks} read-out blocks by its entry sum (softmax normalisation per head)"
 
 
+@dataclass(frozen=True)
+class ScaledOutput(Glue):
+    """The output of a coherent program (:mod:`qcompile.coherent`): its one stage reads out
+    ``v = (Z·y, Z)`` with ``Z > 0`` the softmax sum it did not divide by, and ``y = v[:-1]/v[-1]``.
+
+    Error: with ``ṽ = v + Δ``, ``‖Δ‖ ≤ δ``, ``ỹ = ṽ[:-1]/Z̃``:
+    ``y − ỹ = (ỹ·Δ_Z − Δ_y)/Z``, so by Cauchy–Schwarz
+    ``‖y − ỹ‖ ≤ √(1 + ‖ỹ‖²)·δ/(Z̃ − δ)`` (``Z ≥ Z̃ − δ``), in the observed ``ỹ``, ``Z̃``."""
+
+    kind: ClassVar[str] = "scaled_output"
+    final: ClassVar[bool] = True
+
+    def apply(self, out):
+        if out[-1] <= 0:
+            raise BindError("softmax normaliser is not positive (polynomial exp went negative)")
+        return out[:-1] / out[-1]
+
+    def error(self, out, delta, stage, polynomial_error):
+        z = float(out[-1])
+        if z <= delta:
+            return math.inf
+        y = out[:-1] / z
+        return math.sqrt(1.0 + float(y @ y)) * delta / (z - delta)
+
+    def register(self, y: np.ndarray) -> np.ndarray:
+        """The direction of the output register for model output ``y``: ``(y, 1)``."""
+        return np.append(y, 1.0)
+
+    def describe(self):
+        return "the output is the read-out vector without its last entry (the softmax sum), divided by that entry"
+
+
 #: every glue kind by name
-GLUE_KINDS: dict[str, type[Glue]] = {cls.kind: cls for cls in (Normalize, NormalizeScaled, NormalizeRows, BlockSum)}
+GLUE_KINDS: dict[str, type[Glue]] = {cls.kind: cls for cls in (Normalize, NormalizeScaled, NormalizeRows, BlockSum,
+                                                               ScaledOutput)}

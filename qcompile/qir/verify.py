@@ -1,7 +1,7 @@
 """Invariants of the quantum IR, checked after every pass in tests (``verify=True``).
 
 * stages are numbered ``0..n-1`` in order; every stage but the last has glue, the last
-  has none; glue names are unique;
+  has none or a ``final`` read-out rule (coherent mode); glue names are unique;
 * every input row, input matrix and stage input a stage reads is produced before it: a
   matrix input of the program, or the glue of an earlier stage (a vector for
   :class:`~qcompile.qir.glue.Normalize`-like glue, a matrix for ``normalize_rows``);
@@ -28,9 +28,9 @@ def verify_quantum_ir(program) -> None:
         if st.index != k:
             raise IRVerifyError(f"stage {k} is numbered {st.index}")
         last = k == len(program.stages) - 1
-        if last and st.glue is not None:
+        if last and st.glue is not None and not st.glue.final:
             raise IRVerifyError(f"the last stage ({k}) has glue {st.glue.kind}")
-        if not last and st.glue is None:
+        if not last and (st.glue is None or st.glue.final):
             raise IRVerifyError(f"stage {k} has no glue but is not the last")
         if not st.form.terms:
             raise IRVerifyError(f"stage {k} computes the zero vector")

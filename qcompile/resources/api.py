@@ -202,14 +202,16 @@ def stage_resources(estimator, stage, tolerance: float) -> StageResources:
                           node.log_alpha / math.log(10.0), degrees, dict(sorted(node.calls.items())), errors)
 
 
-def _lowered(model, token: int, tolerance: float, mode: str, norms, method: str, optimization: int):
+def _lowered(model, token: int, tolerance: float, mode: str, norms, method: str, optimization: int,
+             coherent: bool = False):
     """The quantum IR of the level: the compiler's own passes (compiled mode) or the
-    abstract lowering with the same foldings and estimated polynomials."""
+    abstract lowering with the same foldings and estimated polynomials; ``coherent``: one
+    stage (:mod:`qcompile.coherent`)."""
     if mode == "compiled":
         from qcompile.passes.manager import PassManager
         from qcompile.passes.pipelines import quantum_pipeline
 
-        return PassManager(quantum_pipeline(token, tolerance, method, optimization)).run(model)
+        return PassManager(quantum_pipeline(token, tolerance, method, optimization, coherent)).run(model)
     from qcompile.lowering.symbolic import lower
     from qcompile.qir.fold import refold, with_polynomials
     from qcompile.qir.linalg import AbstractLinearAlgebra
@@ -218,14 +220,18 @@ def _lowered(model, token: int, tolerance: float, mode: str, norms, method: str,
 
     weights = abstract_weights(model.ir.weight_shapes(), norms)
     program = lower(model, token, la=AbstractLinearAlgebra(), weights=weights, method=method)
+    if coherent:
+        from qcompile.coherent import make_coherent
+
+        program = make_coherent(program, la=AbstractLinearAlgebra())
     if optimization >= 1:   # the passes of the level: fold-linear-chains, fold-constants
         program = refold(refold(program, chains=True, constants=False), chains=False, constants=True)
     return with_polynomials(program, estimate_policy(tolerance))
 
 
 def estimate(model_or_path, *, dims: dict | None = None, optimization: int = 1, tolerance: float = 1e-3,
-             norms: dict | None = None, token="model", method: str = "dilation", mode: str = "auto"
-             ) -> ResourceReport:
+             norms: dict | None = None, token="model", method: str = "dilation", mode: str = "auto",
+             coherent: bool = False) -> ResourceReport:
     """The :class:`ResourceReport` of a model (a path or .qtf text; module docstring).
 
     ``dims`` overrides ``dim`` values (``{"d_model": 4096}``); ``norms`` is a norms JSON
@@ -236,7 +242,8 @@ def estimate(model_or_path, *, dims: dict | None = None, optimization: int = 1, 
     levels only remove gates and reuse ancillas, so there the counts are upper bounds.
     In compiled mode at ``-O0`` qubits, CX and gates are exact (each dense block is
     synthesised once and counted as built); the report's ``exactness`` says, per figure,
-    which are exact and which are bounds.
+    which are exact and which are bounds.  ``coherent``: the model as one circuit
+    (:mod:`qcompile.coherent`; a stack of layers is refused).
     """
     from qcompile.compiler import CompileOptions, check_size, prepare
     from qcompile.model import sequence_length
@@ -247,7 +254,7 @@ def estimate(model_or_path, *, dims: dict | None = None, optimization: int = 1, 
 
     dims, norms = check_dims(dims), check_norms(norms)
     t0 = time.perf_counter()
-    options = CompileOptions(tolerance, method, optimization)
+    options = CompileOptions(tolerance, method, optimization, coherent=coherent)
     if mode not in ("auto", "compiled", "abstract"):
         raise QcompileError(f"unknown mode {mode!r}; use auto, compiled or abstract")
     mode_asked = mode
@@ -258,6 +265,10 @@ def estimate(model_or_path, *, dims: dict | None = None, optimization: int = 1, 
         model = load(model_or_path, dims={**dims, "layers": 1}) if layers > 1 else probe
     else:
         model, layers = model_or_path, 1
+    if coherent and layers > 1:
+        from qcompile.coherent import refuse
+
+        refuse(model.name, f"it stacks {layers} layers, each run once per token")
     fallback = None
     if mode == "auto":
         try:
@@ -273,7 +284,7 @@ def estimate(model_or_path, *, dims: dict | None = None, optimization: int = 1, 
     model, tok = prepare(model, token, size_check=False)
     tolerance, method, optimization = options.tolerance, options.method, options.optimization
     try:
-        lowered = _lowered(model, tok, float(tolerance), mode, norms, method, optimization)
+        lowered = _lowered(model, tok, float(tolerance), mode, norms, method, optimization, coherent)
     except QcompileError as exc:
         # auto: a model the compiler cannot calibrate (e.g. a degree beyond its limit) is
         # still estimated, from the abstract lowering, and the report says why
@@ -281,7 +292,7 @@ def estimate(model_or_path, *, dims: dict | None = None, optimization: int = 1, 
             raise
         fallback = exc.message
         mode = "abstract"
-        lowered = _lowered(model, tok, float(tolerance), mode, norms, method, optimization)
+        lowered = _lowered(model, tok, float(tolerance), mode, norms, method, optimization, coherent)
     from qcompile.resources.estimate import Estimator, synthesised_dense_cost
 
     # concrete weights: every dilation counted as synthesised (exact); abstract ones: the
