@@ -5,7 +5,10 @@ One rule per construct, each a call into the quantum library (:mod:`qcompile.qua
 * term ``c · F_1 ··· F_m · s``: the source's state, then each factor's block encoding
   applied to it (:func:`qcompile.quantum.combine.apply`), ``alpha = Π α(F)·α(s)``;
 * form ``Σ c_k term_k``: :func:`qcompile.quantum.lcu.lcu` of the term states,
-  ``alpha = Σ |c_k| α_k``;
+  ``alpha = Σ |c_k| α_k``; terms that share one nonlinear source ``s`` (a coherent
+  program's ``Z·y``) are one branch: ``s``'s state prepared once, then the LCU of their
+  factor chains applied to it, ``(Σ c_k F_k)·s`` — the same vector and the same
+  ``alpha = Σ |c_k| Π α(F_k)·α(s)``, without preparing ``s`` once per (controlled) term;
 * sources: a matrix input's row ``x_j`` has a parametric loader of its own (the row's
   angles, alpha = the matrix's bound); every row at once is the matrix's loader, the token
   register the high part of the output; a constant is a fixed state preparation
@@ -221,11 +224,17 @@ class StageBuilder(FormVisitor):
         return elementwise(arg, src.function, choice.tolerance, polynomial=choice.p_raw, margin=MARGIN)
 
     # ---- factors ---------------------------------------------------------------------
+    def factor_block(self, f, token: int, seq: int | None) -> QuantumBlock:
+        """The block encoding of factor ``f`` alone (its rule, applied to nothing)."""
+        return self.factor(f, _BARE, token, seq)
+
     def _applied(self, be: QuantumBlock, f, state: QuantumBlock, token: int, seq: int | None) -> QuantumBlock:
         """``be`` (the block encoding of factor ``f``) applied to ``state``; in an
         all-rows stage tensored with the identity on the token register first."""
         from qcompile.quantum.combine import apply, tensor
 
+        if state is _BARE:
+            return be
         if token == ROW:   # on the row register (padded to the stage's width) below the token register
             nt = max(1, math.ceil(math.log2(seq)))
             pad = self.row_qubits - len(be.system_qubits)
@@ -314,24 +323,82 @@ class StageBuilder(FormVisitor):
         return be
 
     # ---- terms and forms -------------------------------------------------------------
+    def form(self, form: Form, token: int, seq: int | None = None) -> QuantumBlock:
+        """The state of ``form``; terms sharing a nonlinear source are one branch
+        (:func:`shared_source_groups`, module docstring)."""
+        groups = shared_source_groups(form) if token != ROW else None
+        if groups is None:
+            return super().form(form, token, seq)
+        coeffs, blocks = [], []
+        for group in groups:
+            terms = [form.terms[i] for i in group]
+            if len(terms) == 1:
+                coeffs.append(terms[0].coeff)
+                blocks.append(self.term(terms[0], token, seq))
+            else:
+                coeffs.append(1.0)
+                blocks.append(self.shared_source(form.dim, terms, token, seq))
+        return self.combine_blocks(coeffs, blocks, form.dim)
+
+    def shared_source(self, dim: int, terms: list, token: int, seq: int | None) -> QuantumBlock:
+        """``(Σ c_k F_k)·s`` for terms ``c_k F_k s`` of one source: ``s``'s state, then
+        the LCU of the factor chains (each the product of its factors' block encodings, the
+        identity for none); ``alpha = Σ |c_k| Π α(F_k) · α(s)``.
+
+        Registers.  When every chain spans the widest register (``n`` qubits) the LCU is
+        applied to the state as it is: each chain's block is zero on its padding columns
+        (its first factor's block encoding pads with zero columns, and a product pads the
+        narrower factor by ``X ⊗ I`` under a factor with zero columns there), so the
+        state's product flags may sit on the padding qubits (:func:`~qcompile.quantum.combine.apply`).
+        Otherwise the narrower chains act as ``I ⊗ chain`` on ``n`` qubits, which is not
+        zero there, and the state is padded with fresh |0⟩ qubits instead."""
+        from qcompile.lowering.polynomials import qubits_for
+        from qcompile.quantum.combine import apply, product, settled
+        from qcompile.quantum.lcu import lcu
+
+        state = self.source(terms[0].source, token, seq)
+        chains = []
+        for t in terms:
+            if not t.factors:
+                n = qubits_for(t.source.dim)
+                chains.append(QuantumBlock(Circuit(n), 1.0, tuple(range(n)), (), "block_encoding",
+                                           (t.source.dim, t.source.dim)))
+                continue
+            be = self.factor_block(t.factors[-1], token, seq)
+            for f in reversed(t.factors[:-1]):
+                be = product(self.factor_block(f, token, seq), be)
+            chains.append(settled(be))
+        n = max(len(c.system_qubits) for c in chains)
+        if all(len(c.system_qubits) == n for c in chains) and n >= len(state.system_qubits):
+            op = lcu([t.coeff for t in terms], chains)
+            return apply(QuantumBlock(op.circuit, op.alpha, op.system_qubits, op.ancilla_qubits, op.kind,
+                                      (dim, t.source.dim), op.info), state)
+        n = max(n, len(state.system_qubits))
+        op = lcu([t.coeff for t in terms], [_pad_system(c, n) for c in chains])
+        op = QuantumBlock(op.circuit, op.alpha, op.system_qubits, op.ancilla_qubits, op.kind, (dim, 2**n), op.info)
+        return apply(op, _pad_system(state, n))
+
     def combine(self, form: Form, blocks: list, token: int, seq: int | None = None) -> QuantumBlock:
         """The state of ``form``: an LCU of its terms' states (a single term negated when
         its coefficient is negative)."""
-        from qcompile.quantum.lcu import lcu
-
         if not form.terms:
             raise InternalError("a stage computes the zero vector")
-        coeffs = [t.coeff for t in form.terms]
+        return self.combine_blocks([t.coeff for t in form.terms], blocks, form.dim)
+
+    def combine_blocks(self, coeffs: list, blocks: list, dim: int) -> QuantumBlock:
+        """The LCU ``Σ coeffs[k]·blocks[k]`` of states of vectors of length ``dim``."""
+        from qcompile.quantum.lcu import lcu
+
         n = max(len(b.system_qubits) for b in blocks)
         blocks = [_pad_system(b, n) for b in blocks]
         if len(blocks) == 1:
             b = blocks[0]
             b = _negate(b) if coeffs[0] < 0 else b
             return QuantumBlock(b.circuit, abs(coeffs[0]) * b.alpha, b.system_qubits, b.ancilla_qubits,
-                                "state", (form.dim,), b.info)
+                                "state", (dim,), b.info)
         out = lcu(coeffs, blocks)
         return QuantumBlock(out.circuit, out.alpha, out.system_qubits, out.ancilla_qubits, "state",
-                            (form.dim,), out.info)
+                            (dim,), out.info)
 
     def stage(self, stage: Stage) -> StageCircuit:
         """The circuit of one stage, checked against the quantum IR's alpha."""
@@ -348,6 +415,22 @@ class StageBuilder(FormVisitor):
         return StageCircuit(c, tuple(block.system_qubits), tuple(block.ancilla_qubits), block.alpha,
                             name=f"stage{stage.index}",
                             info={"dim": stage.dim})
+
+
+#: the "state" a factor is applied to when only its block encoding is wanted (:meth:`StageBuilder.factor_block`)
+_BARE = object()
+
+
+def shared_source_groups(form: Form) -> list[list[int]] | None:
+    """The form's terms grouped by source where two or more share one nonlinear source
+    object (indices, in order of first appearance), or None when no two do."""
+    groups: dict = {}
+    for i, t in enumerate(form.terms):
+        key = id(t.source) if t.source.kind == "nonlinear" else ("term", i)
+        groups.setdefault(key, []).append(i)
+    if all(len(g) == 1 for g in groups.values()):
+        return None
+    return list(groups.values())
 
 
 def narrowed(state: QuantumBlock, dim: int) -> QuantumBlock:

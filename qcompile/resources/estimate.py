@@ -26,7 +26,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from qcompile.errors import InternalError, NotImplementedYetError
-from qcompile.lowering.circuits import parameter_name
+from qcompile.lowering.circuits import parameter_name, shared_source_groups
 from qcompile.lowering.polynomials import qubits_for
 from qcompile.qir.linalg import fingerprint, is_abstract, vector_norm
 from qcompile.qir.nodes import ROW
@@ -130,9 +130,15 @@ class Estimator(FormVisitor):
         return Node(cost, log_a, calls)
 
     # ---- factors --------------------------------------------------------------------
+    def factor_node(self, f, token: int, seq: int | None) -> Node:
+        """The block encoding of factor ``f`` alone (``StageBuilder.factor_block``)."""
+        return self.factor(f, _BARE, token, seq)
+
     def _applied(self, fac: Node, f, state: Node, token: int, seq: int | None) -> Node:
         """The factor's block encoding applied to ``state`` (tensored with the token
         register's identity in an all-rows stage)."""
+        if state is _BARE:
+            return fac
         if token == ROW:   # on the stage's row register, below the token register
             nt = max(1, math.ceil(math.log2(seq)))
             cost = fac.cost
@@ -195,18 +201,66 @@ class Estimator(FormVisitor):
         return self._applied(fac, f, state, token, seq)
 
     # ---- forms ------------------------------------------------------------------------
+    def form(self, form, token: int, seq: int | None = None) -> Node:
+        """A form's state; terms sharing a nonlinear source are one branch
+        (``StageBuilder.form``)."""
+        groups = shared_source_groups(form) if token != ROW else None
+        if groups is None:
+            return super().form(form, token, seq)
+        coeffs, nodes = [], []
+        for group in groups:
+            terms = [form.terms[i] for i in group]
+            if len(terms) == 1:
+                coeffs.append(terms[0].coeff)
+                nodes.append(self.term(terms[0], token, seq))
+            else:
+                coeffs.append(1.0)
+                nodes.append(self.shared_source(terms, token, seq))
+        return self.combine_nodes(coeffs, nodes)
+
+    def shared_source(self, terms: list, token: int, seq: int | None) -> Node:
+        """``(Σ c_k F_k)·s`` (``StageBuilder.shared_source``): the source's state, then the
+        LCU of the factor chains (products of the factors' block encodings)."""
+        state = self.source(terms[0].source, token, seq)
+        chains = []
+        for t in terms:
+            if not t.factors:
+                chains.append(Node(C.identity_block_cost(qubits_for(t.source.dim)), 0.0))
+                continue
+            node = self.factor_node(t.factors[-1], token, seq)
+            for f in reversed(t.factors[:-1]):
+                fac = self.factor_node(f, token, seq)
+                node = Node(C.product_cost(fac.cost, node.cost), fac.log_alpha + node.log_alpha, fac.calls + node.calls)
+            chains.append(Node(C.settled_cost(node.cost), node.log_alpha, node.calls))
+        n = max(c.cost.system for c in chains)
+        costs = [c.cost for c in chains]
+        st = state.cost
+        if not (all(c.system == n for c in costs) and n >= st.system):
+            n = max(n, st.system)
+            costs = [C.pad_system_cost(c, n) for c in costs]
+            st = C.pad_system_cost(st, n)
+        signs = [1 if t.coeff > 0 else -1 for t in terms]
+        op = C.lcu_cost(costs, signs)
+        log_op = _logsumexp([_log(abs(t.coeff)) + c.log_alpha for t, c in zip(terms, chains)])
+        calls = sum((c.calls for c in chains), state.calls)
+        return Node(C.apply_cost(op, st), state.log_alpha + log_op, calls)
+
     def combine(self, form, nodes: list, token: int, seq: int | None = None) -> Node:
         """A form's state: one LCU of its terms (``StageBuilder.combine``)."""
         if not form.terms:
             raise InternalError("a stage computes the zero vector")
+        return self.combine_nodes([t.coeff for t in form.terms], nodes)
+
+    def combine_nodes(self, coeffs: list, nodes: list) -> Node:
+        """The LCU ``Σ coeffs[k]·nodes[k]`` (``StageBuilder.combine_blocks``)."""
         n = max(nd.cost.system for nd in nodes)
         costs = [C.pad_system_cost(nd.cost, n) for nd in nodes]
-        logs = [_log(abs(t.coeff)) + nd.log_alpha for t, nd in zip(form.terms, nodes)]
+        logs = [_log(abs(c)) + nd.log_alpha for c, nd in zip(coeffs, nodes)]
         calls = sum((nd.calls for nd in nodes), Counter())
         if len(nodes) == 1:
-            cost = C.negate_cost(costs[0]) if form.terms[0].coeff < 0 else costs[0]
+            cost = C.negate_cost(costs[0]) if coeffs[0] < 0 else costs[0]
             return Node(cost, logs[0], calls)
-        signs = [1 if t.coeff > 0 else -1 for t in form.terms]
+        signs = [1 if c > 0 else -1 for c in coeffs]
         return Node(C.lcu_cost(costs, signs), _logsumexp(logs), calls)
 
     def stage(self, stage) -> Node:
@@ -216,6 +270,9 @@ class Estimator(FormVisitor):
         self.row_qubits = stage.row_qubits if stage.rows == "all" else 0
         return self.form(stage.form, token, seq)
 
+
+#: the "state" a factor is applied to when only its block encoding is wanted (:meth:`Estimator.factor_node`)
+_BARE = object()
 
 #: synthesised dense block costs, keyed by (method, shape, dtype, digest of the entries);
 #: bounded so a long-lived process does not keep every matrix it ever estimated

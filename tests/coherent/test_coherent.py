@@ -186,3 +186,22 @@ def test_cli_run_prints_coherent_beside_staged(tmp_path, capsys):
     assert "coherent vs staged" in out
     rows = [line for line in out.splitlines() if line.strip("│ ").startswith(("staged", "coherent"))]
     assert len(rows) == 2
+
+
+def test_resources_count_the_coherent_circuit_exactly_at_O0():
+    from qcompile.circuit.metrics import cx_count
+    from qcompile.resources.api import estimate
+
+    prog = qcompile.compile(HEAD2, optimization=0, coherent=True)
+    rep = estimate(HEAD2, mode="compiled", optimization=0, coherent=True)
+    (r,), (sc,) = rep.stages, prog.stages
+    assert (r.qubits, r.cx, r.gates) == (sc.circuit.num_qubits, cx_count(sc.circuit), sc.circuit.count_ops())
+    assert rep.exactness["cx"] == "exact"
+
+
+def test_resources_abstract_mode_builds_the_coherent_form():
+    from qcompile.resources.api import estimate
+
+    staged = estimate(example("attention_head"), mode="abstract")
+    coherent = estimate(example("attention_head"), mode="abstract", coherent=True)
+    assert len(staged.stages) == 2 and len(coherent.stages) == 1
