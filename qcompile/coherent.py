@@ -136,15 +136,19 @@ def _check_linear_use(model_name: str, form: Form, name: str) -> None:
 def cost_rows(programs: dict, inputs: list, backend: str = "qiskit") -> list[dict]:
     """Cost of each compiled program (``{"staged": ..., "coherent": ...}``) side by side:
     stages, qubits (the widest circuit), CX and depth (summed over stages), and on
-    ``inputs`` the smallest success probability of each stage and the largest expected
-    repetitions ``Σ_k 1/p_k`` for one post-selected sample of every stage (the staged
-    program's read-outs between stages, tomography on hardware, not counted)."""
+    ``inputs`` the smallest post-selection probability of each stage circuit (``p_run``,
+    :mod:`qcompile.success`: an amplified stage's) and the largest expected repetitions
+    ``Σ_k 1/p_run,k`` for one post-selected sample of every stage (the staged program's
+    read-outs between stages, tomography on hardware, not counted)."""
+    from qcompile.success import success_report
+
     rows = []
     for label, prog in programs.items():
         s = prog.stats()
-        runs = prog.run_many(inputs, backend=backend) if inputs else []
-        p_min = [min(r.stages[k].success_probability for r in runs) for k in range(len(prog.stages))] if runs else []
-        reps = max(sum(1.0 / st.success_probability for st in r.stages) for r in runs) if runs else None
+        runs = [[st.p_run for st in success_report(prog, r)] for r in prog.run_many(inputs, backend=backend)] \
+            if inputs else []
+        p_min = [min(ps[k] for ps in runs) for k in range(len(prog.stages))] if runs else []
+        reps = max(sum(1.0 / p for p in ps) for ps in runs) if runs else None
         rows.append({"mode": label, "stages": s["stages"], "qubits": s["qubits"], "cx": s["cx"],
                      "depth": s["depth"], "success_probability": p_min, "repetitions": reps})
     return rows

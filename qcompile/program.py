@@ -134,6 +134,9 @@ class ProgramCommon:
                                for seg in self.segments]
             out["output"] += ("; with token = all, one program per token gives that token's row"
                               if self.token == "all" else "")
+        final = self.pieces()[-1][2].lowered.stages[-1].glue
+        if final is not None:   # a coherent program's read-out rule (qcompile.coherent)
+            out["output"] += f"; then the read-out rule: {final.describe()}"
         index = 0
         for seg_index, tok, prog in self.pieces():
             stages = prog.lowered.stages

@@ -205,3 +205,9 @@ def test_resources_abstract_mode_builds_the_coherent_form():
     staged = estimate(example("attention_head"), mode="abstract")
     coherent = estimate(example("attention_head"), mode="abstract", coherent=True)
     assert len(staged.stages) == 2 and len(coherent.stages) == 1
+
+
+def test_program_json_states_the_read_out_rule(head2):
+    d = head2.describe()
+    assert len(d["stages"]) == 1 and d["stages"][0]["glue"]["kind"] == "scaled_output"
+    assert "then the read-out rule: the output is the read-out vector without its last entry" in d["output"]
