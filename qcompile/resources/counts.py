@@ -571,14 +571,33 @@ def lcu_cost(terms: Sequence[BlockCost], signs: Sequence[int] | None = None) -> 
     (0-controls) and its circuit controlled on the ``m`` index qubits
     (:meth:`BlockCost.controlled`; the term's phase, plus π when ``c_k < 0``, becomes a
     ``p``/``mcp`` gate unless it is 0 mod 2π).  System ``n``, ancillas
-    ``max_k a_k + m``; the LCU's own global phase is 0.
+    ``max_k a_k + m``; the LCU's own global phase is 0.  Where the prefix-code index
+    (:func:`qcompile.quantum.lcu.index_code`) of the kept terms needs fewer ancillas, the
+    same tree of two-term LCUs as the library's.
     """
+    from qcompile.quantum.lcu import index_code
+
     terms = [settled_cost(t) for t in terms]
     if not terms:
         raise ValueError("lcu needs at least one term")
     signs = [1] * len(terms) if signs is None else [int(s) for s in signs]
     if len(signs) != len(terms) or any(s not in (-1, 0, 1) for s in signs):
         raise ValueError("signs must hold one of -1, 0, +1 per term")
+    kept = [k for k, s in enumerate(signs) if s != 0]
+    code = index_code([terms[k].ancillas for k in kept])
+    if code is not None and code[1] < (len(terms) - 1).bit_length() + max(t.ancillas for t in terms):
+        def build(node):
+            if isinstance(node, int):
+                return terms[kept[node]], signs[kept[node]]
+            (t1, s1), (t2, s2) = build(node[0]), build(node[1])
+            return _flat_lcu_cost([t1, t2], [s1, s2]), 1
+
+        return build(code[0])[0]
+    return _flat_lcu_cost(terms, signs)
+
+
+def _flat_lcu_cost(terms: list[BlockCost], signs: list[int]) -> BlockCost:
+    """:func:`lcu_cost` in the flat layout."""
     n = terms[0].system
     if any(t.system != n for t in terms):
         raise ValueError("lcu terms must act on the same system size")

@@ -7,7 +7,9 @@ import pytest
 
 from qcompile.backends.cirq import unitary_cirq
 from qcompile.backends.qiskit import unitary
+from qcompile.circuit.ir import Circuit
 from qcompile.quantum import QuantumBlock, diagonal_from_state, lcu, state_preparation
+from qcompile.quantum.lcu import index_code
 
 
 def both_blocks(block):
@@ -90,3 +92,89 @@ def test_lcu_zero_coefficient_and_errors():
         lcu([0.0], [diag_block(v1)])
     with pytest.raises(ValueError):
         lcu([1.0, 2.0], [diag_block(v1)])
+
+
+# ---- prefix-code index -----------------------------------------------------------------------
+def _depths(tree, depth=0):
+    if isinstance(tree, int):
+        return {tree: depth}
+    return {**_depths(tree[0], depth + 1), **_depths(tree[1], depth + 1)}
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_index_code_meets_the_kraft_bound(seed):
+    """max_k (depth_k + a_k) of the tree is the value index_code reports, and equals
+    ⌈log2 Σ 2^{a_k}⌉, below which no prefix code exists (Σ 2^{-l_k} ≤ 1)."""
+    rng = np.random.default_rng(seed)
+    for K in range(2, 12):
+        a = [int(x) for x in rng.integers(0, 9, size=K)]
+        if seed == 0:
+            a = [0] * K if K % 2 else [8] + [0] * (K - 1)   # flat-like and one-wide-term extremes
+        tree, width = index_code(a)
+        depths = _depths(tree)
+        assert sorted(depths) == list(range(K))
+        assert width == max(depths[k] + a[k] for k in range(K))
+        assert width == math.ceil(math.log2(sum(2**x for x in a)) - 1e-12)
+        assert width <= (K - 1).bit_length() + max(a)
+
+
+def _wide_block(matrix, extra):
+    """A block encoding of ``matrix`` on one system qubit with ``extra + 1`` ancillas: its
+    dilation times ``extra`` dilations of the identity."""
+    from qcompile.quantum.block_encoding import block_encoding
+    from qcompile.quantum.combine import product
+
+    b = block_encoding(np.asarray(matrix, float))
+    for _ in range(extra):
+        b = product(block_encoding(np.eye(2)), b)
+    return b
+
+
+def _unitary_block(theta):
+    c = Circuit(1)
+    c.append("ry", (0,), (theta,))
+    return QuantumBlock(c, 1.0, (0,), (), "block_encoding", (2, 2))
+
+
+@pytest.mark.parametrize("coeffs", [[0.7, -1.2, 0.4, 2.0], [-1.0, 0.5, 0.0, 0.3], [1.0, 1.0, -1.0, 1.0]])
+def test_lcu_prefix_code_block(coeffs):
+    """Terms of 4, 3, 1 and 0 ancillas: 5 ancillas (flat: 6); the block on both
+    simulators equals Σ c_k A_k and alpha Σ |c_k| α_k."""
+    rng = np.random.default_rng(abs(int(10 * coeffs[0])))
+    mats = [rng.normal(size=(2, 2)) for _ in range(3)]
+    theta = float(rng.uniform(0, np.pi))
+    blocks = [_wide_block(mats[0], 3), _wide_block(mats[1], 2), _wide_block(mats[2], 0), _unitary_block(theta)]
+    assert [len(b.ancilla_qubits) for b in blocks] == [4, 3, 1, 0]
+    out = lcu(coeffs, blocks)
+    ry = np.array([[np.cos(theta / 2), -np.sin(theta / 2)], [np.sin(theta / 2), np.cos(theta / 2)]])
+    expect = coeffs[0] * mats[0] + coeffs[1] * mats[1] + coeffs[2] * mats[2] + coeffs[3] * ry
+    kept = [b for c, b in zip(coeffs, blocks) if c != 0]
+    assert len(out.ancilla_qubits) == math.ceil(math.log2(sum(2 ** len(b.ancilla_qubits) for b in kept)))
+    assert len(out.ancilla_qubits) < 2 + 4
+    assert math.isclose(out.alpha, sum(abs(c) * b.alpha for c, b in zip(coeffs, blocks)), rel_tol=1e-14)
+    for got in both_blocks(out):
+        assert np.max(np.abs(got - expect)) <= 1e-9
+
+
+def test_lcu_prefix_code_states_with_a_loader():
+    """States: a loader applied through two wide factors next to two fixed states (the
+    shape of an attention score's terms); parametric, checked on random inputs."""
+    from qcompile.quantum.block_encoding import block_encoding
+    from qcompile.quantum.combine import apply
+
+    rng = np.random.default_rng(3)
+    loader = state_preparation(4, bound=3.0)
+    m1, m2 = rng.normal(size=(4, 4)), rng.normal(size=(4, 4))
+    y1, y2 = rng.normal(size=4), rng.normal(size=4)
+    wide = apply(block_encoding(m2), apply(block_encoding(m1), loader))
+    terms = [wide, state_preparation(y1), apply(block_encoding(m1), state_preparation(y2))]
+    coeffs = [1.0, -0.5, 2.0]
+    out = lcu(coeffs, terms)
+    assert [len(t.ancilla_qubits) for t in terms] == [3, 0, 1]
+    assert len(out.ancilla_qubits) == 4 and out.circuit.num_qubits <= 16   # flat: 2 + 3
+    for _ in range(3):
+        x = rng.normal(size=4)
+        x *= rng.uniform(0.1, 3.0) / np.linalg.norm(x)
+        expect = coeffs[0] * m2 @ m1 @ x + coeffs[1] * y1 + coeffs[2] * m1 @ y2
+        for got in both_blocks(bound_block(out, loader.bind(x))):
+            assert np.max(np.abs(got - expect)) <= 1e-9

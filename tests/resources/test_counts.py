@@ -242,6 +242,23 @@ def test_lcu_with_free_gates_and_phases():
     assert_matches(R.lcu_cost([qc, R.block_encoding_cost((4, 4), "fable")], [-1, 1]), lcu([-0.5, 2.0], blocks))
 
 
+def test_lcu_prefix_code_matches():
+    """A wide term next to narrow ones: the library nests two-term LCUs (prefix-code
+    index), and lcu_cost builds the same tree (counts, CX, qubits, ancillas)."""
+    s = _states(3)
+    sc = R.state_preparation_cost(4, False)
+    x = input_block_encoding((4, 4), 2.0)
+    xc = R.input_block_encoding_cost((4, 4))
+    wide, wide_c = apply(x, apply(x, s[0])), R.apply_cost(xc, R.apply_cost(xc, sc))
+    for coeffs in ([1.0, -0.5, 0.25], [-1.0, 0.0, 2.0], [0.5, 1.0, 0.0, -1.0]):
+        terms = [wide, s[1], s[2], s[0]][:len(coeffs)]
+        costs = [wide_c, sc, sc, sc][:len(coeffs)]
+        signs = [int(np.sign(c)) for c in coeffs]
+        block = lcu(coeffs, terms)
+        assert "index_code" in block.info and len(block.ancilla_qubits) < (len(coeffs) - 1).bit_length() + 6
+        assert_matches(R.lcu_cost(costs, signs), block)
+
+
 def test_lcu_unknown_phase_is_bounded():
     d = block_encoding(rng(11).normal(size=(2, 2)))
     f = block_encoding(rng(12).normal(size=(2, 2)), method="fable")
