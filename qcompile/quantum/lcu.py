@@ -17,16 +17,26 @@ zero amplitudes.  SELECT applies ``U_k`` controlled on index value ``k`` with
 phase π on ``U_k`` before controlling, i.e. a phase gate on the index value.
 
 Prefix-code index (:func:`index_code`).  The flat layout spends ``⌈log2 K⌉ + max_k a_k``
-ancillas even when one block is much wider than the rest.  A two-term LCU of an LCU is
-again an LCU of the leaves: ``lcu([c, 1], [B, lcu(c', B')])`` encodes
-``(c·A + Σ c'_k A'_k)/(|c|α + Σ |c'_k| α'_k)``, the same matrix and alpha, and its inner
-LCU's index and block ancillas are block ancillas of the outer one, shared with ``B``.
-Nesting two-term LCUs along a binary tree gives term ``k`` a codeword of length
-``l_k`` (its depth) and ``max_k (l_k + a_k)`` ancillas.  Merging the two items of least
-ancilla count first (``a = max(a_i, a_j) + 1``; ties by position) minimises that maximum,
-which is ``⌈log2 Σ_k 2^{a_k}⌉`` (Kraft: lengths ``l_k`` exist iff ``Σ 2^{-l_k} ≤ 1``).
-:func:`lcu` nests along this tree only where it needs fewer ancillas than the flat
-layout (e.g. ``a = (4, 3, 1, 0)``: 5 instead of 6), so every other LCU keeps its circuit.
+ancillas even when one block is much wider than the rest.  Give term ``k`` instead a
+binary codeword ``c_k`` of length ``l_k`` from a prefix code, on one register R of ``Q``
+qubits: bit ``j`` of ``c_k`` on ``R[Q−1−j]``, the block's ancillas on ``R[0..a_k−1]``,
+which needs ``a_k + l_k ≤ Q``.  PREP prepares ``Σ_k √(|c_k| α_k/λ) |c_k 0…0⟩``; SELECT
+applies ``U_k`` controlled on its ``l_k`` codeword bits.  On branch ``k`` the bits below
+its codeword start at 0 (PREP) and no other term fires (prefix codes differ at a position
+both codewords hold, which no block touches), so ``⟨0|PREP† SELECT PREP|0⟩`` is the flat
+LCU's block: same matrix, same alpha, ``Q`` ancillas in all.  Merging the two items of
+least ancilla count first (``a = max(a_i, a_j) + 1``, ties by position; the codeword is
+the path in the tree) minimises ``Q = max_k (l_k + a_k)``, to ``⌈log2 Σ_k 2^{a_k}⌉``
+(Kraft: lengths ``l_k`` exist iff ``Σ 2^{-l_k} ≤ 1``).
+
+Control compression.  Positions ``p < Q − max_k l_k`` hold no codeword bit, so they are
+|0⟩ on every branch until a block with ``a_k > p`` runs.  SELECT runs the terms in order
+of ``a_k``; a term with ``l_k ≥ 2`` and ``a_k < Q − max l`` computes the AND of its
+codeword into ``t = R[a_k]`` (one MCX, 1 on branch ``k`` only), applies ``U_k``
+controlled on ``t`` alone and uncomputes the AND, instead of ``l_k`` controls on every gate.
+
+:func:`lcu` uses the prefix code only where it needs fewer ancillas than the flat layout
+(e.g. ``a = (4, 3, 1, 0)``: 5 instead of 6), so every other LCU keeps its circuit.
 """
 
 from __future__ import annotations
@@ -66,7 +76,7 @@ def lcu(coefficients: Sequence[float], blocks: Sequence[QuantumBlock]) -> Quantu
 
     ``alpha = Σ_k |c_k| α_k``; ancillas ``⌈log2 K⌉ + max_k a_k`` (flat layout), or
     ``⌈log2 Σ_k 2^{a_k}⌉`` where the prefix-code index (module docstring) needs fewer:
-    then the terms of zero weight are left out and the LCU is a tree of two-term LCUs.
+    then the terms of zero weight are left out and the index is a prefix code.
     Qubit layout: system ``0..n-1`` (in the first block's system order), shared block
     ancillas next, index register last.  Zero coefficients are kept in the flat layout
     (zero PREP amplitude).  Raises ValueError on mixed kinds, unequal system sizes, or no
@@ -81,30 +91,74 @@ def lcu(coefficients: Sequence[float], blocks: Sequence[QuantumBlock]) -> Quantu
         flat = (len(blocks) - 1).bit_length() + max(len(b.ancilla_qubits) for b in blocks)
         code = index_code([len(blocks[k].ancilla_qubits) for k in kept])
         if code is not None and code[1] < flat:
-            return _tree_lcu(code[0], [coeffs[k] for k in kept], [blocks[k] for k in kept], coeffs, blocks)
+            return _prefix_lcu(code[0], code[1], [coeffs[k] for k in kept], [blocks[k] for k in kept], coeffs, blocks)
     return _flat_lcu(coeffs, blocks)
 
 
-def _tree_lcu(tree, coeffs, blocks, all_coeffs, all_blocks) -> QuantumBlock:
-    """The LCU nested along ``tree`` (pairs of positions in ``coeffs``/``blocks``)."""
-    def build(node):
-        if isinstance(node, int):
-            return coeffs[node], blocks[node]
-        (c1, b1), (c2, b2) = build(node[0]), build(node[1])
-        return 1.0, _flat_lcu([c1, c2], [b1, b2])
-
-    _, out = build(tree)
-    info = dict(out.info)
-    info.update({"coefficients": [float(c) for c in all_coeffs], "alphas": [b.alpha for b in all_blocks],
-                 "index_code": tree})
-    return QuantumBlock(out.circuit, out.alpha, out.system_qubits, out.ancilla_qubits, out.kind, out.shape, info)
+def codewords(tree) -> dict[int, tuple[int, ...]]:
+    """Term position -> its codeword (the path from the root: 0 left, 1 right)."""
+    if isinstance(tree, int):
+        return {tree: ()}
+    out = {}
+    for bit, child in enumerate(tree):
+        out.update({k: (bit,) + c for k, c in codewords(child).items()})
+    return out
 
 
-def _flat_lcu(coeffs: list[float], blocks: list[QuantumBlock]) -> QuantumBlock:
-    """The flat layout of :func:`lcu` (module docstring)."""
-    from qcompile.quantum.combine import settled
+def _prefix_lcu(tree, q: int, coeffs, blocks, all_coeffs, all_blocks) -> QuantumBlock:
+    """The LCU on a prefix-code index register of ``q`` qubits (module docstring)."""
+    kind, n = _check_blocks(coeffs, blocks)
+    weights = np.array([abs(c) * b.alpha for c, b in zip(coeffs, blocks)])
+    lam = float(weights.sum())
+    codes = codewords(tree)
+    num = n + q
+    system = tuple(range(n))
+    reg = tuple(range(n, num))
+    circuit = Circuit(num)
+    circuit.add_register("lcu.index", reg)
+    amps = np.zeros(2**q)
+    for k, code in codes.items():
+        amps[sum(bit << (q - 1 - j) for j, bit in enumerate(code))] = math.sqrt(weights[k] / lam)
+    prep = Circuit(num)
+    append_tree(prep, reg, [float(a) for a in tree_angles(amps)])
+    prep.gates = [g.as_free() for g in prep.gates]   # PREP† cancels it when SELECT is left out
+    circuit.compose(prep)
+    low = q - max(len(c) for c in codes.values())
+    for k in sorted(codes, key=lambda k: (len(blocks[k].ancilla_qubits), k)):
+        code, b = codes[k], blocks[k]
+        a = len(b.ancilla_qubits)
+        body = b.placed(system, reg[:a], num)
+        if coeffs[k] < 0:
+            body.global_phase += math.pi
+        controls = tuple(reg[q - 1 - j] for j in range(len(code)))
+        flips = [reg[q - 1 - j] for j, bit in enumerate(code) if not bit]
+        if len(code) >= 2 and a < low:
+            t = reg[a]
+            for step in (0, 1):
+                _free_flips(circuit, flips)
+                circuit.add_gate(Gate("mcx", controls + (t,), free=True))
+                _free_flips(circuit, flips)
+                if step == 0:
+                    circuit.compose(body.controlled((t,), num_qubits=num))
+        else:
+            _free_flips(circuit, flips)
+            circuit.compose(body.controlled(controls, num_qubits=num))
+            _free_flips(circuit, flips)
+    circuit.compose(prep.inverse())
+    shapes = {tuple(b.shape) for b in blocks}
+    shape = shapes.pop() if len(shapes) == 1 else tuple(max(s) for s in zip(*[b.shape for b in blocks]))
+    info = {"coefficients": [float(c) for c in all_coeffs], "alphas": [b.alpha for b in all_blocks],
+            "index_code": tree, "index_qubits": reg}
+    return QuantumBlock(circuit, lam, system, reg, kind, shape, info)
 
-    blocks = [settled(b) for b in blocks]  # SELECT needs each block's output on its input register
+
+def _free_flips(circuit: Circuit, qubits) -> None:
+    for q in qubits:
+        circuit.add_gate(Gate("x", (q,), free=True))
+
+
+def _check_blocks(coeffs, blocks) -> tuple[str, int]:
+    """``(kind, system size)`` of the LCU's blocks; ValueError on what :func:`lcu` refuses."""
     if len(coeffs) != len(blocks) or not blocks:
         raise ValueError(f"lcu needs one coefficient per block, got {len(coeffs)} coefficients and {len(blocks)} blocks")
     if not all(math.isfinite(c) for c in coeffs):
@@ -112,12 +166,20 @@ def _flat_lcu(coeffs: list[float], blocks: list[QuantumBlock]) -> QuantumBlock:
     kinds = {b.kind for b in blocks}
     if len(kinds) != 1:
         raise ValueError("lcu cannot mix block encodings and states")
-    kind = kinds.pop()
     n = len(blocks[0].system_qubits)
     for b in blocks:
         if len(b.system_qubits) != n:
             raise ValueError(f"lcu blocks must act on the same system size: shapes {list(blocks[0].shape)} "
                              f"({n} qubits) and {list(b.shape)} ({len(b.system_qubits)} qubits)")
+    return kinds.pop(), n
+
+
+def _flat_lcu(coeffs: list[float], blocks: list[QuantumBlock]) -> QuantumBlock:
+    """The flat layout of :func:`lcu` (module docstring)."""
+    from qcompile.quantum.combine import settled
+
+    blocks = [settled(b) for b in blocks]  # SELECT needs each block's output on its input register
+    kind, n = _check_blocks(coeffs, blocks)
     weights = np.array([abs(c) * b.alpha for c, b in zip(coeffs, blocks)])
     lam = float(weights.sum())
     if lam == 0.0:

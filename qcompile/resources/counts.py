@@ -572,8 +572,8 @@ def lcu_cost(terms: Sequence[BlockCost], signs: Sequence[int] | None = None) -> 
     (:meth:`BlockCost.controlled`; the term's phase, plus π when ``c_k < 0``, becomes a
     ``p``/``mcp`` gate unless it is 0 mod 2π).  System ``n``, ancillas
     ``max_k a_k + m``; the LCU's own global phase is 0.  Where the prefix-code index
-    (:func:`qcompile.quantum.lcu.index_code`) of the kept terms needs fewer ancillas, the
-    same tree of two-term LCUs as the library's.
+    (:func:`qcompile.quantum.lcu.index_code`) of the kept terms needs fewer ancillas,
+    :func:`_prefix_lcu_cost`.
     """
     from qcompile.quantum.lcu import index_code
 
@@ -586,14 +586,38 @@ def lcu_cost(terms: Sequence[BlockCost], signs: Sequence[int] | None = None) -> 
     kept = [k for k, s in enumerate(signs) if s != 0]
     code = index_code([terms[k].ancillas for k in kept])
     if code is not None and code[1] < (len(terms) - 1).bit_length() + max(t.ancillas for t in terms):
-        def build(node):
-            if isinstance(node, int):
-                return terms[kept[node]], signs[kept[node]]
-            (t1, s1), (t2, s2) = build(node[0]), build(node[1])
-            return _flat_lcu_cost([t1, t2], [s1, s2]), 1
-
-        return build(code[0])[0]
+        return _prefix_lcu_cost(code[0], code[1], [terms[k] for k in kept], [signs[k] for k in kept])
     return _flat_lcu_cost(terms, signs)
+
+
+def _prefix_lcu_cost(tree, q: int, terms: list[BlockCost], signs: list[int]) -> BlockCost:
+    """:func:`lcu_cost` on a prefix-code index of ``q`` qubits
+    (:func:`qcompile.quantum.lcu._prefix_lcu`): PREP and PREP† free trees on ``q`` qubits;
+    term ``k`` with codeword length ``l_k`` adds ``2·zeros_k`` free X and its circuit
+    controlled on ``l_k`` bits, or, when ``l_k ≥ 2`` and ``a_k < q − max l``, ``4·zeros_k``
+    free X, two free MCX on ``l_k + 1`` qubits and its circuit controlled on one qubit."""
+    from qcompile.quantum.lcu import codewords
+
+    n = terms[0].system
+    if any(t.system != n for t in terms):
+        raise ValueError("lcu terms must act on the same system size")
+    codes = codewords(tree)
+    low = q - max(len(c) for c in codes.values())
+    prep = tree_cost(q).as_free()
+    counts = prep + prep.inverse()
+    exact = all(t.exact for t in terms)
+    for k, code in codes.items():
+        t = terms[k]
+        phase = t.phase if signs[k] > 0 else _add_phase(t.phase, math.pi)
+        exact = exact and phase is not None
+        zeros = len(code) - sum(code)
+        body = BlockCost(t.counts, t.system, t.ancillas, t.exact, phase)
+        if len(code) >= 2 and t.ancillas < low:
+            counts = counts + GateCounts.gate("x", 1, True, 4 * zeros) \
+                + GateCounts.gate("mcx", len(code) + 1, True, 2) + body.controlled(1)
+        else:
+            counts = counts + GateCounts.gate("x", 1, True, 2 * zeros) + body.controlled(len(code))
+    return BlockCost(counts, n, q, exact, 0.0)
 
 
 def _flat_lcu_cost(terms: list[BlockCost], signs: list[int]) -> BlockCost:
