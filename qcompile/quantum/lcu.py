@@ -24,7 +24,8 @@ which needs ``a_k + l_k ≤ Q``.  PREP prepares ``Σ_k √(|c_k| α_k/λ) |c_k 0
 applies ``U_k`` controlled on its ``l_k`` codeword bits.  On branch ``k`` the bits below
 its codeword start at 0 (PREP) and no other term fires (prefix codes differ at a position
 both codewords hold, which no block touches), so ``⟨0|PREP† SELECT PREP|0⟩`` is the flat
-LCU's block: same matrix, same alpha, ``Q`` ancillas in all.  Merging the two items of
+LCU's block: same matrix, same alpha, ``Q`` ancillas in all (PREP is a tree on the
+``max_k l_k`` codeword positions only; the rest of R starts at 0).  Merging the two items of
 least ancilla count first (``a = max(a_i, a_j) + 1``, ties by position; the codeword is
 the path in the tree) minimises ``Q = max_k (l_k + a_k)``, to ``⌈log2 Σ_k 2^{a_k}⌉``
 (Kraft: lengths ``l_k`` exist iff ``Σ 2^{-l_k} ≤ 1``).
@@ -116,14 +117,14 @@ def _prefix_lcu(tree, q: int, coeffs, blocks, all_coeffs, all_blocks) -> Quantum
     reg = tuple(range(n, num))
     circuit = Circuit(num)
     circuit.add_register("lcu.index", reg)
-    amps = np.zeros(2**q)
+    low = q - max(len(c) for c in codes.values())   # reg[:low] holds no codeword bit: PREP leaves it at 0
+    amps = np.zeros(2 ** (q - low))
     for k, code in codes.items():
-        amps[sum(bit << (q - 1 - j) for j, bit in enumerate(code))] = math.sqrt(weights[k] / lam)
+        amps[sum(bit << (q - low - 1 - j) for j, bit in enumerate(code))] = math.sqrt(weights[k] / lam)
     prep = Circuit(num)
-    append_tree(prep, reg, [float(a) for a in tree_angles(amps)])
+    append_tree(prep, reg[low:], [float(a) for a in tree_angles(amps)])
     prep.gates = [g.as_free() for g in prep.gates]   # PREP† cancels it when SELECT is left out
     circuit.compose(prep)
-    low = q - max(len(c) for c in codes.values())
     for k in sorted(codes, key=lambda k: (len(blocks[k].ancilla_qubits), k)):
         code, b = codes[k], blocks[k]
         a = len(b.ancilla_qubits)

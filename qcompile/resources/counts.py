@@ -592,7 +592,8 @@ def lcu_cost(terms: Sequence[BlockCost], signs: Sequence[int] | None = None) -> 
 
 def _prefix_lcu_cost(tree, q: int, terms: list[BlockCost], signs: list[int]) -> BlockCost:
     """:func:`lcu_cost` on a prefix-code index of ``q`` qubits
-    (:func:`qcompile.quantum.lcu._prefix_lcu`): PREP and PREP† free trees on ``q`` qubits;
+    (:func:`qcompile.quantum.lcu._prefix_lcu`): PREP and PREP† free trees on the
+    ``max l`` codeword qubits;
     term ``k`` with codeword length ``l_k`` adds ``2·zeros_k`` free X and its circuit
     controlled on ``l_k`` bits, or, when ``l_k ≥ 2`` and ``a_k < q − max l``, ``4·zeros_k``
     free X, two free MCX on ``l_k + 1`` qubits and its circuit controlled on one qubit."""
@@ -603,7 +604,7 @@ def _prefix_lcu_cost(tree, q: int, terms: list[BlockCost], signs: list[int]) -> 
         raise ValueError("lcu terms must act on the same system size")
     codes = codewords(tree)
     low = q - max(len(c) for c in codes.values())
-    prep = tree_cost(q).as_free()
+    prep = tree_cost(q - low).as_free()
     counts = prep + prep.inverse()
     exact = all(t.exact for t in terms)
     for k, code in codes.items():
