@@ -243,8 +243,9 @@ def test_lcu_with_free_gates_and_phases():
 
 
 def test_lcu_prefix_code_matches():
-    """A wide term next to narrow ones: the library nests two-term LCUs (prefix-code
-    index), and lcu_cost builds the same tree (counts, CX, qubits, ancillas)."""
+    """A wide term next to narrow ones: the library uses the prefix-code index (the narrow
+    terms' controls compressed), and lcu_cost counts the same circuit (counts, CX, qubits,
+    ancillas)."""
     s = _states(3)
     sc = R.state_preparation_cost(4, False)
     x = input_block_encoding((4, 4), 2.0)
