@@ -54,7 +54,9 @@ def test_hierarchical_qasm2_is_the_same_circuit(program, stage):
     x = random_float_input(program.model, 21)
     bound = program.bind(x, stage)
     flat, hier = to_qasm(bound, 2, hierarchical=False), to_qasm(bound, 2, hierarchical=True)
-    assert "gate qc_" in hier and len(hier) < len(flat)
+    assert len(hier) <= len(flat)
+    if stage == 0:   # the QSVT stage calls its blocks again and again: written once each
+        assert "gate qc_" in hier and len(hier) < len(flat)
     want = _qiskit_state(flat)
     assert np.max(np.abs(_qiskit_state(hier) - want)) <= 1e-12
     assert np.max(np.abs(_cirq_state(hier) - want)) <= 1e-10
