@@ -129,7 +129,7 @@ class _NormBounder(FormVisitor):
     def input_row(self, s, *args):
         low, high = self.rows.get(s.name, (0.0, float(s.bound)))
         why = "" if low > 0 else f"input '{s.name}' may be 0 (only ‖X‖ ≤ {s.bound:g} is declared)"
-        return (low, min(high, float(s.bound)), why)
+        return (low, min(high, float(s.alpha)), why)   # α: the row bound for one row, else B
 
     def const(self, s, *args):
         from qcompile.qir.linalg import is_abstract, vector_norm

@@ -10,7 +10,7 @@ One rule per construct, each a call into the quantum library (:mod:`qcompile.qua
   factor chains applied to it, ``(Σ c_k F_k)·s`` — the same vector and the same
   ``alpha = Σ |c_k| Π α(F_k)·α(s)``, without preparing ``s`` once per (controlled) term;
 * sources: a matrix input's row ``x_j`` has a parametric loader of its own (the row's
-  angles, alpha = the matrix's bound); every row at once is the matrix's loader, the token
+  angles, alpha = the matrix's row bound); every row at once is the matrix's loader, the token
   register the high part of the output; a constant is a fixed state preparation
   (spread over the token register by Hadamards for all-row stages, ``alpha·√seq``); a stage
   input is a parametric loader with its bound; a nonlinear source is
@@ -135,14 +135,15 @@ class StageBuilder(FormVisitor):
 
     def row_loader(self, name: str, token: int):
         """The parametric loader of row ``token`` of the matrix input ``name``:
-        ``[x_j/B, √(1 − ‖x_j‖²/B²)]`` with the matrix's bound ``B`` (``‖x_j‖ ≤ ‖X‖_F ≤ B``),
-        its own parameter vector ``NAME_rJ`` bound from that row."""
+        ``[x_j/B, √(1 − ‖x_j‖²/B²)]`` with the matrix's row bound ``B``
+        (:attr:`~qcompile.qir.program.MatrixInput.row_alpha`: ``‖x_j‖ ≤ B``; binding a row
+        above it raises), its own parameter vector ``NAME_rJ`` bound from that row."""
         key = ("row", name, token)
         if key not in self._loaders:
             from qcompile.quantum.state_preparation import state_preparation
 
             mi = self.lowered.matrix_inputs[name]
-            ld = state_preparation(mi.features, bound=mi.bound, name=f"{parameter_name(name)}_r{token}")
+            ld = state_preparation(mi.features, bound=mi.row_alpha, name=f"{parameter_name(name)}_r{token}")
             ld.info["row"] = int(token)
             self._loaders[key] = ld
         return self._loaders[key]
@@ -156,7 +157,7 @@ class StageBuilder(FormVisitor):
 
     def input_row(self, src, token: int, seq: int | None) -> QuantumBlock:
         """Row ``token`` of a matrix input: the row's own loader (alpha = the matrix's
-        bound; ``⌈log2 features⌉`` qubits and a flag), or every row (``token == ROW``: the
+        row bound; ``⌈log2 features⌉`` qubits and a flag), or every row (``token == ROW``: the
         matrix's loader, the token register the high part of the output)."""
         token = src.token if src.token != ROW else token
         if token == ROW:

@@ -49,6 +49,9 @@ def prepare_matrices(model, lowered, x) -> dict[str, np.ndarray]:
         norm = float(np.linalg.norm(mat))
         if norm > mi.bound * (1 + 1e-12):
             raise BindError(f"prepared input {name} has norm {norm:.6g} above its bound {mi.bound:.6g}")
+        top = float(np.linalg.norm(mat, axis=-1).max()) if mat.size else 0.0
+        if top > mi.row_alpha * (1 + 1e-12):
+            raise BindError(f"prepared input {name} has a row of norm {top:.6g} above its row bound {mi.row_alpha:.6g}")
         out[name] = mat
     return out
 

@@ -81,7 +81,8 @@ class _Val:
     None; ``form``: the linear form of one row over the other legs (flattened row-major in
     leg order); ``pending``: a softmax normaliser not applied yet; ``masked``: scores with
     a causal mask to apply at the softmax; ``prep``: an input-preparation value (holds a
-    :class:`MatrixInput` once it feeds the quantum part)."""
+    :class:`MatrixInput` once it feeds the quantum part) with ``‖X‖_F ≤ bound`` and every
+    row's norm ``≤ row_bound``."""
 
     legs: tuple
     row: str | None
@@ -90,6 +91,7 @@ class _Val:
     masked: bool = False
     prep: bool = False
     bound: float = 0.0
+    row_bound: float = 0.0
 
     @property
     def names(self):
@@ -152,7 +154,7 @@ class _Lowerer:
                 src_op = self.graph.op(node)
                 name = src_op.name if src_op.opname == "input" else f"%{node}"
                 seq, feat = v.legs[0].dim, v.legs[1].dim
-                mi = MatrixInput(name, seq, feat, v.bound, node=node)
+                mi = MatrixInput(name, seq, feat, v.bound, node=node, row_bound=v.row_bound)
                 self.inputs[f"%{node}"] = mi
                 self.inputs[name] = mi
             return _Val(v.legs, "t", A.source_form(mi.row()))
@@ -188,26 +190,36 @@ class _Lowerer:
 
     # -- input preparation
     def prep(self, node, op) -> _Val:
+        """An input-preparation value with bounds of its Frobenius norm and of every row's
+        norm: a float input's declared ``‖X‖_F ≤ B`` bounds both; ``embed`` rows are table
+        rows (``≤`` the largest row norm ``r``, ``‖X‖_F ≤ √seq·r``); ``positions`` rows are
+        the table's first ``seq`` rows; a ``posenc`` row has ``⌊d/2⌋`` (sin, cos) pairs of
+        unit norm and, for odd ``d``, one more entry ``≤ 1`` in magnitude; ``add`` and
+        ``scale`` by the triangle inequality and homogeneity, row by row."""
         legs = op.type.legs
         if op.opname == "input":
             if op.kind == "float":
-                return _Val(legs, "t", prep=True, bound=float(op.bound))
+                return _Val(legs, "t", prep=True, bound=float(op.bound), row_bound=float(op.bound))
             return _Val(legs, "t", prep=True, bound=0.0)
         if op.opname == "posenc":
             from qcompile.reference.kernels import posenc_norm
 
-            return _Val(legs, "t", prep=True, bound=posenc_norm(op.seq, op.features))
+            return _Val(legs, "t", prep=True, bound=posenc_norm(op.seq, op.features),
+                        row_bound=float(np.sqrt((op.features + 1) // 2)))
         if op.opname == "embed":
             e = self.weight(op.weight)
             seq = legs[0].dim
-            return _Val(legs, "t", prep=True, bound=float(np.sqrt(seq) * max_row_norm(e)))
+            r = max_row_norm(e)
+            return _Val(legs, "t", prep=True, bound=float(np.sqrt(seq) * r), row_bound=float(r))
         if op.opname == "positions":
-            return _Val(legs, "t", prep=True, bound=rows_norm(self.weight(op.weight), op.seq))
+            table = self.weight(op.weight)
+            return _Val(legs, "t", prep=True, bound=rows_norm(table, op.seq), row_bound=max_row_norm(table, op.seq))
         if op.opname == "add":
             a, b = (self.vals[i] for i in op.inputs)
-            return _Val(legs, "t", prep=True, bound=a.bound + b.bound)
+            return _Val(legs, "t", prep=True, bound=a.bound + b.bound, row_bound=a.row_bound + b.row_bound)
         if op.opname == "scale":
-            return _Val(legs, "t", prep=True, bound=abs(op.factor) * self.vals[op.inputs[0]].bound)
+            v, k = self.vals[op.inputs[0]], abs(op.factor)
+            return _Val(legs, "t", prep=True, bound=k * v.bound, row_bound=k * v.row_bound)
         raise AssertionError(op.opname)  # pragma: no cover
 
     # -- linear ops
@@ -461,7 +473,9 @@ class _Lowerer:
             seq = v.legs[v.names.index(v.row)].dim
             glue = NormalizeRows(name, node, rows=seq, eps=op.eps, width=groups * d, groups=groups)
             self.end_stage(centered, "all", glue, seq)
-            mi = MatrixInput(name, seq, groups * d, float(np.sqrt(seq * groups)), stage=len(self.stages) - 1)
+            # each group of a row is c/√(‖c‖² + d·eps), norm < 1 (= 1 with eps = 0): row norm ≤ √groups
+            mi = MatrixInput(name, seq, groups * d, float(np.sqrt(seq * groups)), stage=len(self.stages) - 1,
+                             row_bound=float(np.sqrt(groups)))
             self.inputs[name] = mi
             src = mi.row()
         else:
@@ -553,12 +567,13 @@ def rows_norm(table, rows: int) -> float:
     return float(np.linalg.norm(np.asarray(table, dtype=np.float64)[:rows]))
 
 
-def max_row_norm(e) -> float:
-    """The largest row norm of an embedding table (for an abstract table its declared
-    value, or its spectral norm, which bounds every row norm)."""
+def max_row_norm(e, rows: int | None = None) -> float:
+    """The largest row norm of an embedding table (of its first ``rows`` rows; for an
+    abstract table its declared value, or its spectral norm, which bounds every row norm)."""
     if is_abstract(e):
         return float(getattr(e, "max_row_norm", None) or e.spectral)
-    return float(np.linalg.norm(e, axis=1).max())
+    e = np.asarray(e, dtype=np.float64)
+    return float(np.linalg.norm(e if rows is None else e[:rows], axis=1).max())
 
 
 def _times_sum(form: Form, e: Form, la: LinearAlgebra, method: str) -> Form:

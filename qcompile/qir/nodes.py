@@ -35,8 +35,9 @@ Factors (maps between flattened vector spaces):
 Sources (vectors a circuit can prepare):
 
 * :class:`InputRow` — row ``token`` of a matrix input (a parametric loader of that row
-  alone), ``alpha = bound`` (the matrix's: ``‖x_j‖ ≤ ‖X‖_F ≤ bound``); ``token`` may be
-  :data:`ROW` (the generic row, bound to the selected token when a stage is built);
+  alone), ``alpha = row_bound`` (a bound on every row's norm, at most the matrix's
+  ``bound``: ``‖x_j‖ ≤ ‖X‖_F ≤ bound``); ``token`` may be :data:`ROW` (the generic row,
+  bound to the selected token when a stage is built; all rows at once: ``alpha = bound``);
 * :class:`Const` — a fixed vector, ``alpha = ‖c‖``;
 * :class:`StageInput` — a vector read out by an earlier stage, loaded with a parametric
   loader and a declared bound;
@@ -388,7 +389,8 @@ Factor = Union[Dense, InputMatrix, RankOne, Diagonal, Rotary, RotaryKeys]
 
 @dataclass(frozen=True)
 class InputRow:
-    """Row ``token`` (or :data:`ROW`) of the matrix input ``name`` (``seq × features``)."""
+    """Row ``token`` (or :data:`ROW`) of the matrix input ``name`` (``seq × features``)
+    with ``‖X‖_F ≤ bound`` and every row's norm ``≤ row_bound`` (None: ``bound``)."""
 
     kind: ClassVar[str] = "input_row"
     name: str
@@ -396,6 +398,7 @@ class InputRow:
     features: int
     bound: float
     token: int = ROW
+    row_bound: float | None = None
 
     @property
     def dim(self) -> int:
@@ -404,14 +407,18 @@ class InputRow:
 
     @property
     def alpha(self) -> float:
-        """The input's bound."""
+        """The subnormalisation of its loader: for one row (``token ≠ ROW``) the row bound
+        (the row's own loader, ``‖x_j‖ ≤ row_bound``); for the generic row the matrix's
+        bound (an all-rows stage loads every row at once, ``‖X‖_F ≤ bound``)."""
+        if self.token != ROW and self.row_bound is not None:
+            return float(min(self.row_bound, self.bound))
         return float(self.bound)
 
     def at(self, token: int) -> "InputRow":
         """This source with the generic row bound to ``token``."""
         if self.token != ROW:
             return self
-        return InputRow(self.name, self.seq, self.features, self.bound, token)
+        return InputRow(self.name, self.seq, self.features, self.bound, token, self.row_bound)
 
     def __str__(self) -> str:
         tok = "j" if self.token == ROW else str(self.token)

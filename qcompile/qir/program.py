@@ -22,7 +22,9 @@ from qcompile.qir.nodes import ROW, Const, Form, InputMatrix, InputRow, Nonlinea
 @dataclass(frozen=True)
 class MatrixInput:
     """A float matrix the circuits load parametrically: a model input, the result of
-    input preparation (``node``), or the all-token output of a stage (``stage``)."""
+    input preparation (``node``), or the all-token output of a stage (``stage``), with
+    ``‖X‖_F ≤ bound`` and every row's norm ``≤ row_bound`` (None: only ``bound`` is known,
+    which bounds every row too)."""
 
     name: str
     seq: int
@@ -30,10 +32,16 @@ class MatrixInput:
     bound: float
     node: int | None = None
     stage: int | None = None
+    row_bound: float | None = None
+
+    @property
+    def row_alpha(self) -> float:
+        """The bound a single row's loader declares: ``min(row_bound, bound)``."""
+        return float(self.bound if self.row_bound is None else min(self.row_bound, self.bound))
 
     def row(self, token: int = ROW) -> InputRow:
         """The source for one of its rows."""
-        return InputRow(self.name, self.seq, self.features, self.bound, token)
+        return InputRow(self.name, self.seq, self.features, self.bound, token, self.row_bound)
 
     @property
     def block(self) -> int:

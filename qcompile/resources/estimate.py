@@ -98,7 +98,8 @@ class Estimator(FormVisitor):
         if tok == ROW:   # the row register widened to the stage's (StageBuilder._row_register)
             cost = C.pad_system_cost(cost, self.row_qubits + qubits_for(src.seq))
         what = parameter_name(src.name) if tok == ROW else f"{parameter_name(src.name)} row {tok}"
-        return Node(cost, _log(src.bound), Counter({f"load {what}": 1}))
+        alpha = src.bound if tok == ROW else src.at(tok).alpha   # one row: the row bound
+        return Node(cost, _log(alpha), Counter({f"load {what}": 1}))
 
     def const(self, src, token: int, seq: int | None) -> Node:
         """A fixed state preparation (spread over the token register in an all-rows stage)."""

@@ -333,7 +333,7 @@ def test_rank_one(u_len, w_len):
 def _builder(seq, features, row_qubits=None):
     """A builder for the matrix input x; ``row_qubits``: an all-rows stage's row register
     (default: the features' qubits, as Stage.row_qubits gives for a stage without projections)."""
-    lowered = SimpleNamespace(matrix_inputs={"x": SimpleNamespace(seq=seq, features=features, bound=2.0)})
+    lowered = SimpleNamespace(matrix_inputs={"x": SimpleNamespace(seq=seq, features=features, bound=2.0, row_alpha=2.0)})
     b = LC.StageBuilder(lowered)
     b.row_qubits = max(1, (features - 1).bit_length()) if row_qubits is None else row_qubits
     return b
