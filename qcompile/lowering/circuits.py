@@ -215,14 +215,102 @@ class StageBuilder(FormVisitor):
         chosen polynomial (:func:`qcompile.quantum.elementwise.elementwise`)."""
         if token == ROW:
             raise NotImplementedYetError("all-row stages with nonlinearities are not implemented yet")
-        from qcompile.quantum.elementwise import elementwise
+        from qcompile.qir.scores import uses_rows
+        from qcompile.quantum.elementwise import elementwise, elementwise_of_diagonal
 
-        arg = narrowed(self.form(src.argument, token, seq), src.argument.dim)
         choice = src.polynomial
+        if uses_rows(src.argument):
+            diag = self.argument_diagonal(src.argument, token, seq)
+            if not math.isclose(diag.alpha, choice.input_alpha, rel_tol=1e-9):
+                raise InternalError(f"alpha of the diagonal of %{src.node} is {diag.alpha}, polynomial "
+                                    f"chosen for {choice.input_alpha}")
+            return elementwise_of_diagonal(diag, src.function, choice.tolerance, polynomial=choice.p_raw,
+                                           margin=MARGIN, shape=(src.argument.dim,))
+        arg = narrowed(self.form(src.argument, token, seq), src.argument.dim)
         if not math.isclose(arg.alpha, choice.input_alpha, rel_tol=1e-9):
             raise InternalError(f"alpha of the argument of %{src.node} is {arg.alpha}, polynomial "
                                 f"chosen for {choice.input_alpha}")
         return elementwise(arg, src.function, choice.tolerance, polynomial=choice.p_raw, margin=MARGIN)
+
+    def argument_diagonal(self, form: Form, token: int, seq: int | None) -> QuantumBlock:
+        """The block encoding of ``diag(v)`` of a nonlinearity's argument built term by term
+        (:mod:`qcompile.qir.scores`): each row-wise term by
+        :func:`qcompile.quantum.row_diagonal.row_diagonal`, every other by the COPY
+        construction on its own state, added by one LCU (``alpha = Σ |c_k| a_k``)."""
+        from qcompile.lowering.polynomials import qubits_for
+        from qcompile.qir.nodes import Term
+        from qcompile.qir.scores import row_plan
+        from qcompile.quantum.diagonal import diagonal_from_state
+        from qcompile.quantum.lcu import lcu
+
+        blocks, coeffs = [], []
+        for t in form.terms:
+            plan = row_plan(t)
+            if plan is None:
+                state = narrowed(self.form(Form(form.dim, (Term(1.0, t.factors, t.source),)), token, seq), form.dim)
+                blocks.append(diagonal_from_state(state))
+            else:
+                blocks.append(self.row_diagonal_block(t, plan, token, seq))
+            coeffs.append(t.coeff)
+        n = qubits_for(form.dim)
+        for b in blocks:
+            if len(b.system_qubits) != n:
+                raise InternalError(f"a diagonal on {len(b.system_qubits)} qubits in an argument of {n}")
+        if len(blocks) == 1:
+            b = _negate(blocks[0]) if coeffs[0] < 0 else blocks[0]
+            return QuantumBlock(b.circuit, abs(coeffs[0]) * b.alpha, b.system_qubits, b.ancilla_qubits,
+                                "block_encoding", (form.dim, form.dim), b.info)
+        out = lcu(coeffs, blocks)
+        return QuantumBlock(out.circuit, out.alpha, out.system_qubits, out.ancilla_qubits, "block_encoding",
+                            (form.dim, form.dim), out.info)
+
+    def row_diagonal_block(self, t, plan, token: int, seq: int | None) -> QuantumBlock:
+        """The row-wise diagonal of one scores term ``(I_B ⊗ X)·F₂⋯F_m·s`` (``plan``: plain
+        or grouped, :func:`qcompile.qir.scores.row_plan`)."""
+        from qcompile.lowering.polynomials import qubits_for
+        from qcompile.qir.nodes import Term
+        from qcompile.quantum.block_encoding import block_encoding
+        from qcompile.quantum.row_diagonal import row_diagonal, row_loader
+
+        factors = t.factors[1:] if plan.unpad else t.factors
+        x, rest = factors[0], factors[1:]
+        pname = parameter_name(x.name)
+        if x.batch > 1:
+            n_s, n_b = (x.block - 1).bit_length(), (x.batch - 1).bit_length()
+        else:
+            n_s, n_b = qubits_for(x.seq), 0
+        length = x.shape[0]
+        if plan.unpad:   # the padded diagonal, its rows' padding bits post-selected (scores.RowPlan)
+            block = self.row_diagonal_block(Term(t.coeff, factors, t.source), replace(plan, unpad=False), token, seq)
+            n_keep = (x.seq - 1).bit_length()
+            sys_q = tuple(block.system_qubits)
+            keep = sys_q[:n_keep] + sys_q[n_s:]
+            dropped = sys_q[n_keep:n_s]
+            return QuantumBlock(block.circuit, block.alpha, keep, tuple(block.ancilla_qubits) + dropped,
+                                "block_encoding", (t.dim, t.dim), block.info)
+        if plan.kind == "plain":
+            n_c = n_s if x.batch > 1 else qubits_for(x.features)
+            key = ("rowsld", x.name, "plain")
+            if key not in self._loaders:
+                bound = x.row_bound if x.row_bound is not None else x.bound
+                self._loaders[key] = row_loader((x.seq, x.features), bound, f"{pname}_rows", n_s, n_c)
+            u_dim = rest[0].shape[0] if rest else t.source.dim
+            u = self.form(Form(u_dim, (Term(1.0, rest, t.source),)), token, seq)
+            u = _pad_system(narrowed(u, u_dim), n_c + n_b)
+            return row_diagonal(self._loaders[key], (n_s, n_b), state=u, length=length)
+        src = t.source
+        heads = x.batch
+        dk, dq = x.features // heads, src.dim // heads
+        kkey, qkey = ("rowsld", x.name, "groups"), ("vector", src.name, "heads")
+        if kkey not in self._loaders:
+            self._loaders[kkey] = row_loader((x.seq, x.features), x.group_bound, f"{pname}_groups", n_s + n_b,
+                                             (dk - 1).bit_length(), groups=heads, head_qubits=n_b)
+        if qkey not in self._loaders:
+            self._loaders[qkey] = row_loader((src.dim,), src.group_bound, f"{parameter_name(src.name)}_heads", n_b,
+                                             (dq - 1).bit_length(), groups=heads, head_qubits=n_b)
+        chain = [block_encoding(f.matrix, method=f.method) for f in reversed(rest)]
+        return row_diagonal(self._loaders[kkey], (n_s, n_b), queries=self._loaders[qkey], chain=chain,
+                            dims=((dq - 1).bit_length(), n_s), length=length)
 
     # ---- factors ---------------------------------------------------------------------
     def factor_block(self, f, token: int, seq: int | None) -> QuantumBlock:

@@ -119,7 +119,9 @@ def tolerance_policy(tolerance: float, shares: dict[str, float] | None = None):
     shares = shares or {}
 
     def policy(function: str, argument, node: int) -> PolynomialChoice:
-        return choose_polynomial(function, argument.alpha, argument.dim, tolerance * shares.get(function, 1.0))
+        from qcompile.qir.scores import argument_alpha
+
+        return choose_polynomial(function, argument_alpha(argument), argument.dim, tolerance * shares.get(function, 1.0))
 
     return policy
 

@@ -51,7 +51,7 @@ from qcompile.ir.ops import ALL_TOKEN_OPERAND_OPS
 from qcompile.qir import algebra as A
 from qcompile.qir.fold import normal_form
 from qcompile.qir.glue import BlockSum, Normalize, NormalizeRows, NormalizeScaled
-from qcompile.qir.linalg import LinearAlgebra, is_abstract
+from qcompile.qir.linalg import LinearAlgebra, is_abstract, is_diagonal, mark_aligned, mark_unpad
 from qcompile.qir.nodes import (ROW, Const, Dense, Diagonal, Form, InputMatrix, InputRow, Nonlinear, RankOne, Rotary, RotaryKeys,
                                 StageInput, Term)
 from qcompile.qir.program import MatrixInput, QuantumIR, Stage, nonlinear_sources
@@ -354,9 +354,13 @@ class _Lowerer:
                 g = self.la.block_diag([blk.T for blk in blocks])   # (B·d) × (B·n)
                 if pad_d is not None and d != x.block:
                     g = pad_d @ g
+                if batch > 1 and d == batch * inner and is_diagonal(m):
+                    # per-head keys (QK-norm): head β's block of g is M's rows of head β, nonzero
+                    # only in group β of the features (M diagonal)
+                    g = mark_aligned(g, batch, inner)
                 factors = (x, Dense(g, self.method, "keys"))
                 if pad_s is not None:
-                    factors = (Dense(pad_s.T, self.method, "unpad"),) + factors
+                    factors = (Dense(mark_unpad(pad_s.T), self.method, "unpad"),) + factors
             else:
                 h = self.la.block_diag(blocks)                       # (B·k) × (B·d)
                 if pad_d is not None and d != x.block:
@@ -475,14 +479,15 @@ class _Lowerer:
             self.end_stage(centered, "all", glue, seq)
             # each group of a row is c/√(‖c‖² + d·eps), norm < 1 (= 1 with eps = 0): row norm ≤ √groups
             mi = MatrixInput(name, seq, groups * d, float(np.sqrt(seq * groups)), stage=len(self.stages) - 1,
-                             row_bound=float(np.sqrt(groups)))
+                             row_bound=float(np.sqrt(groups)), groups=groups, group_bound=1.0)
             self.inputs[name] = mi
             src = mi.row()
         else:
             glue = NormalizeScaled(name, node, eps=op.eps) if scaled else Normalize(name, node, eps=op.eps,
                                                                                      groups=groups)
             self.end_stage(centered, "one", glue)
-            src = StageInput(name, groups * d, float(np.sqrt(groups)), len(self.stages) - 1)
+            src = StageInput(name, groups * d, float(np.sqrt(groups)), len(self.stages) - 1,
+                             groups if not scaled else 1, 1.0 if not scaled else None)
         form = A.apply_dense(gamma, A.source_form(src), self.method, op.weight)
         if bias is not None:
             form = A.add(form, A.const_form(bias))

@@ -88,8 +88,12 @@ class AbstractMatrix:
     """A fixed matrix known by its shape and bounds on its norms.
 
     ``kind="identity"`` marks an exact identity (it vanishes in products, as ``np.eye``
-    does in the concrete form algebra); every other abstract matrix is treated as generic
-    (nonzero, not the identity).
+    does in the concrete form algebra); ``kind="diagonal"`` a diagonal matrix; every other
+    abstract matrix is treated as generic (nonzero, not the identity; ``kind="unpad"``
+    records ``pad_blocks(...)ᵀ``, generic in products).  ``aligned =
+    (heads, group)``: the matrix (``heads·block × heads·n``) maps head ``β``'s columns
+    only into rows ``β·block + [β·group, (β+1)·group)`` (QK-norm's keys map; kept by
+    products with diagonal matrices, which do not move supports).
     """
 
     shape: tuple[int, int]
@@ -97,6 +101,7 @@ class AbstractMatrix:
     frobenius: float
     kind: str = "general"
     max_row_norm: float | None = None
+    aligned: tuple[int, int] | None = None
 
     __array_ufunc__ = None
     ndim = 2
@@ -114,7 +119,8 @@ class AbstractMatrix:
     @property
     def T(self) -> "AbstractMatrix":
         """The transpose (same norms)."""
-        return AbstractMatrix((self.shape[1], self.shape[0]), self.spectral, self.frobenius, self.kind)
+        return AbstractMatrix((self.shape[1], self.shape[0]), self.spectral, self.frobenius,
+                              self.kind if self.kind in ("identity", "diagonal") else "general")
 
     def __matmul__(self, other):
         if isinstance(other, (AbstractVector,)) or (isinstance(other, np.ndarray) and other.ndim == 1):
@@ -130,8 +136,11 @@ class AbstractMatrix:
             return o
         if o.kind == "identity":
             return self
+        kind = "diagonal" if self.kind == o.kind == "diagonal" else "general"
+        aligned = o.aligned if self.kind == "diagonal" else (self.aligned if o.kind == "diagonal" else None)
         return AbstractMatrix((self.shape[0], o.shape[1]), self.spectral * o.spectral,
-                              min(self.spectral * o.frobenius, self.frobenius * o.spectral))
+                              min(self.spectral * o.frobenius, self.frobenius * o.spectral), kind,
+                              aligned=aligned)
 
     def __rmatmul__(self, other):
         return as_abstract(other) @ self
@@ -140,7 +149,9 @@ class AbstractMatrix:
         k = float(k)
         if k == 1.0:
             return self
-        return AbstractMatrix(self.shape, abs(k) * self.spectral, abs(k) * self.frobenius)
+        kind = "diagonal" if self.kind in ("identity", "diagonal") else "general"
+        return AbstractMatrix(self.shape, abs(k) * self.spectral, abs(k) * self.frobenius, kind,
+                              aligned=self.aligned)
 
     __rmul__ = __mul__
 
@@ -169,6 +180,50 @@ class AbstractMatrix:
             raise TypeError("abstract matrices only support row slices")
         n = len(range(*rows.indices(self.shape[0])))
         return AbstractMatrix((n, self.shape[1]), self.spectral, self.frobenius)
+
+
+def is_diagonal(m) -> bool:
+    """True when ``m`` is known to be diagonal (square): exactly, for a concrete matrix."""
+    if isinstance(m, AbstractMatrix):
+        return m.kind in ("identity", "diagonal") and m.shape[0] == m.shape[1]
+    a = np.asarray(m)
+    return a.ndim == 2 and a.shape[0] == a.shape[1] and not np.any(a - np.diag(np.diag(a)))
+
+
+def heads_aligned(m, heads: int, block: int, group: int) -> bool:
+    """True when ``m`` (``heads·block × heads·n``) maps head ``β``'s columns only into rows
+    ``β·block + [β·group, (β+1)·group)`` (every other entry exactly 0; for an abstract matrix
+    its ``aligned`` record)."""
+    if isinstance(m, AbstractMatrix):
+        return m.aligned == (heads, group) and m.shape[0] == heads * block and m.shape[1] % heads == 0
+    a = np.asarray(m)
+    if a.ndim != 2 or a.shape[0] != heads * block or a.shape[1] % heads:
+        return False
+    n = a.shape[1] // heads
+    mask = np.zeros(a.shape, dtype=bool)
+    for b in range(heads):
+        mask[b * block + b * group: b * block + (b + 1) * group, b * n:(b + 1) * n] = True
+    return not np.any(a[~mask])
+
+
+def mark_aligned(m, heads: int, group: int):
+    """``m`` with the ``aligned`` record of :func:`heads_aligned` (abstract matrices; a
+    concrete one is returned as it is: its entries say it)."""
+    if isinstance(m, AbstractMatrix):
+        from dataclasses import replace
+
+        return replace(m, aligned=(int(heads), int(group)))
+    return m
+
+
+def mark_unpad(m):
+    """``m`` (the map keeping each head's first rows, ``pad_blocks(...)ᵀ``) recorded as such
+    when abstract (``kind="unpad"``); a concrete one is returned as it is."""
+    if isinstance(m, AbstractMatrix):
+        from dataclasses import replace
+
+        return replace(m, kind="unpad")
+    return m
 
 
 def is_abstract(x) -> bool:
@@ -360,7 +415,7 @@ class AbstractLinearAlgebra(LinearAlgebra):
         if a.kind == "identity":
             return AbstractMatrix.identity(batch * a.shape[0])
         return AbstractMatrix((batch * a.shape[0], batch * a.shape[1]), a.spectral,
-                              math.sqrt(batch) * a.frobenius)
+                              math.sqrt(batch) * a.frobenius, "diagonal" if a.kind == "diagonal" else "general")
 
     def tile(self, v, batch: int):
         return AbstractVector(batch * vector_length(v), math.sqrt(batch) * vector_norm(v))
@@ -371,9 +426,10 @@ class AbstractLinearAlgebra(LinearAlgebra):
 
     def diag(self, v, scale: float = 1.0):
         if isinstance(v, AbstractVector):
-            return AbstractMatrix((v.length, v.length), abs(scale) * v.sup, abs(scale) * v.norm)
+            return AbstractMatrix((v.length, v.length), abs(scale) * v.sup, abs(scale) * v.norm, "diagonal")
         a = np.abs(np.asarray(v, dtype=float)) * abs(scale)
-        return AbstractMatrix((len(a), len(a)), float(a.max()) if a.size else 0.0, float(np.linalg.norm(a)))
+        return AbstractMatrix((len(a), len(a)), float(a.max()) if a.size else 0.0, float(np.linalg.norm(a)),
+                              "diagonal")
 
     def centering(self, d: int):
         return AbstractMatrix((d, d), 1.0, math.sqrt(d - 1))

@@ -182,7 +182,12 @@ class InputMatrix:
     encoding of ``X`` is square on ``n`` qubits and the head register sits above it, so
     ``I_batch ⊗ X`` maps ``[batch, block] -> [batch, block]``; the lowering pads and
     unpads the heads' blocks around it with fixed maps where ``seq`` or ``d`` is not
-    ``block``."""
+    ``block``.
+
+    ``row_bound`` bounds every row's norm (None: ``bound`` does); with ``groups > 1`` every
+    row is ``groups`` equal blocks of norm ``≤ group_bound`` each (QK-norm's keys).  The
+    block encoding uses ``bound``; a row-wise diagonal of the scores uses the row bounds
+    (:mod:`qcompile.qir.scores`)."""
 
     kind: ClassVar[str] = "input_matrix"
     name: str
@@ -192,6 +197,9 @@ class InputMatrix:
     transpose: bool = False
     batch: int = 1
     block: int = 0
+    row_bound: float | None = None
+    groups: int = 1
+    group_bound: float | None = None
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -454,13 +462,17 @@ class Const(_ValueEqual):
 
 @dataclass(frozen=True)
 class StageInput:
-    """A vector read out at the end of stage ``stage`` and loaded again with ``‖v‖ ≤ bound``."""
+    """A vector read out at the end of stage ``stage`` and loaded again with ``‖v‖ ≤ bound``;
+    with ``groups > 1`` it is ``groups`` equal blocks of norm ``≤ group_bound`` each (the
+    per-head normalisation of QK-norm's query)."""
 
     kind: ClassVar[str] = "stage_input"
     name: str
     dim: int
     bound: float
     stage: int
+    groups: int = 1
+    group_bound: float | None = None
 
     @property
     def alpha(self) -> float:

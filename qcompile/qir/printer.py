@@ -30,6 +30,16 @@ def _alpha(node) -> str:
     return NOT_KNOWN if a is None else _g(node.alpha)
 
 
+def _argument_alpha(form) -> str:
+    """The alpha of a nonlinearity's argument encoding, marked ``(rows)`` when it is the
+    row-wise diagonal (:mod:`qcompile.qir.scores`)."""
+    from qcompile.qir.scores import argument_alpha, uses_rows
+
+    if known_alpha(form) is None:
+        return NOT_KNOWN
+    return f"{_g(argument_alpha(form))} (rows)" if uses_rows(form) else _g(form.alpha)
+
+
 class _Printer(FormVisitor):
     """Prints a form's terms; a nonlinear source is printed once, before its first use,
     as a labelled line ``%nK = f(%node) of [its argument's terms] ...``."""
@@ -68,7 +78,7 @@ class _Printer(FormVisitor):
         extra = f"  degree {deg}" if deg is not None else ""
         extra += f"  error {err:.2e}" if err is not None else ""
         self.lines.append(f"{self.indent}{self.label(s)} = {s.function}(%{s.node}) of "
-                          f"[{self.terms(s.argument)}]  alpha_in {_alpha(s.argument)}"
+                          f"[{self.terms(s.argument)}]  alpha_in {_argument_alpha(s.argument)}"
                           f"  alpha {_alpha(s)}{extra}")
         return self.label(s)
 

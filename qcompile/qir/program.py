@@ -24,7 +24,8 @@ class MatrixInput:
     """A float matrix the circuits load parametrically: a model input, the result of
     input preparation (``node``), or the all-token output of a stage (``stage``), with
     ``‖X‖_F ≤ bound`` and every row's norm ``≤ row_bound`` (None: only ``bound`` is known,
-    which bounds every row too)."""
+    which bounds every row too); with ``groups > 1`` each row is ``groups`` equal blocks of
+    norm ``≤ group_bound`` each."""
 
     name: str
     seq: int
@@ -33,6 +34,8 @@ class MatrixInput:
     node: int | None = None
     stage: int | None = None
     row_bound: float | None = None
+    groups: int = 1
+    group_bound: float | None = None
 
     @property
     def row_alpha(self) -> float:
@@ -54,7 +57,7 @@ class MatrixInput:
         """The factor ``I_batch ⊗ X`` (or ``Xᵀ``); with heads each block is padded to
         :attr:`block` (see :class:`~qcompile.qir.nodes.InputMatrix`)."""
         return InputMatrix(self.name, self.seq, self.features, self.bound, transpose, batch,
-                           self.block if batch > 1 else 0)
+                           self.block if batch > 1 else 0, self.row_bound, self.groups, self.group_bound)
 
 
 @dataclass(frozen=True)

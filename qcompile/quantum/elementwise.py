@@ -64,6 +64,21 @@ def elementwise(state: QuantumBlock, function: str | Callable | None, tolerance:
     """
     if state.kind != "state":
         raise NotSupportedError("elementwise needs a subnormalised state (kind 'state'), got a block encoding")
+    from qcompile.quantum.diagonal import diagonal_from_state
+
+    return elementwise_of_diagonal(diagonal_from_state(state), function, tolerance, polynomial=polynomial,
+                                   margin=margin, max_degree=max_degree, shape=tuple(state.shape))
+
+
+def elementwise_of_diagonal(diag: QuantumBlock, function: str | Callable | None, tolerance: float, *,
+                            polynomial: Polynomial | None = None, margin: float = 1e-2, max_degree: int = 1000,
+                            shape: tuple | None = None) -> QuantumBlock:
+    """Subnormalised state of f(v) from a block encoding of ``diag(v)/α`` (steps 2 and 3 of
+    the module docstring; ``α = diag.alpha`` must bound ``max|v_i|``, e.g. a row-wise
+    diagonal of scores, :mod:`qcompile.quantum.row_diagonal`).  ``shape``: the state's
+    logical shape (default the diagonal's length)."""
+    if diag.kind != "block_encoding":
+        raise NotSupportedError("elementwise_of_diagonal needs a block encoding of a diagonal")
     if function is None and polynomial is None:
         raise NotSupportedError("elementwise needs a function or a polynomial")
     if isinstance(function, str):
@@ -72,7 +87,7 @@ def elementwise(state: QuantumBlock, function: str | Callable | None, tolerance:
         function = get_function(function)
     label = getattr(function, "name", None) or getattr(function, "__name__", "f")
     f = function
-    alpha = float(state.alpha)
+    alpha = float(diag.alpha)
     g = None if f is None else (lambda t: np.asarray(f(alpha * np.asarray(t, dtype=float)), dtype=float))
     if polynomial is None and hasattr(function, "polynomial"):
         p_raw = function.polynomial(alpha, tolerance, max_degree, label=f"{label}({alpha:g} t)")
@@ -82,9 +97,6 @@ def elementwise(state: QuantumBlock, function: str | Callable | None, tolerance:
         p_raw = polynomial
     error = None if g is None else _sup_error(p_raw, g)
 
-    from qcompile.quantum.diagonal import diagonal_from_state
-
-    diag = diagonal_from_state(state)
     if p_raw.definite_parity is not None:
         unit, k = scale_to_unit(p_raw, margin)
         be = qsvt(diag, unit, scale=k)
@@ -101,4 +113,4 @@ def elementwise(state: QuantumBlock, function: str | Callable | None, tolerance:
     info = {"polynomial": p_raw, "degree": p_raw.degree, "error": error, "tolerance": tolerance,
             "K": k, "function": label, "input_alpha": alpha, "qsvt": be.info}
     return QuantumBlock(circuit, k * math.sqrt(2**n), be.system_qubits, be.ancilla_qubits, "state",
-                        tuple(state.shape), info)
+                        tuple(shape) if shape is not None else (diag.shape[0],), info)

@@ -42,8 +42,8 @@ Padding: rows past ``seq`` or heads past ``B`` are zero rows, whose flag angle i
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -51,7 +51,12 @@ from qcompile.circuit.ir import Circuit
 from qcompile.errors import BindError
 from qcompile.quantum.base import QuantumBlock
 from qcompile.quantum.multiplexor import multiplexor_angles
-from qcompile.quantum.state_preparation import LoaderBlock, append_multiplexed_ry, append_tree, tree_angles
+from qcompile.quantum.state_preparation import (
+    LoaderBlock,
+    append_multiplexed_ry,
+    append_tree,
+    tree_angles,
+)
 
 
 @dataclass
@@ -105,7 +110,7 @@ class RowLoader(LoaderBlock):
             raise BindError(f"input '{self.name}' has a row of norm {norms.max():.6g}, above its row bound "
                             f"{self.bound:.6g}")
         theta = 2.0 * np.arccos(np.minimum(1.0, norms / self.bound))
-        n_r, n_c = self.row_qubits, self.column_qubits
+        n_r = self.row_qubits
         tree = tree_angles(m.reshape(-1))            # levels 0..n_r+n_c-1, concatenated
         columns = tree[2**n_r - 1:]                   # the column levels (multiplexed on the rows)
         return {self.name: np.concatenate([multiplexor_angles(theta), columns])}

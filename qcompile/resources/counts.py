@@ -718,9 +718,48 @@ def elementwise_cost(argument: BlockCost, degree: int, parity: str | None = None
     H on the system register (``|+⟩^n``).  System ``n``; ancillas ``n + a + 1`` (+1 mixed).
     The count depends on the polynomial only through its degree(s), not its phases.
     """
-    be = qsvt_cost(diagonal_cost(argument), degree, parity, other_degree)
+    return elementwise_of_diagonal_cost(diagonal_cost(argument), degree, parity, other_degree)
+
+
+def elementwise_of_diagonal_cost(diagonal: BlockCost, degree: int, parity: str | None = None,
+                                 other_degree: int | None = None) -> BlockCost:
+    """:func:`qcompile.quantum.elementwise.elementwise_of_diagonal`: the QSVT of the
+    diagonal's block encoding (:func:`qsvt_cost`) and ``n`` H on its system register."""
+    be = qsvt_cost(diagonal, degree, parity, other_degree)
     return BlockCost(GateCounts.gate("h", count=be.system) + be.counts, be.system, be.ancillas,
                      be.exact, be.phase, product_flags=be.product_flags)
+
+
+def row_loader_cost(row_qubits: int, column_qubits: int) -> BlockCost:
+    """:func:`qcompile.quantum.row_diagonal.row_loader`: the column levels of the tree on
+    ``n_r + n_c`` qubits (:func:`tree_cost`) and the flag's multiplexor on ``n_r`` controls
+    (closing CX when ``n_r > 0``); system ``n_r + n_c``, the flag its ancilla."""
+    n_r, n_c = int(row_qubits), max(1, int(column_qubits))
+    counts = tree_cost(n_r + n_c, range(n_r, n_r + n_c)) + multiplexor_cost(n_r, closing_cx=n_r > 0)
+    return BlockCost(counts, n_r + n_c, 1, True, 0.0)
+
+
+def row_diagonal_cost(keys: BlockCost, index: tuple[int, int], state: BlockCost | None = None,
+                      queries: BlockCost | None = None, chain: Sequence[BlockCost] = (),
+                      width: int = 0) -> BlockCost:
+    """:func:`qcompile.quantum.row_diagonal.row_diagonal`.  Plain: ``state``'s circuit,
+    ``n_b`` CX and the keys' row loader inverted; ancillas: the state's system and
+    ancillas and the flag.  Grouped: the queries' row loader, ``n_b`` CX, every settled
+    factor of the chain, ``2·n_b`` CX and the keys' loader inverted; ancillas: the work
+    register (``width`` qubits), two flags and the chain's ancillas.  System ``n_s + n_b``."""
+    n_s, n_b = index
+    if state is not None:
+        counts = state.counts + GateCounts.gate("cx", 2, count=n_b) + keys.counts.inverse()
+        return BlockCost(counts, n_s + n_b, state.system + state.ancillas + 1, state.exact and keys.exact,
+                         state.phase)
+    chain = [settled_cost(b) for b in chain]
+    counts = queries.counts + GateCounts.gate("cx", 2, count=3 * n_b) + keys.counts.inverse()
+    phase: float | None = 0.0
+    for b in chain:
+        counts = counts + b.counts
+        phase = _add_phase(phase, b.phase)
+    return BlockCost(counts, n_s + n_b, width + 2 + sum(b.ancillas for b in chain),
+                     _all_exact(keys, queries, *chain), phase)
 
 
 def rank_one_cost(u: BlockCost, w_len: int) -> BlockCost:

@@ -75,6 +75,8 @@ def estimate_policy(tolerance: float):
     nonlinearity an estimated polynomial of tolerance ``tolerance``."""
 
     def policy(function: str, argument, node: int) -> DegreeEstimate:
-        return estimate_polynomial(function, argument.alpha, argument.dim, tolerance)
+        from qcompile.qir.scores import argument_alpha
+
+        return estimate_polynomial(function, argument_alpha(argument), argument.dim, tolerance)
 
     return policy

@@ -119,16 +119,80 @@ class Estimator(FormVisitor):
         """QSVT of the argument's diagonal encoding (``StageBuilder.nonlinear``)."""
         if token == ROW:
             raise NotImplementedYetError("all-row stages with nonlinearities are not implemented yet")
-        arg = self.form(src.argument, token, seq)
+        from qcompile.qir.scores import uses_rows
+
         poly = src.polynomial
         degree, parity, other = _degrees(poly)
-        cost = C.elementwise_cost(C.narrowed_cost(arg.cost, qubits_for(src.argument.dim)), degree, parity, other)
+        if uses_rows(src.argument):
+            arg = self.argument_diagonal(src.argument, token, seq)
+            cost = C.elementwise_of_diagonal_cost(arg.cost, degree, parity, other)
+        else:
+            arg = self.form(src.argument, token, seq)
+            cost = C.elementwise_cost(C.narrowed_cost(arg.cost, qubits_for(src.argument.dim)), degree, parity, other)
         log_a = getattr(poly, "log_alpha", None)
         if log_a is None:
             log_a = math.log(poly.alpha)
         calls = Counter({k: v * degree for k, v in arg.calls.items()})
         calls[f"qsvt {src.function} %{src.node} (degree {degree})"] += 1
         return Node(cost, log_a, calls)
+
+    def argument_diagonal(self, form, token: int, seq: int | None) -> Node:
+        """The term-by-term diagonal of a nonlinearity's argument
+        (``StageBuilder.argument_diagonal``); ``log_alpha`` unused (the polynomial's)."""
+        from qcompile.qir.nodes import Form, Term
+        from qcompile.qir.scores import row_plan
+
+        costs, calls, signs = [], Counter(), []
+        n = qubits_for(form.dim)
+        for t in form.terms:
+            plan = row_plan(t)
+            if plan is None:
+                node = self.form(Form(form.dim, (Term(1.0, t.factors, t.source),)), token, seq)
+                costs.append(C.diagonal_cost(C.narrowed_cost(node.cost, n)))
+            else:
+                node = self.row_diagonal(t, plan, token, seq)
+                costs.append(node.cost)
+            calls += node.calls
+            signs.append(1 if t.coeff > 0 else -1)
+        if len(costs) == 1:
+            cost = C.negate_cost(costs[0]) if signs[0] < 0 else costs[0]
+        else:
+            cost = C.lcu_cost(costs, signs)
+        return Node(cost, 0.0, calls)
+
+    def row_diagonal(self, t, plan, token: int, seq: int | None) -> Node:
+        """One scores term's row-wise diagonal (``StageBuilder.row_diagonal_block``)."""
+        from qcompile.qir.nodes import Form, Term
+
+        factors = t.factors[1:] if plan.unpad else t.factors
+        x, rest = factors[0], factors[1:]
+        if x.batch > 1:
+            n_s, n_b = (x.block - 1).bit_length(), (x.batch - 1).bit_length()
+        else:
+            n_s, n_b = qubits_for(x.seq), 0
+        name = parameter_name(x.name)
+        if plan.kind == "plain":
+            n_c = n_s if x.batch > 1 else qubits_for(x.features)
+            u_dim = rest[0].shape[0] if rest else t.source.dim
+            u = self.form(Form(u_dim, (Term(1.0, rest, t.source),)), token, seq)
+            state = C.pad_system_cost(C.narrowed_cost(u.cost, qubits_for(u_dim)), n_c + n_b)
+            cost = C.row_diagonal_cost(C.row_loader_cost(n_s, n_c), (n_s, n_b), state=state)
+            calls = u.calls + Counter({f"unload rows of {name}": 1})
+        else:
+            heads = x.batch
+            dk, dq = x.features // heads, t.source.dim // heads
+            q_bits, k_cols = (dq - 1).bit_length(), (dk - 1).bit_length()
+            chain = [self._dense_node(f) for f in reversed(rest)]
+            width = max([q_bits + n_b, n_s + n_b] + [nd.cost.system for nd in chain])
+            cost = C.row_diagonal_cost(C.row_loader_cost(n_s + n_b, k_cols), (n_s, n_b),
+                                       queries=C.row_loader_cost(n_b, q_bits), chain=[nd.cost for nd in chain],
+                                       width=width)
+            calls = sum((nd.calls for nd in chain), Counter()) + Counter(
+                {f"unload head rows of {name}": 1, f"load heads of {parameter_name(t.source.name)}": 1})
+        if plan.unpad:
+            n_keep = (x.seq - 1).bit_length()
+            cost = C.BlockCost(cost.counts, n_keep + n_b, cost.ancillas + n_s - n_keep, cost.exact, cost.phase)
+        return Node(cost, 0.0, calls)
 
     # ---- factors --------------------------------------------------------------------
     def factor_node(self, f, token: int, seq: int | None) -> Node:

@@ -389,3 +389,36 @@ def test_large_sizes_are_counted_by_formula():
     loader_ry = R.state_preparation_cost(2**20, True).counts.by_name()["ry"]
     ops = big.counts.by_name()
     assert ops["ry"] == 998 * loader_ry + 2 and ops["mcry"] == loader_ry
+
+
+# ---- row-wise (max-norm) diagonals of scores ------------------------------------------------
+@pytest.mark.parametrize("n_r,n_c", [(0, 1), (1, 1), (2, 2), (3, 1)])
+def test_row_loader(n_r, n_c):
+    from qcompile.quantum.row_diagonal import row_loader
+
+    assert_matches(R.row_loader_cost(n_r, n_c), row_loader((2**n_r, 2**n_c), 1.0, "x", n_r, n_c))
+
+
+@pytest.mark.parametrize("n_s,n_b", [(2, 0), (2, 1), (1, 2)])
+def test_plain_row_diagonal(n_s, n_b):
+    from qcompile.quantum.row_diagonal import row_diagonal, row_loader
+
+    keys = row_loader((2**n_s, 2**n_s), 1.0, "k", n_s, n_s)
+    u = state_preparation(2 ** (n_s + n_b), bound=2.0)
+    built = row_diagonal(keys, (n_s, n_b), state=u)
+    assert_matches(R.row_diagonal_cost(R.row_loader_cost(n_s, n_s), (n_s, n_b),
+                                       state=R.state_preparation_cost(2 ** (n_s + n_b), True)), built)
+
+
+@pytest.mark.parametrize("method", ["dilation", "fable"])
+def test_grouped_row_diagonal(method):
+    from qcompile.quantum.row_diagonal import row_diagonal, row_loader
+
+    p = rng(30).normal(size=(8, 4))
+    chain = [block_encoding(p, method=method)]
+    keys = row_loader((4, 4), 1.0, "k", 3, 1, groups=2, head_qubits=1)
+    queries = row_loader((4,), 1.0, "q", 1, 1, groups=2, head_qubits=1)
+    built = row_diagonal(keys, (2, 1), queries=queries, chain=chain, dims=(1, 2))
+    cost = R.row_diagonal_cost(R.row_loader_cost(3, 1), (2, 1), queries=R.row_loader_cost(1, 1),
+                               chain=[BlockCost.of(b) for b in chain], width=3)
+    assert_matches(cost, built)

@@ -146,8 +146,8 @@ def test_segments_give_the_whole_computations_figures():
 def test_llm_configuration_gets_physical_figures():
     """An LLM-scale model: counts from the estimate, beyond 2^64, estimated in parts."""
     _estimator()
-    report = P.physical_resources(path("gpt2_small"), qubit_models=("qubit_gate_ns_e4",))
-    assert report.runs == 11265 and report.counts.rotation_count > 2**64
+    report = P.physical_resources(path("llama2_7b"), qubit_models=("qubit_gate_ns_e4",))
+    assert report.runs == 4096 * 31 + 1 and report.counts.rotation_count > 2**64
     (e,) = report.estimates
     assert e.error is None and e.segments > 1
     assert e.physical_qubits > 0 and e.code_distance > 0 and e.runtime_ns > 0 and e.t_factories > 0
