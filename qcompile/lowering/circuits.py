@@ -15,7 +15,9 @@ One rule per construct, each a call into the quantum library (:mod:`qcompile.qua
   (spread over the token register by Hadamards for all-row stages, ``alpha·√seq``); a stage
   input is a parametric loader with its bound; a nonlinear source is
   :func:`qcompile.quantum.elementwise.elementwise` of its argument's state with the chosen
-  polynomial;
+  polynomial, or, when its argument has attention-score terms
+  (:mod:`qcompile.qir.scores`), QSVT of the argument's diagonal built term by term with
+  those terms row by row (:mod:`qcompile.quantum.row_diagonal`, a max-norm alpha);
 * factors: a dense matrix is the block encoding of its method (:func:`block_encoding`:
   the dilation or FABLE), an input
   matrix ``I_B ⊗ X`` is :func:`input_block_encoding` (its adjoint for ``Xᵀ``) tensored with
