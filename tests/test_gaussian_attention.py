@@ -158,7 +158,7 @@ def test_gaussian_weights_bound_holds_on_adversarial_scores():
 
 def test_gpt2_small_gaussian_alpha_and_degree():
     """At GPT-2 small's dimensions the Gaussian's weights are bounded by 1, so the largest
-    log10 alpha stays small (≤ 10, where QK-norm's exceeds 10³) and no stage's unit-output
+    log10 alpha stays small (≤ 10) and no stage's unit-output
     success probability is below 10⁻⁸; the Gaussian's polynomial is even, one QSVT sequence
     (README: its degree is far above 10³, its argument's alpha being a 2-norm over heads ×
     keys)."""
@@ -166,8 +166,7 @@ def test_gpt2_small_gaussian_alpha_and_degree():
 
     top = lambda r: max(s.log10_alpha for s in r.stages)
     gauss = estimate(path("gpt2_small_gaussian"))
-    qk = estimate(path("gpt2_small_qknorm"))
-    assert top(gauss) <= 10 and 1000 < top(qk)
+    assert top(gauss) <= 10
     assert min(s.success_probability for s in gauss.stages) > 1e-8
     (degree,) = [v for k, v in gauss.to_dict()["degrees"].items() if k.endswith(" gaussian")]
     assert degree % 2 == 0
