@@ -144,7 +144,8 @@ class MergeRotations(Pass):
     def run(self, ir, properties: dict):
         """A new StageCircuit with merged rotations."""
         spent = ir.alpha * ir.info.get("dropped_rotation_error", 0.0)
-        budget = max(self.options["output_budget"] - spent, 0.0) / ir.alpha
+        left = max(self.options["output_budget"] - spent, 0.0)
+        budget = left / ir.alpha if ir.alpha > 0 else math.inf   # alpha 0: nothing is read out
         circuit, merges, dropped = merge_rotations(ir.circuit, self.options["atol"],
                                                    self.options["max_lookback"], budget)
         properties["merged_rotations"] = merges
