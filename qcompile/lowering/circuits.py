@@ -416,20 +416,13 @@ class StageBuilder(FormVisitor):
     # ---- terms and forms -------------------------------------------------------------
     def form(self, form: Form, token: int, seq: int | None = None) -> QuantumBlock:
         """The state of ``form``; terms sharing a nonlinear source are one branch
-        (:func:`shared_source_groups`, module docstring)."""
-        groups = shared_source_groups(form) if token != ROW else None
-        if groups is None:
+        (:func:`source_branches`, module docstring)."""
+        branches = source_branches(form, token)
+        if branches is None:
             return super().form(form, token, seq)
-        coeffs, blocks = [], []
-        for group in groups:
-            terms = [form.terms[i] for i in group]
-            if len(terms) == 1:
-                coeffs.append(terms[0].coeff)
-                blocks.append(self.term(terms[0], token, seq))
-            else:
-                coeffs.append(1.0)
-                blocks.append(self.shared_source(form.dim, terms, token, seq))
-        return self.combine_blocks(coeffs, blocks, form.dim)
+        blocks = [self.term(ts[0], token, seq) if len(ts) == 1 else self.shared_source(form.dim, ts, token, seq)
+                  for _, ts in branches]
+        return self.combine_blocks([c for c, _ in branches], blocks, form.dim)
 
     def shared_source(self, dim: int, terms: list, token: int, seq: int | None) -> QuantumBlock:
         """``(Σ c_k F_k)·s`` for terms ``c_k F_k s`` of one source: ``s``'s state, then
@@ -512,16 +505,21 @@ class StageBuilder(FormVisitor):
 _BARE = object()
 
 
-def shared_source_groups(form: Form) -> list[list[int]] | None:
-    """The form's terms grouped by source where two or more share one nonlinear source
-    object (indices, in order of first appearance), or None when no two do."""
+def source_branches(form: Form, token) -> list[tuple[float, list]] | None:
+    """The branches of a form whose terms share a nonlinear source object: ``(coeff,
+    terms)`` in order of first appearance, a lone term with its own coefficient, a shared
+    source's terms with 1 (their coefficients go inside its branch); None when no two terms
+    share one or the form is a generic row (``token`` ``ROW``).  The circuit builder and
+    the estimator both build a form from these branches."""
+    if token == ROW:
+        return None
     groups: dict = {}
     for i, t in enumerate(form.terms):
         key = id(t.source) if t.source.kind == "nonlinear" else ("term", i)
-        groups.setdefault(key, []).append(i)
+        groups.setdefault(key, []).append(t)
     if all(len(g) == 1 for g in groups.values()):
         return None
-    return list(groups.values())
+    return [(g[0].coeff, g) if len(g) == 1 else (1.0, g) for g in groups.values()]
 
 
 def narrowed(state: QuantumBlock, dim: int) -> QuantumBlock:

@@ -26,7 +26,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from qcompile.errors import InternalError, NotImplementedYetError
-from qcompile.lowering.circuits import parameter_name, shared_source_groups
+from qcompile.lowering.circuits import parameter_name, source_branches
 from qcompile.lowering.polynomials import qubits_for
 from qcompile.qir.linalg import fingerprint, is_abstract, vector_norm
 from qcompile.qir.nodes import ROW
@@ -269,19 +269,12 @@ class Estimator(FormVisitor):
     def form(self, form, token: int, seq: int | None = None) -> Node:
         """A form's state; terms sharing a nonlinear source are one branch
         (``StageBuilder.form``)."""
-        groups = shared_source_groups(form) if token != ROW else None
-        if groups is None:
+        branches = source_branches(form, token)
+        if branches is None:
             return super().form(form, token, seq)
-        coeffs, nodes = [], []
-        for group in groups:
-            terms = [form.terms[i] for i in group]
-            if len(terms) == 1:
-                coeffs.append(terms[0].coeff)
-                nodes.append(self.term(terms[0], token, seq))
-            else:
-                coeffs.append(1.0)
-                nodes.append(self.shared_source(terms, token, seq))
-        return self.combine_nodes(coeffs, nodes)
+        nodes = [self.term(ts[0], token, seq) if len(ts) == 1 else self.shared_source(ts, token, seq)
+                 for _, ts in branches]
+        return self.combine_nodes([c for c, _ in branches], nodes)
 
     def shared_source(self, terms: list, token: int, seq: int | None) -> Node:
         """``(Σ c_k F_k)·s`` (``StageBuilder.shared_source``): the source's state, then the
