@@ -1183,7 +1183,8 @@ def _compile_verdict(model) -> str:
 def _describe_input(spec) -> str:
     shape = "[" + ", ".join(map(str, spec.shape)) + "]"
     if spec.kind == "float":
-        return f"{spec.name} {shape} bound {spec.bound:g}"
+        per_token = "" if spec.row_bound is None else f" ({spec.row_bound:g} per token)"
+        return f"{spec.name} {shape} bound {spec.bound:g}{per_token}"
     if spec.kind == "tokens":
         return f"{spec.name} int{shape} vocab {spec.vocab}"
     return f"{spec.name} text{shape} alphabet \"{spec.alphabet}\""

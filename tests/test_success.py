@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from example_registry import COMPILABLE, EXAMPLES
+from qcompile.lowering.inputs import scale_to_bound
 from qcompile.success import (NormBounds, polynomial_min_abs, shots_for_precision, stage_norm_bounds,
                               success_bounds, success_report)
 
@@ -22,10 +23,10 @@ def _inputs(model, rng, count: int):
     spec = model.inputs[0]
     if spec.kind == "float":
         v = rng.normal(size=spec.shape)
-        xs += [v * (spec.bound * s / np.linalg.norm(v)) for s in (1e-9, 1e-3, 1.0)]
+        xs += [scale_to_bound(spec, v, s) for s in (1e-9, 1e-3, 1.0)]
         one_row = np.zeros(spec.shape)
-        one_row[0] = spec.bound / math.sqrt(spec.shape[-1])      # every other row 0
-        xs.append(one_row)
+        one_row[0] = 1.0                                          # every other row 0
+        xs.append(scale_to_bound(spec, one_row))
     return xs
 
 

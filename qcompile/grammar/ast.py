@@ -117,7 +117,7 @@ class WeightsFile(Node):
 
 @dataclass(frozen=True)
 class InputDecl(Node):
-    """``input name: [dims] bound B`` | ``input name: int[seq] vocab V`` |
+    """``input name: [dims] bound B [bound b per token]`` | ``input name: int[seq] vocab V`` |
     ``input name: text[seq] alphabet "..."``.  ``kind`` is ``float``, ``tokens`` or ``text``;
     ``options`` maps option name to its expression and location."""
 

@@ -261,6 +261,9 @@ def _make_transformer():
         def bound_option(self, meta, children):
             return ("bound", children[0])
 
+        def token_bound_option(self, meta, children):
+            return ("token_bound", children[0])
+
         def vocab_option(self, meta, children):
             return ("vocab", children[0])
 

@@ -31,7 +31,9 @@ from qcompile.validate import MAX_DIM, MAX_IR_OPS, MAX_REPEAT
 
 @dataclass(frozen=True)
 class InputSpec:
-    """A declared model input: ``kind`` is ``float``, ``tokens`` or ``text``."""
+    """A declared model input: ``kind`` is ``float``, ``tokens`` or ``text``.  A float input
+    has ``‖X‖_F ≤ bound`` and, when declared (``bound b per token``), every row's norm
+    ``≤ row_bound``; ``bound`` is then at most ``√seq·row_bound``."""
 
     name: str
     shape: tuple[int, ...]
@@ -40,6 +42,12 @@ class InputSpec:
     vocab: int | None = None
     alphabet: str | None = None
     loc: SourceLocation | None = dataclasses.field(default=None, compare=False)
+    row_bound: float | None = None
+
+
+#: how each input option is written in a .qtf file (for messages)
+_OPTION_NAMES = {"bound": "bound", "token_bound": "bound ... per token", "vocab": "vocab",
+                 "alphabet": "alphabet"}
 
 
 @dataclass(frozen=True)
@@ -223,26 +231,29 @@ class Builder:
         opts: dict[str, ast.Expr] = {}
         for key, expr in st.options:
             if key in opts:
-                raise _err(f"option '{key}' is given twice", expr.loc)
+                raise _err(f"option '{_OPTION_NAMES[key]}' is given twice", expr.loc)
             opts[key] = expr
-        allowed = {"float": {"bound"}, "tokens": {"vocab"}, "text": {"alphabet"}}[st.kind]
+        allowed = {"float": {"bound", "token_bound"}, "tokens": {"vocab"}, "text": {"alphabet"}}[st.kind]
         for key, expr in opts.items():
             if key not in allowed:
-                want = " or ".join(sorted(allowed))
-                raise _err(f"'{key}' does not apply to this input (it takes {want})", expr.loc)
-        bound = vocab = alphabet = None
+                want = " or ".join(sorted(_OPTION_NAMES[k] for k in allowed))
+                raise _err(f"'{_OPTION_NAMES[key]}' does not apply to this input (it takes {want})",
+                           expr.loc)
+        bound = row_bound = vocab = alphabet = None
         if st.kind == "float":
             if len(shape) != 2:
                 raise _err(f"a float input has shape [seq, features], got {len(shape)} "
                            f"entries", st.loc)
-            if "bound" not in opts:
-                raise _err(f"input '{st.name}' needs a bound on its norm (e.g. 'bound 4.0')",
-                           st.loc)
-            bound = self._eval(opts["bound"], scope)
-            if isinstance(bound, _Tensor) or not isinstance(bound, (int, float)) \
-                    or not math.isfinite(bound) or bound <= 0:
-                raise _err("the bound must be a positive number", opts["bound"].loc)
-            bound = float(bound)
+            if not opts:
+                raise _err(f"input '{st.name}' needs a bound on its norm (e.g. 'bound 4.0', or "
+                           f"'bound 2.0 per token' for every token's norm)", st.loc)
+            bound, row_bound = (self._positive(opts[k], scope) if k in opts else None
+                                for k in ("bound", "token_bound"))
+            if row_bound is not None:
+                # every row ≤ b  ⇒  ‖X‖_F ≤ √seq·b; a tighter declared bound stays
+                implied = math.sqrt(shape[0]) * row_bound
+                bound = implied if bound is None else min(bound, implied)
+                row_bound = min(row_bound, bound)
         else:
             if len(shape) != 1:
                 raise _err(f"a token input has shape [seq], got {len(shape)} entries", st.loc)
@@ -261,12 +272,20 @@ class Builder:
                 if len(set(alphabet)) != len(alphabet):
                     raise _err("the alphabet repeats a letter", opts["alphabet"].loc)
                 vocab = len(alphabet)
-        spec = InputSpec(st.name, shape, st.kind, bound, vocab, alphabet, st.loc)
-        op = ops.Input(name=st.name, kind=st.kind, shape=shape, bound=bound,
+        spec = InputSpec(st.name, shape, st.kind, bound, vocab, alphabet, st.loc, row_bound)
+        op = ops.Input(name=st.name, kind=st.kind, shape=shape, bound=bound, row_bound=row_bound,
                        vocab=vocab if st.kind == "tokens" else None, alphabet=alphabet,
                        loc=st.loc)
         scope.values[st.name] = scope.emit(op)
         return spec
+
+    def _positive(self, expr: ast.Expr, scope: _Scope) -> float:
+        """A bound option's value: a positive finite number."""
+        value = self._eval(expr, scope)
+        if isinstance(value, _Tensor) or not isinstance(value, (int, float)) \
+                or not math.isfinite(value) or value <= 0:
+            raise _err("the bound must be a positive number", expr.loc)
+        return float(value)
 
     def _assign(self, st: ast.Assign, scope: _Scope) -> None:
         self._check_free(st.target, scope, st.loc)

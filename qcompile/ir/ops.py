@@ -152,7 +152,8 @@ def _last_leg(op: Op, t: TensorType, what: str) -> Leg:
 
 @dataclass(frozen=True, kw_only=True)
 class Input(Op):
-    """A model input.  ``kind``: ``float`` ([seq, features], ‖X‖_F ≤ ``bound``),
+    """A model input.  ``kind``: ``float`` ([seq, features], ‖X‖_F ≤ ``bound`` and every
+    row's norm ≤ ``row_bound`` when one is declared),
     ``tokens`` (int ids < ``vocab``) or ``text`` (letters of ``alphabet``, tokenised by
     index).  Result: ``[t:seq, d:features]`` or ``int[t:seq]``."""
 
@@ -163,6 +164,7 @@ class Input(Op):
     bound: float | None = None
     vocab: int | None = None
     alphabet: str | None = None
+    row_bound: float | None = None
 
     def infer(self, in_types):
         self.check_arity(in_types)
@@ -176,6 +178,8 @@ class Input(Op):
             out.append(("kind", self.kind))
         if self.bound is not None:
             out.append(("bound", _fmt(self.bound)))
+        if self.row_bound is not None:
+            out.append(("token_bound", _fmt(self.row_bound)))
         if self.vocab is not None:
             out.append(("vocab", str(self.vocab)))
         if self.alphabet is not None:

@@ -56,13 +56,29 @@ def prepare_matrices(model, lowered, x) -> dict[str, np.ndarray]:
     return out
 
 
+def scale_to_bound(spec, x: np.ndarray, fraction: float = 1.0) -> np.ndarray:
+    """``x`` scaled so that its largest admissible multiple is reached at ``fraction = 1``:
+    ``‖X‖_F ≤ fraction·bound`` and every row ``≤ fraction·row_bound`` (when declared), one of
+    them with equality."""
+    x = np.asarray(x, dtype=np.float64)
+    scale = spec.bound / np.linalg.norm(x)
+    if spec.row_bound is not None:
+        scale = min(scale, spec.row_bound / float(np.max(np.linalg.norm(x, axis=1))))
+    return x * (fraction * scale)
+
+
 def random_input(model, rng: np.random.Generator):
     """A random admissible input: float inputs have a random direction and a norm drawn
-    uniformly in [0.2, 1] × bound; token inputs random ids; text inputs random letters."""
+    uniformly in [0.2, 1] × bound (with a bound per token, each row its own direction and
+    norm in [0.2, 1] × that bound, then scaled into the matrix bound if it exceeds it);
+    token inputs random ids; text inputs random letters."""
     spec = model.inputs[0]
     if spec.kind == "float":
         x = rng.normal(size=spec.shape)
-        return x * (spec.bound * rng.uniform(0.2, 1.0) / np.linalg.norm(x))
+        if spec.row_bound is None:
+            return x * (spec.bound * rng.uniform(0.2, 1.0) / np.linalg.norm(x))
+        x *= spec.row_bound * rng.uniform(0.2, 1.0, size=(len(x), 1)) / np.linalg.norm(x, axis=1, keepdims=True)
+        return x * min(1.0, spec.bound / np.linalg.norm(x))
     if spec.kind == "text":
         return "".join(rng.choice(list(spec.alphabet), size=spec.shape[0]))
     return rng.integers(0, spec.vocab, size=spec.shape)

@@ -199,7 +199,8 @@ class _Lowerer:
         legs = op.type.legs
         if op.opname == "input":
             if op.kind == "float":
-                return _Val(legs, "t", prep=True, bound=float(op.bound), row_bound=float(op.bound))
+                return _Val(legs, "t", prep=True, bound=float(op.bound),
+                            row_bound=float(op.bound if op.row_bound is None else op.row_bound))
             return _Val(legs, "t", prep=True, bound=0.0)
         if op.opname == "posenc":
             from qcompile.reference.kernels import posenc_norm

@@ -88,6 +88,13 @@ def _bind_one(spec, value) -> np.ndarray:
     if norm > spec.bound * (1 + 1e-12):
         raise BindError(f"input '{spec.name}' has norm {norm:.6g}, above its declared bound "
                         f"{spec.bound:g}")
+    if spec.row_bound is not None:
+        with np.errstate(over="ignore"):
+            rows = np.linalg.norm(arr, axis=1)
+        top = int(np.argmax(rows))
+        if rows[top] > spec.row_bound * (1 + 1e-12):
+            raise BindError(f"input '{spec.name}' has a token (row {top}) of norm {rows[top]:.6g}, "
+                            f"above its declared bound {spec.row_bound:g} per token")
     return arr
 
 

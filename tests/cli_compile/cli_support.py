@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import qcompile
+from qcompile.lowering.inputs import scale_to_bound
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -29,10 +30,9 @@ def program_for(name: str) -> qcompile.Program:
 
 
 def random_float_input(model, seed: int) -> np.ndarray:
-    """A float input of the model's shape with norm 0.75 × its bound."""
+    """A float input of the model's shape at 0.75 × its bound (per token too, if declared)."""
     spec = model.inputs[0]
-    x = np.random.default_rng(seed).normal(size=spec.shape)
-    return x * (0.75 * spec.bound / np.linalg.norm(x))
+    return scale_to_bound(spec, np.random.default_rng(seed).normal(size=spec.shape), 0.75)
 
 
 def postselected_output(state: np.ndarray, output_qubits, num_qubits: int) -> np.ndarray:

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from example_registry import ESTIMATED, SMALL
+from qcompile.lowering.inputs import scale_to_bound
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -38,8 +39,7 @@ def admissible_input(model, seed: int = 0, fraction: float = 0.9):
     rng = np.random.default_rng(seed)
     spec = model.inputs[0]
     if spec.kind == "float":
-        x = rng.normal(size=spec.shape)
-        return x * (fraction * spec.bound / np.linalg.norm(x))
+        return scale_to_bound(spec, rng.normal(size=spec.shape), fraction)
     if spec.kind == "text":
         return "".join(rng.choice(list(spec.alphabet), size=spec.shape[0]))
     return rng.integers(0, spec.vocab, size=spec.shape)

@@ -15,7 +15,7 @@ import pytest
 
 import qcompile
 from qcompile.compiler import lower_quantum
-from qcompile.lowering.inputs import prepare_matrices, random_input
+from qcompile.lowering.inputs import prepare_matrices, random_input, scale_to_bound
 from qcompile.qir.evaluate import run_numeric
 from qcompile.qir.scores import argument_alpha, row_plan, uses_rows
 
@@ -27,20 +27,18 @@ def _hostile_inputs(model, rng):
     out = [random_input(model, rng) for _ in range(12)]
     if spec.kind != "float":
         return out
-    b = float(spec.bound)
     v = rng.normal(size=spec.shape[1:])
-    same = np.tile(v, (spec.shape[0], 1))
-    out.append(same * b / np.linalg.norm(same))                 # every token the same, at the bound
+    out.append(scale_to_bound(spec, np.tile(v, (spec.shape[0], 1))))   # every token the same, at the bound
     one = np.zeros(spec.shape)
-    one[-1] = v * b / np.linalg.norm(v)                         # one token carries the whole norm
-    out.append(one)
+    one[-1] = v
+    out.append(scale_to_bound(spec, one))                       # one token carries all it may
     for _ in range(6):                                          # random directions at the bound
-        x = rng.normal(size=spec.shape)
-        out.append(x * b / np.linalg.norm(x))
+        out.append(scale_to_bound(spec, rng.normal(size=spec.shape)))
     return out
 
 
 @pytest.mark.parametrize("path,kind", [("examples/encoder_prenorm.qtf", "plain"),
+                                       ("examples/encoder_block.qtf", "plain"),
                                        ("examples/protein_tiny.qtf", "plain"),
                                        ("tests/lowering/shapes/pre_unpad.qtf", "plain"),
                                        ("tests/lowering/shapes/qk_norm4.qtf", "grouped")])
