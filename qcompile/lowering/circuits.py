@@ -267,8 +267,8 @@ class StageBuilder(FormVisitor):
                             (form.dim, form.dim), out.info)
 
     def row_diagonal_block(self, t, plan, token: int, seq: int | None) -> QuantumBlock:
-        """The row-wise diagonal of one scores term ``(I_B ⊗ X)·F₂⋯F_m·s`` (``plan``: plain
-        or grouped, :func:`qcompile.qir.scores.row_plan`)."""
+        """The row-wise diagonal of one scores term ``(I_B ⊗ X)·F₂⋯F_m·s`` or with rotary keys
+        first (``plan``: plain, rotary or grouped, :func:`qcompile.qir.scores.row_plan`)."""
         from qcompile.lowering.polynomials import qubits_for
         from qcompile.qir.nodes import Term
         from qcompile.quantum.block_encoding import block_encoding
@@ -276,6 +276,8 @@ class StageBuilder(FormVisitor):
 
         factors = t.factors[1:] if plan.unpad else t.factors
         x, rest = factors[0], factors[1:]
+        rope = x if plan.kind == "rotary" else None
+        x = rope.matrix if rope is not None else x
         pname = parameter_name(x.name)
         if x.batch > 1:
             n_s, n_b = (x.block - 1).bit_length(), (x.batch - 1).bit_length()
@@ -290,7 +292,7 @@ class StageBuilder(FormVisitor):
             dropped = sys_q[n_keep:n_s]
             return QuantumBlock(block.circuit, block.alpha, keep, tuple(block.ancilla_qubits) + dropped,
                                 "block_encoding", (t.dim, t.dim), block.info)
-        if plan.kind == "plain":
+        if plan.kind in ("plain", "rotary"):
             n_c = n_s if x.batch > 1 else qubits_for(x.features)
             key = ("rowsld", x.name, "plain")
             if key not in self._loaders:
@@ -299,7 +301,11 @@ class StageBuilder(FormVisitor):
             u_dim = rest[0].shape[0] if rest else t.source.dim
             u = self.form(Form(u_dim, (Term(1.0, rest, t.source),)), token, seq)
             u = _pad_system(narrowed(u, u_dim), n_c + n_b)
-            return row_diagonal(self._loaders[key], (n_s, n_b), state=u, length=length)
+            rotary = None
+            if rope is not None:
+                rotary = (block_encoding(rope.inner.matrix, method=rope.inner.method), rope.rotary.frequencies(),
+                          rope.rotary.head_dim, min(n_s, qubits_for(x.seq)))
+            return row_diagonal(self._loaders[key], (n_s, n_b), state=u, length=length, rotary=rotary)
         src = t.source
         heads = x.batch
         dk, dq = x.features // heads, src.dim // heads

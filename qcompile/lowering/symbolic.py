@@ -393,7 +393,8 @@ class _Lowerer:
         mi = self.inputs[t.source.name]
         m = rest[0].matrix if rest else self.la.eye(t.source.dim)
         d, block = m.shape[1], mi.block
-        x = InputMatrix(mi.name, mi.seq, mi.features, mi.bound, False, batch, block)   # padded blocks even for one head
+        x = InputMatrix(mi.name, mi.seq, mi.features, mi.bound, False, batch, block,   # padded blocks even for one head
+                        mi.row_bound)
         g = self.la.block_diag([blk.T for blk in self.la.head_blocks(m, batch, inner)])   # (B·d) × (B·n)
         pair = self.la.paired_layout(batch, inner, block)                                  # (B·block) × (B·n)
         keys = self.la.pad_blocks(batch, d, block) @ g @ pair.T

@@ -9,6 +9,9 @@ on ``‖v‖₂``.  Attention scores have terms ``c·(I_B ⊗ X)·F₂⋯F_m·s`
 
 * **plain** — ``|⟨x_s, u_β⟩| ≤ ‖x_s‖·‖u‖ ≤ R·Π α(F_k)·α(s)``, ``R`` the keys' row bound
   (``‖x_s‖ ≤ R`` for every row: :class:`~qcompile.qir.nodes.InputMatrix`);
+* **rotary** — the term starts with rotary keys (:class:`~qcompile.qir.nodes.RotaryKeys`,
+  RoPE): ``v_(β,s) = ⟨x_s, (M R̃_sᵀ u)_β⟩`` with ``R̃_s`` orthogonal, so
+  ``|v| ≤ ‖x_s‖·‖M‖₂·‖R̃_sᵀ u‖ ≤ R·α(M)·Π α(F_k)·α(s)``;
 * **grouped** — keys in ``B = batch`` groups of ``d_k`` features (``≤ R_k`` each), the
   source a stage vector in ``B`` groups of ``d_q`` (``≤ R_q`` each), the factors all dense
   with product ``P`` mapping head ``β``'s query group only into group ``β`` of head
@@ -28,12 +31,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from qcompile.qir.linalg import heads_aligned
-from qcompile.qir.nodes import Form, InputMatrix, Term
+from qcompile.qir.nodes import Form, InputMatrix, RotaryKeys, Term
 
 
 @dataclass(frozen=True)
 class RowPlan:
-    """How one term's diagonal is built row by row: ``kind`` ``"plain"`` or ``"grouped"``,
+    """How one term's diagonal is built row by row: ``kind`` ``"plain"``, ``"rotary"`` or ``"grouped"``,
     ``alpha`` (without the term's coefficient) and ``unpad``: the term starts with the map
     dropping each head's padded rows (``seq`` a power of two: the diagonal of the padded
     scores with the padding bits of the row index post-selected on 0, since a diagonal
@@ -74,24 +77,36 @@ def _chain_product(factors):
     return m
 
 
+def _keys(f) -> InputMatrix | None:
+    """The keys' input matrix of a scores factor: the factor itself, or the matrix of rotary
+    keys (None for any other factor)."""
+    if isinstance(f, InputMatrix):
+        return f
+    return f.matrix if isinstance(f, RotaryKeys) else None
+
+
 def row_plan(term: Term) -> RowPlan | None:
     """The row-wise diagonal of ``term`` (module docstring), or None when it has none or
     its alpha is not below the term's own (the COPY diagonal's)."""
     factors, unpad = term.factors, False
-    if len(factors) > 1 and isinstance(factors[1], InputMatrix) and _is_unpad(factors[0], factors[1]):
+    if len(factors) > 1 and _keys(factors[1]) is not None and _is_unpad(factors[0], _keys(factors[1])):
         factors, unpad = factors[1:], True
-    if not factors or not isinstance(factors[0], InputMatrix) or factors[0].transpose:
+    x = _keys(factors[0]) if factors else None
+    if x is None or x.transpose:
         return None
-    x = factors[0]
     rest = factors[1:]
     if x.batch > 1 and not x.block:
         return None
     tail = term.source.alpha
     for f in rest:
         tail *= f.alpha
-    plain = RowPlan("plain", (x.row_bound if x.row_bound is not None else x.bound) * tail, unpad)
-    grouped = _grouped(x, rest, term.source, unpad)
-    best = grouped if grouped is not None and grouped.alpha < plain.alpha else plain
+    row = x.row_bound if x.row_bound is not None else x.bound
+    if isinstance(factors[0], RotaryKeys):
+        best = RowPlan("rotary", row * factors[0].inner.alpha * tail, unpad)
+    else:
+        plain = RowPlan("plain", row * tail, unpad)
+        grouped = _grouped(x, rest, term.source, unpad)
+        best = grouped if grouped is not None and grouped.alpha < plain.alpha else plain
     own = term.alpha / abs(term.coeff) if term.coeff else 0.0
     return best if best.alpha < own else None
 

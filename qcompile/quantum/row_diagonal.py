@@ -25,6 +25,12 @@ bits), work register ``W``:
   ``s`` from ``c``.  Post-selecting ``W``, the flag and ``u``'s ancillas on 0 keeps
   ``Σ_c x_s[c] u[β, c] / (R α_u)``, and ``(s, β)`` is only read: the block is
   ``diag(v)/(R α_u)`` with ``v_(β,s) = ⟨x_s, u_β⟩``.  ``|v| ≤ ‖x_s‖‖u_β‖ ≤ R α_u``.
+* *rotary* (RoPE keys ``k_s = M R̃_s x_s``-like, :class:`qcompile.qir.nodes.RotaryKeys`): as
+  *plain*, with ``Σ_s |s⟩⟨s| ⊗ R̃_sᵀ`` on ``W``'s feature bits controlled by the index's row
+  bits (:func:`qcompile.quantum.rotary.append_row_rotations`) and then the settled block
+  encoding of ``M`` on ``W`` (its own ancillas, post-selected) between preparing ``u`` and
+  the ``CX``: the block is ``diag(v)/(R α_M α_u)`` with ``v_(β,s) = ⟨x_s, (M R̃_sᵀ u)_β⟩``,
+  and ``|v| ≤ R·‖M‖₂·‖u‖ ≤ R α_M α_u`` (``R̃_s`` is orthogonal).
 * *grouped* (QK-norm: every head's block of the keys and of the query has its own bound):
   load the query's head ``β`` (row loader of the ``heads × d_q`` query, rows ``≤ R_q``) into
   ``W``'s low bits, ``CX β → β''``, apply the chain of block encodings of ``P`` (``α_P``),
@@ -154,7 +160,8 @@ def _settled(block: QuantumBlock) -> QuantumBlock:
 
 def row_diagonal(keys: RowLoader, index: tuple[int, int], *, state: QuantumBlock | None = None,
                  queries: RowLoader | None = None, chain: Sequence[QuantumBlock] = (),
-                 dims: tuple[int, int] = (0, 0), length: int | None = None) -> QuantumBlock:
+                 dims: tuple[int, int] = (0, 0), length: int | None = None,
+                 rotary: tuple[QuantumBlock, Sequence[float], int, int] | None = None) -> QuantumBlock:
     """Block encoding of ``diag(v)`` for scores ``v`` (module docstring).
 
     ``index = (n_s, n_b)``: the index register's row and head qubits (``s`` low).
@@ -163,7 +170,9 @@ def row_diagonal(keys: RowLoader, index: tuple[int, int], *, state: QuantumBlock
     query (rows: heads, ``n_r = n_b``), ``chain`` are the block encodings of ``P``'s factors
     in the order they apply, ``dims = (q_bits, k_bits)``: per-head query bits and the
     head's padded key-block bits (``log2 block``), ``keys`` rows are ``(s, β)`` with ``β``
-    low; ``alpha = R_k·Π α·R_q``.  System: the index register (qubits ``0 … n_s+n_b−1``);
+    low; ``alpha = R_k·Π α·R_q``.  Rotary (plain only): ``rotary = (M, frequencies,
+    head_dim, row_qubits)``, the rotations controlled by the low ``row_qubits`` row bits;
+    ``alpha = R·α_M·α_u``.  System: the index register (qubits ``0 … n_s+n_b−1``);
     everything else is post-selected.  ``length``: the logical diagonal length.
     """
     n_s, n_b = index
@@ -179,13 +188,26 @@ def row_diagonal(keys: RowLoader, index: tuple[int, int], *, state: QuantumBlock
                              f"index {index}")
         w = tuple(range(n_idx, n_idx + width))
         anc = tuple(range(n_idx + width, n_idx + width + len(state.ancilla_qubits)))
-        flag = n_idx + width + len(anc)
+        inner = _settled(rotary[0]) if rotary is not None else None
+        first = n_idx + width + len(anc)
+        inner_anc = tuple(range(first, first + (len(inner.ancilla_qubits) if inner else 0)))
+        flag = first + len(inner_anc)
         circuit = Circuit(flag + 1, parameters=dict(state.circuit.parameters))
         circuit.compose(state.placed(w, anc, flag + 1))
+        alpha = keys.alpha * state.alpha
+        if inner is not None:
+            from qcompile.quantum.rotary import append_row_rotations
+
+            _, frequencies, head_dim, row_qubits = rotary
+            if len(inner.system_qubits) != width or row_qubits > n_s:
+                raise ValueError(f"rotary row diagonal: keys' map on {len(inner.system_qubits)} qubits, "
+                                 f"work register {width}, rotations on {row_qubits} of {n_s} row bits")
+            append_row_rotations(circuit, w[:n_c], s_bits, row_qubits, frequencies, head_dim)
+            circuit.compose(inner.placed(w, inner_anc, flag + 1))
+            alpha *= inner.alpha
         for k in range(n_b):
             circuit.append("cx", (b_bits[k], w[n_c + k]))
-        extra = anc + (flag,)
-        alpha = keys.alpha * state.alpha
+        extra = anc + inner_anc + (flag,)
         unload_rows = s_bits
     else:
         q_bits, k_bits = dims
@@ -221,4 +243,4 @@ def row_diagonal(keys: RowLoader, index: tuple[int, int], *, state: QuantumBlock
     circuit.compose(keys.circuit.inverse(), list(w[:n_c]) + list(unload_rows) + [flag])
     n = length if length is not None else 2**n_idx
     return QuantumBlock(circuit, float(alpha), tuple(range(n_idx)), w + extra, "block_encoding", (n, n),
-                        {"row_diagonal": "plain" if state is not None else "grouped"})
+                        {"row_diagonal": "grouped" if state is None else "rotary" if rotary else "plain"})

@@ -741,17 +741,24 @@ def row_loader_cost(row_qubits: int, column_qubits: int) -> BlockCost:
 
 def row_diagonal_cost(keys: BlockCost, index: tuple[int, int], state: BlockCost | None = None,
                       queries: BlockCost | None = None, chain: Sequence[BlockCost] = (),
-                      width: int = 0) -> BlockCost:
+                      width: int = 0, rotary: tuple[BlockCost, int, int] | None = None) -> BlockCost:
     """:func:`qcompile.quantum.row_diagonal.row_diagonal`.  Plain: ``state``'s circuit,
     ``n_b`` CX and the keys' row loader inverted; ancillas: the state's system and
-    ancillas and the flag.  Grouped: the queries' row loader, ``n_b`` CX, every settled
+    ancillas and the flag.  Rotary (``rotary = (M, head_dim, row_qubits)``): plain plus
+    one multiplexed RY per rotated row bit (``m = ⌈log2 head_dim⌉`` controls, closing CX)
+    and the settled ``M``, whose ancillas are added.  Grouped: the queries' row loader, ``n_b`` CX, every settled
     factor of the chain, ``2·n_b`` CX and the keys' loader inverted; ancillas: the work
     register (``width`` qubits), two flags and the chain's ancillas.  System ``n_s + n_b``."""
     n_s, n_b = index
     if state is not None:
         counts = state.counts + GateCounts.gate("cx", 2, count=n_b) + keys.counts.inverse()
-        return BlockCost(counts, n_s + n_b, state.system + state.ancillas + 1, state.exact and keys.exact,
-                         state.phase)
+        ancillas, exact, phase = state.system + state.ancillas + 1, state.exact and keys.exact, state.phase
+        if rotary is not None:
+            inner, head_dim, row_qubits = rotary
+            inner = settled_cost(inner)
+            counts = counts + row_qubits * multiplexor_cost(max(1, _qubits(head_dim))) + inner.counts
+            ancillas, exact, phase = ancillas + inner.ancillas, exact and inner.exact, _add_phase(phase, inner.phase)
+        return BlockCost(counts, n_s + n_b, ancillas, exact, phase)
     chain = [settled_cost(b) for b in chain]
     counts = queries.counts + GateCounts.gate("cx", 2, count=3 * n_b) + keys.counts.inverse()
     phase: float | None = 0.0

@@ -166,18 +166,25 @@ class Estimator(FormVisitor):
 
         factors = t.factors[1:] if plan.unpad else t.factors
         x, rest = factors[0], factors[1:]
+        rope = x if plan.kind == "rotary" else None
+        x = rope.matrix if rope is not None else x
         if x.batch > 1:
             n_s, n_b = (x.block - 1).bit_length(), (x.batch - 1).bit_length()
         else:
             n_s, n_b = qubits_for(x.seq), 0
         name = parameter_name(x.name)
-        if plan.kind == "plain":
+        if plan.kind in ("plain", "rotary"):
             n_c = n_s if x.batch > 1 else qubits_for(x.features)
             u_dim = rest[0].shape[0] if rest else t.source.dim
             u = self.form(Form(u_dim, (Term(1.0, rest, t.source),)), token, seq)
             state = C.pad_system_cost(C.narrowed_cost(u.cost, qubits_for(u_dim)), n_c + n_b)
-            cost = C.row_diagonal_cost(C.row_loader_cost(n_s, n_c), (n_s, n_b), state=state)
+            rotary = None
             calls = u.calls + Counter({f"unload rows of {name}": 1})
+            if rope is not None:
+                keys = self._dense_node(rope.inner)
+                rotary = (keys.cost, rope.rotary.head_dim, min(n_s, qubits_for(x.seq)))
+                calls += keys.calls + Counter({f"rotate rows of {name} (rotary keys)": 1})
+            cost = C.row_diagonal_cost(C.row_loader_cost(n_s, n_c), (n_s, n_b), state=state, rotary=rotary)
         else:
             heads = x.batch
             dk, dq = x.features // heads, t.source.dim // heads

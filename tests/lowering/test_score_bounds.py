@@ -41,7 +41,8 @@ def _hostile_inputs(model, rng):
                                        ("examples/encoder_block.qtf", "plain"),
                                        ("examples/protein_tiny.qtf", "plain"),
                                        ("tests/lowering/shapes/pre_unpad.qtf", "plain"),
-                                       ("tests/lowering/shapes/qk_norm4.qtf", "grouped")])
+                                       ("tests/lowering/shapes/qk_norm4.qtf", "grouped"),
+                                       ("tests/lowering/shapes/rope_rows.qtf", "rotary")])
 @pytest.mark.parametrize("level", [0, 1])
 def test_scores_within_their_row_wise_alpha(path, kind, level):
     model = qcompile.load(ROOT / path)

@@ -110,3 +110,42 @@ def test_grouped_row_diagonal_is_the_per_head_scores():
         assert np.max(np.abs(v)) <= d.alpha
         for got in both_blocks(_bound(d, values)):
             assert np.max(np.abs(got - np.diag(v))) <= 1e-9
+
+
+@pytest.mark.parametrize("seq,head_dim", [(3, 4), (4, 2)])
+def test_rotary_row_diagonal_is_the_rope_scores(seq, head_dim):
+    """RoPE keys: v_(β,s) = ⟨x_s, (M R̃_sᵀ u)_β⟩ with R̃_s turning the pair (i, i + 2^(m−1))
+    of each head's low m qubits by s·ω_i; alpha = R·α_M·‖u‖ bounds every score."""
+    from qcompile.qir.nodes import rotary_frequencies
+
+    rng = np.random.default_rng(seq * 10 + head_dim)
+    heads, block, feat = 2, 4, 4
+    n_s = n_c = 2
+    n_b = 1
+    m = max(1, (head_dim - 1).bit_length())
+    omega = rotary_frequencies(10.0, head_dim)
+    u = rng.normal(size=heads * block)
+    mm = rng.normal(size=(heads * block, heads * block))
+    me = block_encoding(mm)
+    ld = row_loader((seq, feat), 2.0, "k", n_s, n_c)
+    d = row_diagonal(ld, (n_s, n_b), state=state_preparation(u), rotary=(me, omega, head_dim, n_s))
+
+    def rotation(s):                     # R̃_s on one head's block of 4 (pairs on the low m qubits)
+        size, top = 2**m, 2 ** (m - 1)
+        r = np.eye(size)
+        for i in range(head_dim // 2):
+            c, sn = np.cos(s * omega[i]), np.sin(s * omega[i])
+            r[i, i], r[i, i + top], r[i + top, i], r[i + top, i + top] = c, -sn, sn, c
+        return np.kron(np.eye(heads * block // size), r)
+
+    assert d.alpha == pytest.approx(2.0 * me.alpha * np.linalg.norm(u))
+    for trial in range(2):
+        x = _rows(rng, seq, feat, 2.0)
+        v = np.zeros(2 ** (n_s + n_b))
+        for s in range(seq):
+            y = mm @ rotation(s).T @ u
+            for b in range(heads):
+                v[b * 2**n_s + s] = x[s] @ y[b * block: b * block + feat]
+        assert np.max(np.abs(v)) <= d.alpha
+        for got in both_blocks(_bound(d, ld.bind(x))):
+            assert np.max(np.abs(got - np.diag(v))) <= 1e-9
