@@ -157,6 +157,13 @@ def silu(x):
     return x * expit(x)
 
 
+def sigmoid(x):
+    """The logistic function ``1/(1 + e^(−x))`` (``torch.sigmoid``)."""
+    from scipy.special import expit
+
+    return expit(np.asarray(x, dtype=float))
+
+
 def gaussian(x):
     """The Gaussian kernel of quantum self-attention (QSANN): exp(−x²)."""
     x = np.asarray(x, dtype=float)
@@ -212,6 +219,11 @@ RELU = register_function(ElementwiseFunction(
 #: sup |SiLU'(x)| = σ(x*)(1 + x*(1 − σ(x*))) ≈ 1.0998, at x* ≈ 2.3994
 SILU = register_function(ElementwiseFunction(
     "silu", silu, "x·sigmoid(x) (torch.nn.SiLU)", lipschitz=lambda a: 1.1))
+#: sup |σ'| = 1/4 (at 0); σ = 1/2 + tanh(x/2)/2: even part 1/2, odd part sup tanh(a/2)/2, so
+#: its QSVT scale is σ(a) < 1 whatever a (no e^a, unlike exp); a two-way softmax lowers to it
+SIGMOID = register_function(ElementwiseFunction(
+    "sigmoid", sigmoid, "1/(1 + e^(−x)) (torch.sigmoid); a softmax over two entries lowers to it",
+    lipschitz=lambda a: 0.25, log_scale=lambda a: -math.log1p(math.exp(-a))))
 #: sup |gelu_tanh'(x)| ≈ 1.12899 (numerically, like the erf form's)
 GELU_TANH = register_function(ElementwiseFunction(
     "gelu_tanh", gelu_tanh, "GELU, tanh approximation (torch.nn.GELU(approximate='tanh'), GPT-2)",

@@ -14,7 +14,7 @@ FINE = np.linspace(-1, 1, 20001)
 
 #: PyTorch's module for each registered language function (name, keyword arguments)
 TORCH = {"gelu": ("GELU", {}), "gelu_tanh": ("GELU", {"approximate": "tanh"}), "relu": ("ReLU", {}),
-         "silu": ("SiLU", {})}
+         "silu": ("SiLU", {}), "sigmoid": ("Sigmoid", {})}
 
 
 @pytest.mark.parametrize("name", sorted(TORCH))

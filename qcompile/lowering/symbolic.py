@@ -428,6 +428,14 @@ class _Lowerer:
             self.fail(op, "softmax over a leg other than the last is not supported yet")
         batch = _prod(v.other[:-1])
         size = v.legs[-1].dim
+        if size == 2 and op.function == "exp" and not v.masked and not _reads_key_rows(v.form):
+            # a softmax over two entries of one token's own values (a binary head) is σ of
+            # their difference, exactly: one elementwise sigmoid of D·v with
+            # D = I ⊗ [[1, −1], [−1, 1]], no normalisation point (sup σ < 1).  Attention
+            # scores over two keys keep exp and their row-wise diagonal (fewer qubits there).
+            pair = self.la.pair_difference(batch)
+            nl = self.new_nonlinear("sigmoid", A.apply_dense(pair, v.form, self.method, "pair"), node)
+            return _Val(op.type.legs, v.row, A.source_form(nl))
         nl = self.new_nonlinear(op.function, v.form, node)
         e = A.source_form(nl)
         if v.masked:
@@ -641,6 +649,12 @@ def _read_for_every_token(graph) -> set[int]:
         elif op.opname in through:
             stack.extend(op.inputs)
     return out
+
+
+def _reads_key_rows(form: Form) -> bool:
+    """True when a term of ``form`` multiplies a loaded matrix (attention scores: the keys'
+    rows, plain or rotary), not only the token's own values."""
+    return any(f.kind in ("input_matrix", "rotary_keys") for t in form.terms for f in t.factors)
 
 
 def _unique_inputs(inputs: dict) -> dict[str, MatrixInput]:

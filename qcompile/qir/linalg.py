@@ -329,6 +329,10 @@ class LinearAlgebra:
         """``I − 11ᵀ/d``."""
         return np.eye(d) - np.ones((d, d)) / d
 
+    def pair_difference(self, batch: int):
+        """``I_batch ⊗ [[1, −1], [−1, 1]]``: each pair's differences ``(a − b, b − a)``."""
+        return np.kron(np.eye(batch), np.array([[1.0, -1.0], [-1.0, 1.0]]))
+
     def embed_top(self, d: int):
         """The ``(d+1) × d`` map putting a vector in the first ``d`` entries."""
         return np.vstack([np.eye(d), np.zeros((1, d))])
@@ -433,6 +437,9 @@ class AbstractLinearAlgebra(LinearAlgebra):
 
     def centering(self, d: int):
         return AbstractMatrix((d, d), 1.0, math.sqrt(d - 1))
+
+    def pair_difference(self, batch: int):
+        return AbstractMatrix((2 * batch, 2 * batch), 2.0, 2.0 * math.sqrt(batch))
 
     def embed_top(self, d: int):
         return AbstractMatrix((d + 1, d), 1.0, math.sqrt(d))

@@ -174,6 +174,8 @@ def evaluate(graph, weights: Mapping, inputs: dict[str, np.ndarray], mode: str =
             poly = _polynomial(polynomials, node, op) if surrogate else None
             if op.function == "gaussian":
                 val = kernels.gaussian_softmax(args[0], axis=axis, gauss=poly)
+            elif getattr(poly, "function", None) == "sigmoid":     # a two-way softmax's lowering
+                val = kernels.pair_softmax(args[0], axis=axis, sigmoid=poly)
             else:
                 val = kernels.softmax(args[0], axis=axis, exp=np.exp if poly is None else poly)
         elif name == "pair_difference":

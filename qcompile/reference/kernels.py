@@ -67,6 +67,19 @@ def softmax(x, axis: int = -1, exp: ArrayFn = np.exp) -> np.ndarray:
     return e / np.sum(e, axis=axis, keepdims=True)
 
 
+def pair_softmax(x, axis: int = -1, sigmoid: ArrayFn | None = None) -> np.ndarray:
+    """softmax over an axis of length 2 as the compiler lowers it:
+    ``(σ(x_0 − x_1), σ(x_1 − x_0))``, which equals ``softmax(x)`` exactly
+    (``e^a/(e^a + e^b) = 1/(1 + e^(b−a))``); ``sigmoid`` is the surrogate of σ (None: exact)."""
+    x = np.moveaxis(_f64(x), axis, -1)
+    if x.shape[-1] != 2:
+        raise ValueError(f"pair_softmax needs an axis of length 2, got {x.shape[-1]}")
+    d = x[..., :1] - x[..., 1:]
+    f = sigmoid if sigmoid is not None else (lambda v: 1.0 / (1.0 + np.exp(-v)))
+    out = np.concatenate([_f64(f(d)), _f64(f(-d))], axis=-1)
+    return np.moveaxis(out, -1, axis)
+
+
 def gaussian_softmax(x, axis: int = -1, gauss: ArrayFn | None = None) -> np.ndarray:
     """Gaussian attention weights (QSANN): ``g(x_i) / Σ_j g(x_j)`` along ``axis`` with
     ``g(x) = exp(−x²)``.
