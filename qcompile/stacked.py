@@ -349,6 +349,7 @@ class TokenRows:
         self.degree = max(p.degree for p in self.by_token.values())
         self.error = max(p.error for p in self.by_token.values())
         self.input_alpha = max(p.input_alpha for p in self.by_token.values())
+        self.function = getattr(default, "function", None)     # what the node computes (e.g. sigmoid)
 
     def __call__(self, x):
         x = np.asarray(x, dtype=float)
