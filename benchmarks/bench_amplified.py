@@ -36,7 +36,7 @@ TOLERANCE = {"mlp_relu": 1e-1}                    # everything else: 1e-3
 
 
 def amplified(name: str) -> tuple:
-    """The plain and the amplified program of ``name`` and the ``p_min`` per stage."""
+    """The plain and the amplified program of ``name``."""
     tol = TOLERANCE.get(name, 1e-3)
     plain = qcompile.compile(path(name), tolerance=tol, passes=BASE)
     rng = np.random.default_rng(100)
@@ -44,7 +44,7 @@ def amplified(name: str) -> tuple:
     seen = [min(r.stages[k].success_probability for r in runs) for k in range(len(plain.stages))]
     amp = ",".join(f"amplify{{stages={k},p_min={0.5 * p:.3g}}}" for k, p in enumerate(seen) if p < 0.5)
     prog = qcompile.compile(path(name), tolerance=tol, passes=f"{BASE},{amp}" if amp else BASE)
-    return plain, prog, seen
+    return plain, prog
 
 
 def main() -> None:
@@ -56,7 +56,7 @@ def main() -> None:
     print(f"{'model':<20} {'calls per stage':<22} {'CX plain':>10} {'CX amplified':>13} {'min p after':>12} "
           f"{'ok':>5} {'verify s':>9}", flush=True)
     for name in names:
-        plain, prog, _ = amplified(name)
+        plain, prog = amplified(name)
         calls = [sum(sc.info["amplification"]["calls"].values()) if "amplification" in sc.info else 1
                  for sc in prog.stages]
         t = time.perf_counter()

@@ -17,11 +17,6 @@ def _input(seed, bound):
     return x * (0.95 * bound / np.linalg.norm(x))
 
 
-def _admissible(model, seed):
-    """A random input at 0.95 × the model's declared bounds (per token too)."""
-    from qcompile.lowering.inputs import scale_to_bound
-    return scale_to_bound(model.inputs[0], np.random.default_rng(seed).normal(size=(4, 4)), 0.95)
-
 
 @pytest.mark.parametrize("norm_first", [False, True])
 def test_encoder_layer_matches_pytorch(tmp_path, norm_first):
@@ -47,7 +42,7 @@ def test_encoder_layer_matches_pytorch(tmp_path, norm_first):
 
 def test_shipped_encoder_block_accepts_pytorch_weights(tmp_path):
     """examples/encoder_block.qtf, with its weights statement pointed at a PyTorch export."""
-    from frontend_support import EXAMPLES
+    from frontend_support import EXAMPLES, admissible_input
 
     torch.manual_seed(3)
     layer = torch.nn.TransformerEncoderLayer(d_model=4, nhead=2, dim_feedforward=8, dropout=0.0,
@@ -57,7 +52,7 @@ def test_shipped_encoder_block_accepts_pytorch_weights(tmp_path):
     text = text.replace("weights random(seed = 7)", 'weights "encoder.npz"')
     (tmp_path / "encoder_block.qtf").write_text(text)
     model = qcompile.load(tmp_path / "encoder_block.qtf")
-    x = _admissible(model, 5)
+    x = admissible_input(model, 5, 0.95)
     with torch.no_grad():
         want = layer.double()(torch.tensor(x)[None])[0].numpy()
     assert np.max(np.abs(qcompile.reference(model, x) - want)) <= 1e-6
@@ -85,13 +80,13 @@ def test_causal_attention_matches_multihead_attention_with_mask(tmp_path):
 
 def test_weights_round_trip_to_pytorch(tmp_path):
     """model.weights loads into a fresh nn.TransformerEncoderLayer with strict=True."""
-    from frontend_support import EXAMPLES
+    from frontend_support import EXAMPLES, admissible_input
 
     model = qcompile.load(EXAMPLES / "encoder_block.qtf")
     layer = torch.nn.TransformerEncoderLayer(d_model=4, nhead=2, dim_feedforward=8, dropout=0.0,
                                              activation="gelu", batch_first=True).double().eval()
     layer.load_state_dict({k: torch.tensor(v) for k, v in model.weights.items()}, strict=True)
-    x = _admissible(model, 1)
+    x = admissible_input(model, 1, 0.95)
     with torch.no_grad():
         want = layer(torch.tensor(x)[None])[0].numpy()
     assert np.max(np.abs(qcompile.reference(model, x) - want)) <= 1e-6
