@@ -221,6 +221,14 @@ class StageBuilder(FormVisitor):
         from qcompile.quantum.elementwise import elementwise, elementwise_of_diagonal
 
         choice = src.polynomial
+        if choice.shift:
+            diag = self.shifted_argument_diagonal(src.argument, token, seq, choice.shift * choice.input_alpha)
+            want = choice.input_alpha * (1.0 + choice.shift)
+            if not math.isclose(diag.alpha, want, rel_tol=1e-9):
+                raise InternalError(f"alpha of the shifted diagonal of %{src.node} is {diag.alpha}, polynomial "
+                                    f"chosen for {want}")
+            return elementwise_of_diagonal(diag, None, choice.tolerance, polynomial=choice.even, margin=MARGIN,
+                                           shape=(src.argument.dim,))
         if uses_rows(src.argument):
             diag = self.argument_diagonal(src.argument, token, seq)
             if not math.isclose(diag.alpha, choice.input_alpha, rel_tol=1e-9):
@@ -234,16 +242,54 @@ class StageBuilder(FormVisitor):
                                 f"chosen for {choice.input_alpha}")
         return elementwise(arg, src.function, choice.tolerance, polynomial=choice.p_raw, margin=MARGIN)
 
+    def shifted_argument_diagonal(self, form: Form, token: int, seq: int | None, shift: float) -> QuantumBlock:
+        """``diag(v + shift)`` of a nonlinearity's argument ``v`` (a shifted polynomial,
+        :class:`~qcompile.lowering.polynomials.PolynomialChoice`), ``alpha = α + shift``.
+        The shift and the argument's constant terms (:func:`constant_part`) are one fixed
+        diagonal: with the term-by-term diagonal (row-wise arguments) one more LCU term
+        (:func:`qcompile.quantum.diagonal.constant_diagonal`), otherwise the constant term of
+        :func:`qcompile.quantum.diagonal.shifted_diagonal` beside the states of the other
+        branches (as :meth:`form` builds them)."""
+        from qcompile.lowering.polynomials import qubits_for
+        from qcompile.qir.scores import uses_rows
+        from qcompile.quantum.diagonal import constant_diagonal, shifted_diagonal
+        from qcompile.quantum.lcu import lcu
+
+        n = qubits_for(form.dim)
+        rest, constant, weight = constant_part(form, token, shift)
+        if uses_rows(form):
+            terms = tuple(t for _, ts in rest for t in ts)
+            coeffs, blocks = self.argument_diagonal_terms(Form(form.dim, terms), token, seq) if terms else ([], [])
+            fixed = constant_diagonal(np.full(2**n, shift) if constant is None else constant, weight, n)
+            out = lcu(coeffs + [1.0], blocks + [fixed])
+            return QuantumBlock(out.circuit, out.alpha, out.system_qubits, out.ancilla_qubits, "block_encoding",
+                                (form.dim, form.dim), out.info)
+        states = [self.term(ts[0], token, seq) if len(ts) == 1 else self.shared_source(form.dim, ts, token, seq)
+                  for _, ts in rest]
+        return shifted_diagonal([c for c, _ in rest], states, n, constant, weight)
+
     def argument_diagonal(self, form: Form, token: int, seq: int | None) -> QuantumBlock:
         """The block encoding of ``diag(v)`` of a nonlinearity's argument built term by term
         (:mod:`qcompile.qir.scores`): each row-wise term by
         :func:`qcompile.quantum.row_diagonal.row_diagonal`, every other by the COPY
         construction on its own state, added by one LCU (``alpha = Σ |c_k| a_k``)."""
+        from qcompile.quantum.lcu import lcu
+
+        coeffs, blocks = self.argument_diagonal_terms(form, token, seq)
+        if len(blocks) == 1:
+            b = _negate(blocks[0]) if coeffs[0] < 0 else blocks[0]
+            return QuantumBlock(b.circuit, abs(coeffs[0]) * b.alpha, b.system_qubits, b.ancilla_qubits,
+                                "block_encoding", (form.dim, form.dim), b.info)
+        out = lcu(coeffs, blocks)
+        return QuantumBlock(out.circuit, out.alpha, out.system_qubits, out.ancilla_qubits, "block_encoding",
+                            (form.dim, form.dim), out.info)
+
+    def argument_diagonal_terms(self, form: Form, token: int, seq: int | None) -> tuple[list, list]:
+        """``(coefficients, diagonal blocks)`` of :meth:`argument_diagonal`'s terms."""
         from qcompile.lowering.polynomials import qubits_for
         from qcompile.qir.nodes import Term
         from qcompile.qir.scores import row_plan
         from qcompile.quantum.diagonal import diagonal_from_state
-        from qcompile.quantum.lcu import lcu
 
         blocks, coeffs = [], []
         for t in form.terms:
@@ -258,13 +304,7 @@ class StageBuilder(FormVisitor):
         for b in blocks:
             if len(b.system_qubits) != n:
                 raise InternalError(f"a diagonal on {len(b.system_qubits)} qubits in an argument of {n}")
-        if len(blocks) == 1:
-            b = _negate(blocks[0]) if coeffs[0] < 0 else blocks[0]
-            return QuantumBlock(b.circuit, abs(coeffs[0]) * b.alpha, b.system_qubits, b.ancilla_qubits,
-                                "block_encoding", (form.dim, form.dim), b.info)
-        out = lcu(coeffs, blocks)
-        return QuantumBlock(out.circuit, out.alpha, out.system_qubits, out.ancilla_qubits, "block_encoding",
-                            (form.dim, form.dim), out.info)
+        return coeffs, blocks
 
     def row_diagonal_block(self, t, plan, token: int, seq: int | None) -> QuantumBlock:
         """The row-wise diagonal of one scores term ``(I_B ⊗ X)·F₂⋯F_m·s`` or with rotary keys
@@ -526,6 +566,37 @@ def source_branches(form: Form, token) -> list[tuple[float, list]] | None:
     if all(len(g) == 1 for g in groups.values()):
         return None
     return [(g[0].coeff, g) if len(g) == 1 else (1.0, g) for g in groups.values()]
+
+
+def split_constants(form: Form, token) -> tuple[list, list]:
+    """``(branches, constants)``: the branches of ``form`` (:func:`source_branches`, every
+    term its own branch when none share a source) that are not a lone constant term, and
+    the lone constant terms ``c·b`` (no factor)."""
+    branches = source_branches(form, token)
+    if branches is None:
+        branches = [(t.coeff, [t]) for t in form.terms]
+    rest, constants = [], []
+    for c, ts in branches:
+        if len(ts) == 1 and ts[0].source.kind == "const" and not ts[0].factors:
+            constants.append(ts[0])
+        else:
+            rest.append((c, ts))
+    return rest, constants
+
+
+def constant_part(form: Form, token, shift: float):
+    """``(branches, w, weight)``: the non-constant branches of ``form``
+    (:func:`split_constants`), the fixed vector ``w = shift + Σ c·b`` of its constant terms
+    ``c·b`` (None when there is none: ``w = shift`` everywhere) and
+    ``weight = shift + Σ |c|·‖b‖ ≥ max|w|`` (the alpha the quantum IR counts for them, plus
+    the shift)."""
+    rest, constants = split_constants(form, token)
+    constant, weight = None, float(shift)
+    for t in constants:
+        b = t.coeff * np.asarray(t.source.vector, dtype=float)
+        constant = (np.full(b.size, float(shift)) if constant is None else constant) + b
+        weight += abs(t.coeff) * t.source.alpha
+    return rest, constant, weight
 
 
 def narrowed(state: QuantumBlock, dim: int) -> QuantumBlock:

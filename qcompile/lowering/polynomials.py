@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from qcompile.quantum.polynomials import SHIFTS as SHIFT_CHOICES
 from qcompile.quantum.polynomials import Polynomial, parity_parts, scale_to_unit
 
 #: the QSVT margin: scaled polynomials stay within 1 − MARGIN on [-1, 1]
@@ -36,6 +37,10 @@ class PolynomialChoice:
     scale (``K_e + K_o`` for mixed parity); ``alpha = K·√N`` is the subnormalisation of the
     elementwise construction's output state (``N = 2^n`` the padded length);
     ``lipschitz`` bounds ``|f'|`` on ``[-input_alpha, input_alpha]`` (error propagation).
+    ``shift`` ``c > 0`` (with ``even``): ``p_raw(t) = even((t + c)/(1 + c))``, an even
+    polynomial of the shifted variable, QSVT'd on the diagonal of ``(v + c·α)/((1 + c)α)``
+    with no parity LCU (:func:`qcompile.quantum.polynomials.shifted_even_approximation`);
+    ``K`` is then ``even``'s scale.
     """
 
     function: str
@@ -46,6 +51,8 @@ class PolynomialChoice:
     error: float
     tolerance: float
     lipschitz: float
+    shift: float = 0.0
+    even: Polynomial | None = None
 
     @property
     def degree(self) -> int:
@@ -79,11 +86,12 @@ def _grid(degree: int) -> np.ndarray:
 
 
 def choose_polynomial(function: str, input_alpha: float, dim: int, tolerance: float,
-                      max_degree: int = 100_000) -> PolynomialChoice:
+                      max_degree: int = 100_000, shift: bool = False) -> PolynomialChoice:
     """The polynomial of ``f(input_alpha · t)`` within ``tolerance`` (absolute, in units
     of f: the registry entry's rule, :mod:`qcompile.functions` — the smallest-degree
     Chebyshev interpolant, or ReLU's minimax construction) and its QSVT scale and output
-    alpha."""
+    alpha.  ``shift``: the shifted even rule may replace a mixed-parity polynomial
+    (:func:`_shifted`; the argument has a constant term, :func:`shift_allowed`)."""
     from qcompile.functions import get_function
 
     f = get_function(function)
@@ -92,8 +100,75 @@ def choose_polynomial(function: str, input_alpha: float, dim: int, tolerance: fl
     err = float(np.max(np.abs(p(t) - f(input_alpha * t))))
     k = qsvt_scale(p)
     n = qubits_for(dim)
+    shifted = _shifted(f, p, float(input_alpha), float(tolerance), k) if shift else None
+    if shifted is not None:
+        c, even, p, err, k = shifted
+        return PolynomialChoice(function, p, float(input_alpha), float(k), float(k * math.sqrt(2**n)),
+                                err, float(tolerance), float(f.lipschitz(input_alpha)), c, even)
     return PolynomialChoice(function, p, float(input_alpha), float(k), float(k * math.sqrt(2**n)),
                             err, float(tolerance), float(f.lipschitz(input_alpha)))
+
+
+def shift_allowed(argument) -> bool:
+    """True when a nonlinearity's argument has a lone constant term ``c·b``: the shift of
+    the shifted even rule then joins it as one constant term of the argument's diagonal
+    (:func:`qcompile.lowering.circuits.constant_part`), so the diagonal's LCU keeps its
+    terms, ancilla counts and prefix code, and the rule saves the parity qubit at about the
+    same cost per call (without one the extra term deepens the code, which can cost more
+    controls than the parity LCU saves)."""
+    return any(t.source.kind == "const" and not t.factors for t in argument.terms)
+
+
+#: the largest mixed-parity QSVT (calls of both parts) :func:`_shifted` tries to replace
+SHIFT_MAX_CALLS = 160
+
+#: how many QSVT calls beyond the parity LCU's ``d_even + d_odd`` the shifted rule may take
+SHIFT_EXTRA_CALLS = 3
+
+
+
+def _shifted(f, p: Polynomial, a: float, tolerance: float, k: float):
+    """The shifted even rule for a mixed-parity ``p`` (:class:`PolynomialChoice`), or None.
+
+    Taken when some shift ``c`` (:data:`~qcompile.quantum.polynomials.SHIFTS`) gives an
+    even polynomial within ``tolerance`` of ``f(a·t)`` with at most :data:`SHIFT_EXTRA_CALLS`
+    QSVT calls more than the parity LCU's ``d_even + d_odd`` (that LCU controls the odd
+    part's unpaired call of ``U`` and every phase on its index, which costs more than a few
+    free calls) and a scale ``K ≤ K_e + K_o + 2·tolerance/(1 − margin)``:
+    both polynomials are within ``tolerance`` of ``f``, so their sups differ from
+    ``sup|f|`` by at most that much (the same alpha up to the fits' own error); not for kinked functions (their
+    degree grows like 1/ε, where the split costs one call).  Returns
+    ``(c, even, p_raw, error, K)``."""
+    from qcompile.quantum.polynomials import compose_shift, shifted_even_approximation
+
+    if p.definite_parity is not None or getattr(f, "growth", "log") == "inverse":
+        return None
+    even_part, odd_part = parity_parts(p)
+    calls = even_part.degree + odd_part.degree
+    if calls > SHIFT_MAX_CALLS:
+        return None
+    g = lambda t: np.asarray(f(a * np.asarray(t, dtype=float)), dtype=float)
+    best = None
+    for c in SHIFT_CHOICES:
+        limit = calls + SHIFT_EXTRA_CALLS + 1 if best is None else best[1].degree + 1
+        start = max(2, p.degree - p.degree % 2)
+        even = shifted_even_approximation(g, tolerance, c, range(start, limit, 2))
+        if even is None:
+            continue
+        ke = scale_to_unit(even, MARGIN)[1]
+        if ke > k + 2.0 * tolerance / (1.0 - MARGIN):
+            continue
+        if best is None or even.degree < best[1].degree or (even.degree == best[1].degree and ke < best[4]):
+            best = (c, even, None, None, ke)
+    if best is None:
+        return None
+    c, even, _, _, ke = best
+    p_raw = compose_shift(even, c, label=p.label)
+    t = _grid(p_raw.degree)
+    err = float(np.max(np.abs(p_raw(t) - g(t))))
+    if err > tolerance:
+        return None
+    return c, even, p_raw, err, ke
 
 
 #: the share of the per-op tolerance the entire functions get when the program also has
@@ -121,7 +196,8 @@ def tolerance_policy(tolerance: float, shares: dict[str, float] | None = None):
     def policy(function: str, argument, node: int) -> PolynomialChoice:
         from qcompile.qir.scores import argument_alpha
 
-        return choose_polynomial(function, argument_alpha(argument), argument.dim, tolerance * shares.get(function, 1.0))
+        return choose_polynomial(function, argument_alpha(argument), argument.dim, tolerance * shares.get(function, 1.0),
+                                 shift=shift_allowed(argument))
 
     return policy
 

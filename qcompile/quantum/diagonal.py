@@ -15,8 +15,12 @@ cost: one U and n CX.
 
 from __future__ import annotations
 
+import numpy as np
+
 from qcompile.circuit.ir import Circuit
 from qcompile.quantum.base import QuantumBlock
+from qcompile.quantum.multiplexor import multiplexor_angles
+from qcompile.quantum.state_preparation import append_multiplexed_ry
 
 
 def diagonal_from_state(state: QuantumBlock) -> QuantumBlock:
@@ -40,3 +44,80 @@ def diagonal_from_state(state: QuantumBlock) -> QuantumBlock:
     length = state.shape[0] if len(state.shape) == 1 else 2**n
     return QuantumBlock(circuit, state.alpha, fresh, tuple(state.system_qubits) + tuple(state.ancilla_qubits),
                         "block_encoding", (length, length), {"copied_from": tuple(state.system_qubits)})
+
+
+
+def constant_angles(values, weight: float, n: int) -> np.ndarray:
+    """Multiplexor angles (Gray-code order) of ``RY(θ_j)`` with ``cos(θ_j/2) = values[j]/weight``
+    for ``j < 2^n`` (entries past ``len(values)`` are 0); ``|values| ≤ weight`` required."""
+    v = np.zeros(2**n)
+    v[:len(values)] = np.asarray(values, dtype=float)
+    if weight <= 0 or np.any(np.abs(v) > weight * (1 + 1e-12)):
+        raise ValueError("a constant diagonal needs |values| ≤ weight and weight > 0")
+    return multiplexor_angles(2.0 * np.arccos(np.clip(v / weight, -1.0, 1.0)))
+
+
+def constant_diagonal(values, weight: float, n: int) -> QuantumBlock:
+    """Block encoding of the fixed ``diag(values)`` (``2^n`` entries, zero-padded) with
+    ``alpha = weight ≥ max|values|``: a multiplexed ``RY(θ_j)`` on one ancilla controlled by
+    the system register, ``cos(θ_j/2) = values_j/weight``, so
+    ``⟨0|_a ⟨i| U |j⟩|0⟩_a = δ_ij·values_j/weight``.  Ancillas 1; ``2^n`` RY and ``2^n`` CX."""
+    circuit = Circuit(n + 1)
+    append_multiplexed_ry(circuit, n, tuple(range(n)), [float(a) for a in constant_angles(values, weight, n)])
+    return QuantumBlock(circuit, float(weight), tuple(range(n)), (n,), "block_encoding", (2**n, 2**n))
+
+
+def shifted_diagonal(coefficients, states, n: int, constant=None, weight: float = 0.0) -> QuantumBlock:
+    """Block encoding of ``diag(Σ_k c_k v_k + w)`` (first ``2^n`` entries) from the states of
+    the ``v_k`` and a fixed vector ``w`` with ``max|w| ≤ weight`` (a shift plus the
+    argument's constant terms), with ``w`` folded into the LCU of the states as one more
+    term of no ancilla: no qubit beyond the COPY diagonal of ``Σ_k c_k v_k``'s LCU state
+    wherever the prefix code has room for it.
+
+    Construction.  Pad every state to ``m`` system qubits ``S`` (the widest; ``m ≥ n``) and
+    add ``n`` fresh qubits ``D`` (the output) as further system qubits none of them
+    touches.  The *constant term* is ``C = Π_i CX(D_i → S_i) · R``, ``R`` a multiplexed
+    ``RY(θ_j)`` on ``S_0`` controlled by ``D`` with ``cos(θ_j/2) = w_j/weight`` (left out
+    when ``w`` is constant: then ``θ = 0``, ``constant=None`` means ``w = weight``).
+    Take ``L = lcu(c_1 … c_K, weight; U_1 … U_K, C)`` (:func:`qcompile.quantum.lcu.lcu`,
+    index and block ancillas ``R``, ``λ = Σ_k |c_k| α_k + weight``) and then
+    ``CX(D_i → S_i)`` for ``i < n`` (the COPY step).  For input ``|j⟩_D`` with ``S``, ``R``
+    at 0, ``L``'s block is ``Σ_k (c_k α_k/λ) U_k/α_k + (weight/λ) C``; the COPY step maps
+    ``U_k``'s state ``Σ_l (v_k[l]/α_k)|l⟩_S`` to ``|l ⊕ j⟩_S`` (``S = 0`` iff ``l = j``:
+    amplitude ``v_k[j]/α_k``), and ``C|0⟩_S|j⟩_D = cos(θ_j/2)|j⟩_S + sin(θ_j/2)|j ⊕ 1⟩_S``
+    to ``cos(θ_j/2)|0⟩_S + …|1⟩_S`` (amplitude ``w_j/weight``).  ``D`` is only read, so
+    post-selecting ``S`` and ``R`` on 0 leaves ``diag(Σ_k c_k v_k + w)/λ`` (``S``'s top
+    ``m − n`` qubits read 0, the entries past ``2^n`` being zero).  The copy step commutes
+    with ``L``'s ``PREP†`` (disjoint qubits).  ``alpha = λ``; ancillas ``m + |R|``; cost:
+    ``L`` and ``n`` CX.
+    """
+    from qcompile.quantum.lcu import lcu
+
+    m = max([len(s.system_qubits) for s in states] + [n])
+    padded = [_widened(s, m + n) for s in states]
+    term = Circuit(m + n)
+    if constant is not None:
+        append_multiplexed_ry(term, 0, tuple(range(m, m + n)),
+                              [float(a) for a in constant_angles(constant, weight, n)])
+    for i in range(n):
+        term.append("cx", (m + i, i))
+    const_term = QuantumBlock(term, 1.0, tuple(range(m + n)), (), "state", (2 ** (m + n),))
+    out = lcu(list(coefficients) + [float(weight)], padded + [const_term])
+    circuit = out.circuit.copy()
+    s_reg, d_reg = out.system_qubits[:m], out.system_qubits[m:]
+    for i in range(n):
+        circuit.append("cx", (d_reg[i], s_reg[i]))
+    circuit.add_register("diag", d_reg)
+    return QuantumBlock(circuit, out.alpha, tuple(d_reg), tuple(s_reg) + tuple(out.ancilla_qubits),
+                        "block_encoding", (2**n, 2**n), {"copied_from": tuple(s_reg)})
+
+
+def _widened(state: QuantumBlock, width: int) -> QuantumBlock:
+    """``state`` on ``width`` system qubits: fresh untouched qubits on top."""
+    k = len(state.system_qubits)
+    old = state.circuit.num_qubits
+    c = Circuit(old + width - k, parameters=dict(state.circuit.parameters))
+    c.compose(state.circuit)
+    extra = tuple(range(old, old + width - k))
+    return QuantumBlock(c, state.alpha, tuple(state.system_qubits) + extra, tuple(state.ancilla_qubits),
+                        "state", (2**width,), {})

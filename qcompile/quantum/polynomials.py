@@ -390,3 +390,79 @@ def abs_interpolant(degree: int, sup: float = 0.99) -> Polynomial:
     c[1::2] = 0.0
     p = Polynomial.from_chebyshev(c, "even")
     return p / (p.sup_norm() / sup)
+
+
+# ---- mixed parity through a shifted even polynomial -------------------------------------------
+
+#: the weight of the gap ``|s| < s₀`` in :func:`shifted_even_approximation`'s fit
+GAP_WEIGHT = 1e-2
+
+#: the shifts ``c`` :func:`shifted_even_approximation` tries (``s ∈ [(c−1)/(c+1), 1]``)
+SHIFTS = (1.5, 2.0, 3.0)
+
+
+def shifted_variable(t, shift: float):
+    """``s = (t + c)/(1 + c)``: maps ``t ∈ [−1, 1]`` onto ``[(c − 1)/(c + 1), 1]``."""
+    return (np.asarray(t, dtype=float) + shift) / (1.0 + shift)
+
+
+def compose_shift(even: Polynomial, shift: float, label: str = "") -> Polynomial:
+    """``P(t) = E((t + c)/(1 + c))`` as a polynomial in ``t`` (same degree): the interpolant
+    of ``E∘shift`` at ``deg + 1`` Chebyshev points, exact up to rounding."""
+    c = np.array(even.coefficients)
+    d = even.degree
+    coefs = np.polynomial.chebyshev.chebinterpolate(
+        lambda t: np.polynomial.chebyshev.chebval(shifted_variable(t, shift), c), max(d, 0))
+    return Polynomial.from_chebyshev(coefs, label=label)
+
+
+def shifted_even_approximation(g: Callable, tolerance: float, shift: float, degrees, *,
+                               label: str = "") -> Polynomial | None:
+    """An even polynomial ``E`` with ``|E((t + c)/(1 + c)) − g(t)| ≤ tolerance`` on the dense
+    grid of ``t ∈ [−1, 1]`` (the grid :func:`chebyshev_approximation` measures on), or None
+    when the largest even degree in ``degrees`` misses it; the degree is then bisected
+    among ``degrees`` (the smallest passing one when the error falls with the degree).
+
+    Why it exists: QSVT of a polynomial of mixed parity needs its even and odd parts as two
+    QSVT circuits added by an LCU (one more qubit).  With ``s = (t + c)/(1 + c)``, ``c > 1``,
+    every ``s`` met lies in ``[s₀, 1]``, ``s₀ = (c − 1)/(c + 1) > 0``, so an *even* ``E``
+    approximating ``G(s) = g((1 + c)s − c)`` on ``[s₀, 1]`` (its values on ``(−s₀, s₀)``
+    are never used, only bounded through ``sup|E|``, the QSVT scale) computes ``g`` with
+    definite parity; ``G`` is smooth on ``[s₀, 1]``, so the fit converges geometrically.
+    Fit: weighted least squares in the even Chebyshev basis on Chebyshev points of
+    ``[−1, 1]`` towards ``G(|s|)`` (the continuation of ``g`` below ``−1``, which keeps
+    ``E`` near ``g``'s values there), weight 1 where ``|s| ≥ s₀`` and :data:`GAP_WEIGHT`
+    in the gap; the error is then measured, never assumed.
+    """
+    s0 = (shift - 1.0) / (shift + 1.0)
+    G = lambda s: np.asarray(g((1.0 + shift) * np.asarray(s, dtype=float) - shift), dtype=float)
+    cheb = np.polynomial.chebyshev
+
+    def attempt(d: int):
+        m = 8 * d + 257
+        s = np.cos(np.pi * (np.arange(m) + 0.5) / m)
+        a = np.abs(s)
+        w = np.where(a >= s0, 1.0, GAP_WEIGHT)
+        sol, *_ = np.linalg.lstsq(cheb.chebvander(s, d)[:, ::2] * w[:, None], G(a) * w, rcond=None)
+        coefs = np.zeros(d + 1)
+        coefs[::2] = sol
+        t = _sup_points(d)
+        err = float(np.max(np.abs(cheb.chebval(shifted_variable(t, shift), coefs) - g(t))))
+        return err, coefs
+
+    ds = sorted(int(d) for d in degrees if int(d) >= 0 and int(d) % 2 == 0)
+    if not ds:
+        return None
+    err, coefs = attempt(ds[-1])
+    if err > tolerance:
+        return None
+    best = (ds[-1], err, coefs)
+    lo, hi = 0, len(ds) - 1          # ds[hi] passes; bisect for a smaller passing degree
+    while lo < hi:
+        mid = (lo + hi) // 2
+        err, coefs = attempt(ds[mid])
+        if err <= tolerance:
+            hi, best = mid, (ds[mid], err, coefs)
+        else:
+            lo = mid + 1
+    return Polynomial.from_chebyshev(best[2], parity="even", error=best[1], label=label)

@@ -655,6 +655,24 @@ def diagonal_cost(state: BlockCost) -> BlockCost:
                      state.system + state.ancillas, state.exact, state.phase, product_flags=state.product_flags)
 
 
+def constant_diagonal_cost(n: int) -> BlockCost:
+    """:func:`qcompile.quantum.diagonal.constant_diagonal`: a multiplexed RY on one ancilla
+    with ``n`` controls (:func:`multiplexor_cost`)."""
+    return BlockCost(multiplexor_cost(n), n, 1)
+
+
+def shifted_diagonal_cost(terms: Sequence[BlockCost], signs: Sequence[int], n: int, constant: bool) -> BlockCost:
+    """:func:`qcompile.quantum.diagonal.shifted_diagonal`: the states widened to ``m + n``
+    system qubits (``m`` the widest, at least ``n``), the constant term (``n`` CX, after a
+    multiplexed RY with ``n`` controls when ``constant``) with a positive coefficient, their
+    :func:`lcu_cost`, then ``n`` CX.  System ``n``; ancillas ``m`` + the LCU's."""
+    m = max([t.system for t in terms] + [n])
+    padded = [pad_system_cost(t, m + n) for t in terms]
+    term = (multiplexor_cost(n) if constant else EMPTY) + GateCounts.gate("cx", 2, count=n)
+    lcu = lcu_cost(padded + [BlockCost(term, m + n, 0)], list(signs) + [1])
+    return BlockCost(lcu.counts + GateCounts.gate("cx", 2, count=n), n, m + lcu.ancillas, lcu.exact, lcu.phase)
+
+
 # ---- QSVT and elementwise functions -------------------------------------------------------------
 def qsvt_definite_cost(block: BlockCost, degree: int) -> BlockCost:
     """:func:`qcompile.quantum.qsvt.qsvt_definite` of degree ``d`` on a block with ``a``

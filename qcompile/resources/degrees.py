@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass
 
 from qcompile.errors import QcompileError
-from qcompile.lowering.polynomials import MARGIN, qubits_for
+from qcompile.lowering.polynomials import MARGIN, SHIFT_MAX_CALLS, qubits_for
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,7 @@ class DegreeEstimate:
     log_alpha: float
     lipschitz: float
     parity: str | None = None
+    shift: float = 0.0
 
     @property
     def alpha(self) -> float:
@@ -53,9 +54,13 @@ class DegreeEstimate:
 
 
 def estimate_polynomial(function: str, input_alpha: float, dim: int, tolerance: float,
-                        margin: float = MARGIN) -> DegreeEstimate:
+                        margin: float = MARGIN, shift: bool = False) -> DegreeEstimate:
     """The :class:`DegreeEstimate` of ``function(input_alpha · t)`` within ``tolerance``
-    for an argument of length ``dim`` (module docstring)."""
+    for an argument of length ``dim`` (module docstring).  ``shift`` (the argument allows
+    the shifted even rule, :func:`qcompile.lowering.polynomials.shift_allowed`): where the
+    compiler could take that rule (a mixed-parity QSVT of at most
+    :data:`~qcompile.lowering.polynomials.SHIFT_MAX_CALLS` calls, so ``2·degree`` within it)
+    the compiler's own choice is made, so that the estimate has its qubits and degree."""
     from qcompile.functions import get_function
 
     a = float(input_alpha)
@@ -66,6 +71,17 @@ def estimate_polynomial(function: str, input_alpha: float, dim: int, tolerance: 
     degree, error = entry.estimated_degree(a, tolerance)
     log_k = entry.log_qsvt_scale(a) - math.log(1.0 - margin)
     log_alpha = log_k + 0.5 * qubits_for(dim) * math.log(2.0)
+    if shift and entry.parity is None and entry.growth != "inverse" and 2 * int(degree) <= SHIFT_MAX_CALLS:
+        from qcompile.lowering.polynomials import choose_polynomial
+        from qcompile.quantum.polynomials import PolynomialError
+
+        try:
+            choice = choose_polynomial(function, a, dim, tolerance, max_degree=SHIFT_MAX_CALLS, shift=True)
+        except PolynomialError:   # beyond the fit's reach: the compiler would not take the rule either
+            choice = None
+        if choice is not None and choice.shift:
+            return DegreeEstimate(function, a, choice.degree, choice.error, float(tolerance), math.log(choice.K),
+                                  math.log(choice.alpha), choice.lipschitz, "even", choice.shift)
     return DegreeEstimate(function, a, int(degree), float(error), float(tolerance), float(log_k),
                           float(log_alpha), float(entry.lipschitz(a)), entry.parity)
 
@@ -75,8 +91,10 @@ def estimate_policy(tolerance: float):
     nonlinearity an estimated polynomial of tolerance ``tolerance``."""
 
     def policy(function: str, argument, node: int) -> DegreeEstimate:
+        from qcompile.lowering.polynomials import shift_allowed
         from qcompile.qir.scores import argument_alpha
 
-        return estimate_polynomial(function, argument_alpha(argument), argument.dim, tolerance)
+        return estimate_polynomial(function, argument_alpha(argument), argument.dim, tolerance,
+                                   shift=shift_allowed(argument))
 
     return policy

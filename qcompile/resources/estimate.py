@@ -123,7 +123,10 @@ class Estimator(FormVisitor):
 
         poly = src.polynomial
         degree, parity, other = _degrees(poly)
-        if uses_rows(src.argument):
+        if getattr(poly, "shift", 0.0):
+            arg = self.shifted_argument_diagonal(src.argument, token, seq)
+            cost = C.elementwise_of_diagonal_cost(arg.cost, degree, parity, other)
+        elif uses_rows(src.argument):
             arg = self.argument_diagonal(src.argument, token, seq)
             cost = C.elementwise_of_diagonal_cost(arg.cost, degree, parity, other)
         else:
@@ -136,9 +139,38 @@ class Estimator(FormVisitor):
         calls[f"qsvt {src.function} %{src.node} (degree {degree})"] += 1
         return Node(cost, log_a, calls)
 
+    def shifted_argument_diagonal(self, form, token: int, seq: int | None) -> Node:
+        """The shifted diagonal of a nonlinearity's argument
+        (``StageBuilder.shifted_argument_diagonal``); ``log_alpha`` unused."""
+        from qcompile.lowering.circuits import split_constants
+        from qcompile.qir.nodes import Form
+        from qcompile.qir.scores import uses_rows
+
+        n = qubits_for(form.dim)
+        rest, constants = split_constants(form, token)
+        if uses_rows(form):
+            terms = tuple(t for _, ts in rest for t in ts)
+            costs, signs, calls = self.argument_diagonal_terms(Form(form.dim, terms), token, seq) if terms \
+                else ([], [], Counter())
+            return Node(C.lcu_cost(costs + [C.constant_diagonal_cost(n)], signs + [1]), 0.0, calls)
+        nodes = [self.term(ts[0], token, seq) if len(ts) == 1 else self.shared_source(ts, token, seq)
+                 for _, ts in rest]
+        signs = [1 if c > 0 else -1 for c, _ in rest]
+        cost = C.shifted_diagonal_cost([nd.cost for nd in nodes], signs, n, bool(constants))
+        return Node(cost, 0.0, sum((nd.calls for nd in nodes), Counter()))
+
     def argument_diagonal(self, form, token: int, seq: int | None) -> Node:
         """The term-by-term diagonal of a nonlinearity's argument
         (``StageBuilder.argument_diagonal``); ``log_alpha`` unused (the polynomial's)."""
+        costs, signs, calls = self.argument_diagonal_terms(form, token, seq)
+        if len(costs) == 1:
+            cost = C.negate_cost(costs[0]) if signs[0] < 0 else costs[0]
+        else:
+            cost = C.lcu_cost(costs, signs)
+        return Node(cost, 0.0, calls)
+
+    def argument_diagonal_terms(self, form, token: int, seq: int | None) -> tuple[list, list, Counter]:
+        """``(costs, signs, calls)`` of :meth:`argument_diagonal`'s terms."""
         from qcompile.qir.nodes import Form, Term
         from qcompile.qir.scores import row_plan
 
@@ -154,11 +186,7 @@ class Estimator(FormVisitor):
                 costs.append(node.cost)
             calls += node.calls
             signs.append(1 if t.coeff > 0 else -1)
-        if len(costs) == 1:
-            cost = C.negate_cost(costs[0]) if signs[0] < 0 else costs[0]
-        else:
-            cost = C.lcu_cost(costs, signs)
-        return Node(cost, 0.0, calls)
+        return costs, signs, calls
 
     def row_diagonal(self, t, plan, token: int, seq: int | None) -> Node:
         """One scores term's row-wise diagonal (``StageBuilder.row_diagonal_block``)."""
@@ -401,6 +429,8 @@ def _degrees(poly) -> tuple[int, str | None, int | None]:
     function's parity, else generic: the other part has degree ``d − 1``)."""
     p_raw = getattr(poly, "p_raw", None)
     d = int(poly.degree)
+    if getattr(poly, "shift", 0.0):   # an even polynomial of the shifted variable
+        return d, "even", None
     if p_raw is None:
         return d, getattr(poly, "parity", None), None
     if p_raw.definite_parity is not None:

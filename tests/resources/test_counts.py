@@ -422,3 +422,27 @@ def test_grouped_row_diagonal(method):
     cost = R.row_diagonal_cost(R.row_loader_cost(3, 1), (2, 1), queries=R.row_loader_cost(1, 1),
                                chain=[BlockCost.of(b) for b in chain], width=3)
     assert_matches(cost, built)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_constant_diagonal(n):
+    from qcompile.quantum.diagonal import constant_diagonal
+
+    values = np.random.default_rng(n).normal(size=2**n)
+    assert_matches(R.constant_diagonal_cost(n), constant_diagonal(values, 2 * np.max(np.abs(values)), n))
+
+
+@pytest.mark.parametrize("signs,constant,wide", [((1, -1), True, False), ((1, 1, -1), False, True), ((-1,), True, True)])
+def test_shifted_diagonal(signs, constant, wide):
+    """The shifted diagonal's cost equals its circuit (states of different widths and
+    ancilla counts, with or without a constant vector)."""
+    from qcompile.quantum.diagonal import shifted_diagonal
+
+    n = 2
+    states = [state_preparation(4, bound=2.0, name="x"), state_preparation(8 if wide else 4, bound=1.0, name="y"),
+              state_preparation(np.arange(1.0, 5.0))][:len(signs)]
+    rng = np.random.default_rng(len(signs))
+    w = rng.normal(size=4) + 3.0 if constant else None
+    block = shifted_diagonal([0.5 * s for s in signs], states, n, w, 3.0 + 2.0 * (w is not None))
+    cost = R.shifted_diagonal_cost([BlockCost.of(s) for s in states], list(signs), n, constant)
+    assert_matches(cost, block)

@@ -1,0 +1,125 @@
+"""The shifted even rule: a mixed-parity function as an even polynomial of
+s = (t + c)/(1 + c), QSVT'd on the diagonal of v + c·α (constant term folded into the
+argument's LCU).  Block checks on Qiskit and Cirq, many random inputs."""
+
+import numpy as np
+import pytest
+
+from qcompile.backends.cirq import unitary_cirq
+from qcompile.backends.qiskit import unitary
+from qcompile.lowering.polynomials import (
+    MARGIN,
+    SHIFT_EXTRA_CALLS,
+    choose_polynomial,
+    qsvt_scale,
+)
+from qcompile.quantum import state_preparation
+from qcompile.quantum.base import QuantumBlock
+from qcompile.quantum.diagonal import constant_diagonal, shifted_diagonal
+from qcompile.quantum.elementwise import elementwise_of_diagonal
+from qcompile.quantum.polynomials import parity_parts, shifted_even_approximation
+
+
+def both_blocks(block):
+    return block.block(unitary(block.circuit)), block.block(unitary=unitary_cirq(block.circuit))
+
+
+def bound(block, values):
+    c = block.circuit.bind(values) if block.circuit.is_parametric else block.circuit
+    return QuantumBlock(c, block.alpha, block.system_qubits, block.ancilla_qubits, block.kind, block.shape,
+                        block.info)
+
+
+@pytest.mark.parametrize("n,seed", [(1, 0), (2, 1), (3, 2)])
+def test_constant_diagonal_block(n, seed):
+    rng = np.random.default_rng(seed)
+    values = rng.normal(size=2**n - (n > 1))          # zero-padded when shorter
+    weight = np.max(np.abs(values)) * 1.3
+    d = constant_diagonal(values, weight, n)
+    padded = np.zeros(2**n)
+    padded[:values.size] = values
+    assert d.alpha == weight and len(d.ancilla_qubits) == 1
+    for got in both_blocks(d):
+        assert np.max(np.abs(got - np.diag(padded))) <= 1e-10
+    with pytest.raises(ValueError):
+        constant_diagonal(values, 0.5 * np.max(np.abs(values)), n)   # weight below max|w|
+
+
+@pytest.mark.parametrize("wide,with_constant", [(False, True), (True, True), (False, False)])
+def test_shifted_diagonal_block_many_inputs(wide, with_constant):
+    """diag(c1 x + c2 y + w)/λ, x and y bound through parametric loaders (flags included),
+    w fixed; λ = |c1| B1 + |c2| B2 + weight; a wider state's top qubits read 0."""
+    rng = np.random.default_rng(3)
+    n = 2
+    lx = state_preparation(4, bound=2.0, name="x")
+    ly = state_preparation(8 if wide else 4, bound=1.5, name="y")
+    w = rng.normal(size=4) if with_constant else None
+    shift = 0.7
+    const = None if w is None else w + shift
+    weight = shift + (0.0 if w is None else float(np.linalg.norm(w)))
+    coeffs = [1.3, -0.4]
+    d = shifted_diagonal(coeffs, [lx, ly], n, const, weight)
+    assert d.alpha == pytest.approx(1.3 * 2.0 + 0.4 * 1.5 + weight)
+    assert len(d.system_qubits) == n
+    for _ in range(4):
+        x = rng.normal(size=4)
+        x *= rng.uniform(0.1, 2.0) / np.linalg.norm(x)
+        y = np.zeros(8 if wide else 4)
+        y[:4] = rng.normal(size=4)
+        y *= rng.uniform(0.1, 1.5) / np.linalg.norm(y)
+        values = {**lx.bind(x), **ly.bind(y)}
+        want = 1.3 * x - 0.4 * y[:4] + (shift if w is None else const)
+        for got in both_blocks(bound(d, values)):
+            assert np.max(np.abs(got - np.diag(want))) <= 1e-9
+
+
+def test_shifted_even_fit_is_measured_and_can_fail():
+    g = lambda t: np.exp(3.0 * np.asarray(t))
+    e = shifted_even_approximation(g, 1e-6, 2.0, range(2, 80, 2))
+    assert e is not None and e.definite_parity == "even"
+    t = np.linspace(-1, 1, 2001)
+    assert np.max(np.abs(e(np.asarray((t + 2.0) / 3.0)) - g(t))) <= 1e-6
+    assert shifted_even_approximation(g, 1e-6, 2.0, range(2, 8, 2)) is None   # too low a degree
+
+
+@pytest.mark.parametrize("function,a,tol", [("exp", 2.33, 3.6e-6), ("exp", 9.2, 4e-6), ("gelu", 2.7, 4e-6)])
+def test_choice_takes_the_rule_with_same_alpha_and_fewer_calls(function, a, tol):
+    mixed = choose_polynomial(function, a, 8, tol)
+    ch = choose_polynomial(function, a, 8, tol, shift=True)
+    assert mixed.shift == 0.0 and ch.shift > 1.0 and ch.even.definite_parity == "even"
+    e, o = parity_parts(mixed.p_raw)
+    assert ch.degree <= e.degree + o.degree + SHIFT_EXTRA_CALLS
+    assert ch.error <= tol
+    assert ch.K <= qsvt_scale(mixed.p_raw) + 2 * tol / (1 - MARGIN)
+    t = np.linspace(-1, 1, 1001)    # p_raw is the even polynomial of the shifted variable
+    assert np.max(np.abs(ch.p_raw(t) - ch.even((t + ch.shift) / (1 + ch.shift)))) <= 1e-9 * ch.K
+
+
+def test_relu_keeps_the_parity_split():
+    assert choose_polynomial("relu", 2.0, 4, 1e-2, shift=True).shift == 0.0
+
+
+def test_shifted_elementwise_end_to_end():
+    """exp of c1·x + b through the shifted diagonal and the even QSVT: amplitudes
+    P_raw(v/α)/(K·√N) for random inputs, both backends (the stage construction)."""
+    rng = np.random.default_rng(11)
+    n = 2
+    lx = state_preparation(4, bound=1.0, name="x")
+    b = rng.normal(size=4) * 0.3
+    alpha = 1.0 + float(np.linalg.norm(b))
+    ch = choose_polynomial("exp", alpha, 4, 1e-5, shift=True)
+    assert ch.shift > 0
+    shift = ch.shift * alpha
+    d = shifted_diagonal([1.0], [lx], n, b + shift, shift + float(np.linalg.norm(b)))
+    assert d.alpha == pytest.approx(alpha * (1 + ch.shift))
+    out = elementwise_of_diagonal(d, None, 1e-5, polynomial=ch.even, margin=MARGIN, shape=(4,))
+    assert out.alpha == pytest.approx(ch.alpha) and len(out.ancilla_qubits) == len(d.ancilla_qubits) + 1
+    for _ in range(3):
+        x = rng.normal(size=4)
+        x *= rng.uniform(0.1, 1.0) / np.linalg.norm(x)
+        v = x + b
+        st = bound(out, lx.bind(x))
+        for u in (unitary(st.circuit), unitary_cirq(st.circuit)):
+            got = st.block(u)
+            assert np.max(np.abs(got - ch.p_raw(v / alpha))) <= 1e-8
+            assert np.max(np.abs(got - np.exp(v))) <= 1e-5 + 1e-8
