@@ -134,11 +134,10 @@ def _shifted(f, p: Polynomial, a: float, tolerance: float, k: float):
     even polynomial within ``tolerance`` of ``f(a·t)`` with at most :data:`SHIFT_EXTRA_CALLS`
     QSVT calls more than the parity LCU's ``d_even + d_odd`` (that LCU controls the odd
     part's unpaired call of ``U`` and every phase on its index, which costs more than a few
-    free calls) and a scale ``K ≤ K_e + K_o + 2·tolerance/(1 − margin)``:
-    both polynomials are within ``tolerance`` of ``f``, so their sups differ from
-    ``sup|f|`` by at most that much (the same alpha up to the fits' own error); not for kinked functions (their
-    degree grows like 1/ε, where the split costs one call).  Returns
-    ``(c, even, p_raw, error, K)``."""
+    free calls) and a scale ``K ≤ K_e + K_o`` (same or smaller alpha): the fit is made
+    within ``tolerance/2`` and, where its sup exceeds ``(K_e + K_o)(1 − margin)``, scaled
+    down to it, then its error is measured again.  Not for kinked functions (their degree
+    grows like 1/ε, where the split costs one call).  Returns ``(c, even, p_raw, error, K)``."""
     from qcompile.quantum.polynomials import compose_shift, shifted_even_approximation
 
     if p.definite_parity is not None or getattr(f, "growth", "log") == "inverse":
@@ -148,27 +147,27 @@ def _shifted(f, p: Polynomial, a: float, tolerance: float, k: float):
     if calls > SHIFT_MAX_CALLS:
         return None
     g = lambda t: np.asarray(f(a * np.asarray(t, dtype=float)), dtype=float)
+    cap = k * (1.0 - MARGIN) * (1.0 - 1e-12)     # the largest sup that keeps K ≤ K_e + K_o
     best = None
     for c in SHIFT_CHOICES:
-        limit = calls + SHIFT_EXTRA_CALLS + 1 if best is None else best[1].degree + 1
+        limit = calls + SHIFT_EXTRA_CALLS + 1 if best is None else best[1].degree
         start = max(2, p.degree - p.degree % 2)
-        even = shifted_even_approximation(g, tolerance, c, range(start, limit, 2))
+        even = shifted_even_approximation(g, tolerance / 2, c, range(start, limit, 2))
         if even is None:
             continue
+        sup = even.sup_norm()
+        if sup > cap:
+            even = Polynomial.from_chebyshev(np.array(even.coefficients) * (cap / sup), parity="even")
+        p_raw = compose_shift(even, c, label=p.label)
+        t = _grid(p_raw.degree)
+        err = float(np.max(np.abs(p_raw(t) - g(t))))
         ke = scale_to_unit(even, MARGIN)[1]
-        if ke > k + 2.0 * tolerance / (1.0 - MARGIN):
+        if err > tolerance or ke > k:
             continue
-        if best is None or even.degree < best[1].degree or (even.degree == best[1].degree and ke < best[4]):
-            best = (c, even, None, None, ke)
-    if best is None:
-        return None
-    c, even, _, _, ke = best
-    p_raw = compose_shift(even, c, label=p.label)
-    t = _grid(p_raw.degree)
-    err = float(np.max(np.abs(p_raw(t) - g(t))))
-    if err > tolerance:
-        return None
-    return c, even, p_raw, err, ke
+        if best is None or even.degree < best[1].degree:
+            best = (c, even, p_raw, err, ke)
+    return best
+
 
 
 #: the share of the per-op tolerance the entire functions get when the program also has

@@ -90,7 +90,7 @@ def test_choice_takes_the_rule_with_same_alpha_and_fewer_calls(function, a, tol)
     e, o = parity_parts(mixed.p_raw)
     assert ch.degree <= e.degree + o.degree + SHIFT_EXTRA_CALLS
     assert ch.error <= tol
-    assert ch.K <= qsvt_scale(mixed.p_raw) + 2 * tol / (1 - MARGIN)
+    assert ch.K <= qsvt_scale(mixed.p_raw)
     t = np.linspace(-1, 1, 1001)    # p_raw is the even polynomial of the shifted variable
     assert np.max(np.abs(ch.p_raw(t) - ch.even((t + ch.shift) / (1 + ch.shift)))) <= 1e-9 * ch.K
 
