@@ -104,9 +104,9 @@ def test_shifted_elementwise_end_to_end():
     P_raw(v/α)/(K·√N) for random inputs, both backends (the stage construction)."""
     rng = np.random.default_rng(11)
     n = 2
-    lx = state_preparation(4, bound=1.0, name="x")
+    lx = state_preparation(4, bound=2.0, name="x")
     b = rng.normal(size=4) * 0.3
-    alpha = 1.0 + float(np.linalg.norm(b))
+    alpha = 2.0 + float(np.linalg.norm(b))
     ch = choose_polynomial("exp", alpha, 4, 1e-5, shift=True)
     assert ch.shift > 0
     shift = ch.shift * alpha
@@ -116,7 +116,7 @@ def test_shifted_elementwise_end_to_end():
     assert out.alpha == pytest.approx(ch.alpha) and len(out.ancilla_qubits) == len(d.ancilla_qubits) + 1
     for _ in range(3):
         x = rng.normal(size=4)
-        x *= rng.uniform(0.1, 1.0) / np.linalg.norm(x)
+        x *= rng.uniform(0.1, 2.0) / np.linalg.norm(x)
         v = x + b
         st = bound(out, lx.bind(x))
         for u in (unitary(st.circuit), unitary_cirq(st.circuit)):
