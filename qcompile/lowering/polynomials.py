@@ -122,7 +122,7 @@ def shift_allowed(argument) -> bool:
 #: the largest mixed-parity QSVT (calls of both parts) :func:`_shifted` tries to replace
 SHIFT_MAX_CALLS = 160
 
-#: how many QSVT calls beyond the parity LCU's ``d_even + d_odd`` the shifted rule may take
+#: the shifted rule's calls may reach ``2(d_even + d_odd)`` plus this
 SHIFT_EXTRA_CALLS = 3
 
 
@@ -131,10 +131,12 @@ def _shifted(f, p: Polynomial, a: float, tolerance: float, k: float):
     """The shifted even rule for a mixed-parity ``p`` (:class:`PolynomialChoice`), or None.
 
     Taken when some shift ``c`` (:data:`~qcompile.quantum.polynomials.SHIFTS`) gives an
-    even polynomial within ``tolerance`` of ``f(a·t)`` with at most :data:`SHIFT_EXTRA_CALLS`
-    QSVT calls more than the parity LCU's ``d_even + d_odd`` (that LCU controls the odd
-    part's unpaired call of ``U`` and every phase on its index, which costs more than a few
-    free calls) and a scale ``K ≤ K_e + K_o`` (same or smaller alpha): the fit is made
+    even polynomial within ``tolerance`` of ``f(a·t)`` with at most
+    ``2(d_even + d_odd) +`` :data:`SHIFT_EXTRA_CALLS` QSVT calls (the parity LCU's own
+    ``d_even + d_odd`` calls come with its odd part's unpaired call of ``U`` and every phase
+    controlled on its index; the fit of the examples needs at most 3 more calls than the
+    split, the cap only keeps the rule, and with it the qubit count, from depending on a
+    small change of ``a``) and a scale ``K ≤ K_e + K_o`` (same or smaller alpha): the fit is made
     within ``tolerance/2`` and, where its sup exceeds ``(K_e + K_o)(1 − margin)``, scaled
     down to it, then its error is measured again.  Not for kinked functions (their degree
     grows like 1/ε, where the split costs one call).  Returns ``(c, even, p_raw, error, K)``."""
@@ -147,10 +149,10 @@ def _shifted(f, p: Polynomial, a: float, tolerance: float, k: float):
     if calls > SHIFT_MAX_CALLS:
         return None
     g = lambda t: np.asarray(f(a * np.asarray(t, dtype=float)), dtype=float)
-    cap = k * (1.0 - MARGIN) * (1.0 - 1e-12)     # the largest sup that keeps K ≤ K_e + K_o
+    cap = k * (1.0 - MARGIN) * (1.0 - 4e-16)     # the largest sup that keeps K ≤ K_e + K_o (a few ulp below)
     best = None
     for c in SHIFT_CHOICES:
-        limit = calls + SHIFT_EXTRA_CALLS + 1 if best is None else best[1].degree
+        limit = 2 * calls + SHIFT_EXTRA_CALLS + 1 if best is None else best[1].degree
         start = max(2, p.degree - p.degree % 2)
         even = shifted_even_approximation(g, tolerance / 2, c, range(start, limit, 2))
         if even is None:

@@ -88,7 +88,7 @@ def test_choice_takes_the_rule_with_same_alpha_and_fewer_calls(function, a, tol)
     ch = choose_polynomial(function, a, 8, tol, shift=True)
     assert mixed.shift == 0.0 and ch.shift > 1.0 and ch.even.definite_parity == "even"
     e, o = parity_parts(mixed.p_raw)
-    assert ch.degree <= e.degree + o.degree + SHIFT_EXTRA_CALLS
+    assert ch.degree <= e.degree + o.degree + SHIFT_EXTRA_CALLS   # the examples: at most 3 calls more
     assert ch.error <= tol
     assert ch.K <= qsvt_scale(mixed.p_raw)
     t = np.linspace(-1, 1, 1001)    # p_raw is the even polynomial of the shifted variable
