@@ -62,6 +62,14 @@ class ElementwiseFunction:
         if self.parity not in (None, "even", "odd"):
             raise ValueError(f"parity of {self.name!r} must be 'even', 'odd' or None, got {self.parity!r}")
 
+    @property
+    def shiftable(self) -> bool:
+        """True when the compiler realises ``f`` by the shifted even rule wherever an
+        argument allows it (:func:`qcompile.lowering.polynomials.shifted_choice`): ``f`` has
+        no parity and its degree grows like ``log(1/ε)`` (a kinked ``f``'s degree grows like
+        ``1/ε``, and the even fit of its shifted variable would multiply that)."""
+        return self.parity is None and self.growth == "log"
+
     def __call__(self, x) -> np.ndarray:
         """``exact`` on a float64 array."""
         return self.exact(np.asarray(x, dtype=np.float64))

@@ -320,6 +320,16 @@ class Circuit:
         self.registers[name] = tuple(qubits)
         return self.registers[name]
 
+    def add_unique_register(self, name: str, qubits: Sequence[int]) -> str:
+        """Name a group of qubits ``name``, or ``name2``, ``name3``, … when that is taken
+        (a construction nested in one of its own kind); returns the name used."""
+        used, k = name, 1
+        while used in self.registers:
+            k += 1
+            used = f"{name}{k}"
+        self.add_register(used, qubits)
+        return used
+
     def declare_parameters(self, name: str, size: int) -> list[ParamExpr]:
         """Declare a parameter vector ``name`` of length ``size``; returns its elements."""
         self.parameters[name] = max(self.parameters.get(name, 0), size)

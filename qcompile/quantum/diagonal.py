@@ -40,7 +40,7 @@ def diagonal_from_state(state: QuantumBlock) -> QuantumBlock:
     circuit.compose(state.circuit, list(range(old)))
     for d, s in zip(fresh, state.system_qubits):
         circuit.append("cx", (d, s))
-    circuit.add_register("diag", fresh)
+    circuit.add_unique_register("diag", fresh)
     length = state.shape[0] if len(state.shape) == 1 else 2**n
     return QuantumBlock(circuit, state.alpha, fresh, tuple(state.system_qubits) + tuple(state.ancilla_qubits),
                         "block_encoding", (length, length), {"copied_from": tuple(state.system_qubits)})
@@ -107,7 +107,7 @@ def shifted_diagonal(coefficients, states, n: int, constant=None, weight: float 
     s_reg, d_reg = out.system_qubits[:m], out.system_qubits[m:]
     for i in range(n):
         circuit.append("cx", (d_reg[i], s_reg[i]))
-    circuit.add_register("diag", d_reg)
+    circuit.add_unique_register("diag", d_reg)
     return QuantumBlock(circuit, out.alpha, tuple(d_reg), tuple(s_reg) + tuple(out.ancilla_qubits),
                         "block_encoding", (2**n, 2**n), {"copied_from": tuple(s_reg)})
 

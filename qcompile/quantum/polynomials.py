@@ -21,6 +21,7 @@ Ready-made targets (errors and degrees measured with :func:`chebyshev_approximat
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable, Literal
 
@@ -394,8 +395,9 @@ def abs_interpolant(degree: int, sup: float = 0.99) -> Polynomial:
 
 # ---- mixed parity through a shifted even polynomial -------------------------------------------
 
-#: the weight of the gap ``|s| < s₀`` in :func:`shifted_even_approximation`'s fit
-GAP_WEIGHT = 1e-2
+#: the weights of the gap ``|s| < s₀`` :func:`shifted_even_approximation` tries, smallest
+#: (fastest convergence on ``[s₀, 1]``) first
+GAP_WEIGHTS = (1e-6, 1e-4, 1e-2, 1e-1)
 
 #: the shifts ``c`` :func:`shifted_even_approximation` tries (``s ∈ [(c−1)/(c+1), 1]``)
 SHIFTS = (1.5, 2.0, 3.0)
@@ -416,53 +418,84 @@ def compose_shift(even: Polynomial, shift: float, label: str = "") -> Polynomial
     return Polynomial.from_chebyshev(coefs, label=label)
 
 
-def shifted_even_approximation(g: Callable, tolerance: float, shift: float, degrees, *,
-                               label: str = "") -> Polynomial | None:
-    """An even polynomial ``E`` with ``|E((t + c)/(1 + c)) − g(t)| ≤ tolerance`` on the dense
-    grid of ``t ∈ [−1, 1]`` (the grid :func:`chebyshev_approximation` measures on), or None
-    when the largest even degree in ``degrees`` misses it; the degree is then bisected
-    among ``degrees`` (the smallest passing one when the error falls with the degree).
+def shifted_even_approximation(g: Callable, tolerance: float, shift: float, *, bound: float = 0.0,
+                               start: int = 2, max_degree: int = 4096, label: str = "") -> Polynomial:
+    """The lowest-degree even polynomial ``E`` this fit finds with
+    ``|E((t + c)/(1 + c)) − g(t)| ≤ tolerance`` on the dense grid of ``t ∈ [−1, 1]`` (the
+    grid :func:`chebyshev_approximation` measures on) and ``sup|E|`` at most 1% above
+    ``max(bound, sup of the fit's target)``; :class:`PolynomialError` when ``max_degree``
+    does not suffice.
 
     Why it exists: QSVT of a polynomial of mixed parity needs its even and odd parts as two
     QSVT circuits added by an LCU (one more qubit).  With ``s = (t + c)/(1 + c)``, ``c > 1``,
     every ``s`` met lies in ``[s₀, 1]``, ``s₀ = (c − 1)/(c + 1) > 0``, so an *even* ``E``
-    approximating ``G(s) = g((1 + c)s − c)`` on ``[s₀, 1]`` (its values on ``(−s₀, s₀)``
-    are never used, only bounded through ``sup|E|``, the QSVT scale) computes ``g`` with
-    definite parity; ``G`` is smooth on ``[s₀, 1]``, so the fit converges geometrically.
-    Fit: weighted least squares in the even Chebyshev basis on Chebyshev points of
-    ``[−1, 1]`` towards ``G(|s|)`` (the continuation of ``g`` below ``−1``, which keeps
-    ``E`` near ``g``'s values there), weight 1 where ``|s| ≥ s₀`` and :data:`GAP_WEIGHT`
-    in the gap; the error is then measured, never assumed.
+    approximating ``G(s) = g((1 + c)s − c)`` on ``[s₀, 1]`` computes ``g`` with definite
+    parity.  Its values on the gap ``(−s₀, s₀)`` are never used, only bounded through
+    ``sup|E|`` (the QSVT scale, which the caller measures).
+
+    Such an ``E`` exists for every tolerance: ``E(s) = Q(x)`` with ``x = 2s² − 1 = T₂(s)``
+    and ``Q`` any polynomial; ``H(x) = G(√((1 + x)/2))`` is analytic on ``[x₀, 1]``,
+    ``x₀ = 2s₀² − 1``, so its Chebyshev interpolants there converge geometrically.
+    Fit: weighted least squares for ``Q`` in the Chebyshev basis on Chebyshev points of
+    ``[−1, 1]``, towards ``H`` on ``[x₀, 1]`` (weight 1) and on the gap ``[−1, x₀)``
+    towards ``H``'s second-order Taylor continuation from ``x₀`` (smooth, unlike ``H``
+    itself: ``√(1 + x)`` at ``x = −1``), with each gap weight of :data:`GAP_WEIGHTS` in
+    turn: a small one lets ``Q`` follow ``H`` on ``[x₀, 1]`` best, a larger one holds it
+    down on the gap where ``H``'s continuation would make it large (``g`` with poles near
+    the real axis, e.g. sigmoid of a large alpha).  A degree passes when one of the weights
+    meets both the error and the sup; the degree is doubled from ``start`` until one
+    passes, then bisected in the last octave.  Every error and sup is measured, never
+    assumed.
     """
-    s0 = (shift - 1.0) / (shift + 1.0)
-    G = lambda s: np.asarray(g((1.0 + shift) * np.asarray(s, dtype=float) - shift), dtype=float)
     cheb = np.polynomial.chebyshev
+    c = float(shift)
+    s0 = (c - 1.0) / (c + 1.0)
+    x0 = 2.0 * s0 * s0 - 1.0
+    H = lambda x: np.asarray(g((1.0 + c) * np.sqrt(np.clip((1.0 + x) / 2.0, 0.0, None)) - c), dtype=float)
+    step = 1e-3 * (1.0 - x0)
+    h0, h1, h2 = (float(v) for v in H(x0 + step * np.arange(3)))
+    d1, d2 = (-3 * h0 + 4 * h1 - h2) / (2 * step), (h0 - 2 * h1 + h2) / step**2
 
-    def attempt(d: int):
-        m = 8 * d + 257
-        s = np.cos(np.pi * (np.arange(m) + 0.5) / m)
-        a = np.abs(s)
-        w = np.where(a >= s0, 1.0, GAP_WEIGHT)
-        sol, *_ = np.linalg.lstsq(cheb.chebvander(s, d)[:, ::2] * w[:, None], G(a) * w, rcond=None)
-        coefs = np.zeros(d + 1)
-        coefs[::2] = sol
-        t = _sup_points(d)
-        err = float(np.max(np.abs(cheb.chebval(shifted_variable(t, shift), coefs) - g(t))))
-        return err, coefs
+    def target(x):
+        return np.where(x >= x0, H(x), h0 + d1 * (x - x0) + 0.5 * d2 * (x - x0) ** 2)
 
-    ds = sorted(int(d) for d in degrees if int(d) >= 0 and int(d) % 2 == 0)
-    if not ds:
-        return None
-    err, coefs = attempt(ds[-1])
-    if err > tolerance:
-        return None
-    best = (ds[-1], err, coefs)
-    lo, hi = 0, len(ds) - 1          # ds[hi] passes; bisect for a smaller passing degree
-    while lo < hi:
-        mid = (lo + hi) // 2
-        err, coefs = attempt(ds[mid])
-        if err <= tolerance:
-            hi, best = mid, (ds[mid], err, coefs)
+    dense = np.linspace(-1.0, 1.0, DENSE_GRID_POINTS)
+    allowed = 1.01 * max(float(bound), float(np.max(np.abs(target(dense)))))
+
+    def attempt(k: int):
+        m = 4 * k + 257
+        x = np.cos(np.pi * (np.arange(m) + 0.5) / m)
+        v = cheb.chebvander(x, k)
+        y = target(x)
+        t = _sup_points(2 * k)
+        ext = np.concatenate([dense, np.cos(np.pi * np.arange(8 * k + 65) / (8 * k + 64))])
+        err = math.inf
+        for gw in GAP_WEIGHTS:
+            w = np.where(x >= x0, 1.0, gw)
+            q, *_ = np.linalg.lstsq(v * w[:, None], y * w, rcond=None)
+            coefs = np.zeros(2 * k + 1)
+            coefs[::2] = q                     # T_j(T_2(s)) = T_2j(s)
+            err = float(np.max(np.abs(cheb.chebval(shifted_variable(t, c), coefs) - g(t))))
+            if err <= tolerance and float(np.max(np.abs(cheb.chebval(ext, q)))) <= allowed:
+                return True, err, coefs
+        return False, err, None
+
+    k_max = max(1, max_degree // 2)
+    lo, k = 0, min(max(1, int(start) // 2), k_max)
+    while True:
+        ok, err, coefs = attempt(k)
+        if ok:
+            break
+        if k >= k_max:
+            raise PolynomialError(f"the shifted even fit of {label or 'the target'} needs degree > {2 * k_max} "
+                                  f"for tolerance {tolerance:g} (error {err:.3g} at degree {2 * k})")
+        lo, k = k, min(2 * k, k_max)
+    best = (err, coefs)
+    while k - lo > 1:                      # k passes, lo fails (or is 0)
+        mid = (lo + k) // 2
+        ok, e, cc = attempt(mid)
+        if ok:
+            k, best = mid, (e, cc)
         else:
-            lo = mid + 1
-    return Polynomial.from_chebyshev(best[2], parity="even", error=best[1], label=label)
+            lo = mid
+    return Polynomial.from_chebyshev(best[1], parity="even", error=best[0], label=label)

@@ -83,11 +83,7 @@ def real_qsvt_circuit(u: Circuit, output_zero: tuple[int, ...], input_zero: tupl
     body = Circuit(m + 1, parameters=dict(u.parameters))
     for name, qs in u.registers.items():
         body.add_register(name, qs)
-    name, k = "qsvt.phase", 1
-    while name in body.registers:  # nested QSVT: keep register names unique
-        k += 1
-        name = f"qsvt.phase{k}"
-    body.add_register(name, (q,))
+    body.add_unique_register("qsvt.phase", (q,))  # nested QSVT: qsvt.phase2, …
     # Free gates (see qcompile.circuit.ir): with every phase left out the sequence is
     # U U† U ⋯ — pairs cancel, so every call is free except the last one of an odd degree,
     # and controlling the whole QSVT costs only controlled phase rotations.

@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass
 
 from qcompile.errors import QcompileError
-from qcompile.lowering.polynomials import MARGIN, SHIFT_MAX_CALLS, qubits_for
+from qcompile.lowering.polynomials import MARGIN, SHIFT_MAX_PLAIN_DEGREE, qubits_for
 
 
 @dataclass(frozen=True)
@@ -58,9 +58,9 @@ def estimate_polynomial(function: str, input_alpha: float, dim: int, tolerance: 
     """The :class:`DegreeEstimate` of ``function(input_alpha · t)`` within ``tolerance``
     for an argument of length ``dim`` (module docstring).  ``shift`` (the argument allows
     the shifted even rule, :func:`qcompile.lowering.polynomials.shift_allowed`): where the
-    compiler could take that rule (a mixed-parity QSVT of at most
-    :data:`~qcompile.lowering.polynomials.SHIFT_MAX_CALLS` calls, so ``2·degree`` within it)
-    the compiler's own choice is made, so that the estimate has its qubits and degree."""
+    compiler takes that rule (a shiftable function whose plain degree is at most
+    :data:`~qcompile.lowering.polynomials.SHIFT_MAX_PLAIN_DEGREE`) its own choice is made,
+    so that the estimate has the compiler's qubits, degree and alpha."""
     from qcompile.functions import get_function
 
     a = float(input_alpha)
@@ -71,13 +71,13 @@ def estimate_polynomial(function: str, input_alpha: float, dim: int, tolerance: 
     degree, error = entry.estimated_degree(a, tolerance)
     log_k = entry.log_qsvt_scale(a) - math.log(1.0 - margin)
     log_alpha = log_k + 0.5 * qubits_for(dim) * math.log(2.0)
-    if shift and entry.parity is None and entry.growth != "inverse" and 2 * int(degree) <= SHIFT_MAX_CALLS:
+    if shift and entry.shiftable and int(degree) <= 2 * SHIFT_MAX_PLAIN_DEGREE:
         from qcompile.lowering.polynomials import choose_polynomial
         from qcompile.quantum.polynomials import PolynomialError
 
         try:
-            choice = choose_polynomial(function, a, dim, tolerance, max_degree=SHIFT_MAX_CALLS, shift=True)
-        except PolynomialError:   # beyond the fit's reach: the compiler would not take the rule either
+            choice = choose_polynomial(function, a, dim, tolerance, shift=True)
+        except PolynomialError:   # past float64's reach (e.g. exp of a large alpha): the compiler refuses it too
             choice = None
         if choice is not None and choice.shift:
             return DegreeEstimate(function, a, choice.degree, choice.error, float(tolerance), math.log(choice.K),
