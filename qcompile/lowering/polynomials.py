@@ -145,10 +145,20 @@ def shifted_choice(f, p: Polynomial, a: float, tolerance: float, k: float):
 
     g = lambda t: np.asarray(f(a * np.asarray(t, dtype=float)), dtype=float)  # noqa: E731
     cap = k * (1.0 - MARGIN) * (1.0 - 4e-16)     # the largest sup that keeps K ≤ K_e + K_o (a few ulp below)
+    # every candidate's K is at least (max|g| − tolerance)/(1 − margin): a later shift can only
+    # win below degree best_cost / that, so its search stops there
+    t = _grid(p.degree)
+    k_floor = max(float(np.max(np.abs(g(t)))) - tolerance, 1e-300) / (1.0 - MARGIN)
     best, best_cost = None, math.inf
     for c in SHIFT_CHOICES:
-        even = shifted_even_approximation(g, tolerance / 2, c, bound=cap, start=p.degree,
-                                          max_degree=SHIFT_MAX_DEGREE, label=p.label)
+        limit = min(SHIFT_MAX_DEGREE, int(best_cost / k_floor) if best is not None else SHIFT_MAX_DEGREE)
+        try:
+            even = shifted_even_approximation(g, tolerance / 2, c, bound=cap, start=min(p.degree, limit),
+                                              max_degree=limit, label=p.label)
+        except PolynomialError:
+            if best is None and c == SHIFT_CHOICES[-1]:
+                raise
+            continue
         options = [even]
         sup = even.sup_norm()
         if sup > cap:

@@ -443,7 +443,8 @@ def shifted_even_approximation(g: Callable, tolerance: float, shift: float, *, b
     turn: a small one lets ``Q`` follow ``H`` on ``[x₀, 1]`` best, a larger one holds it
     down on the gap where ``H``'s continuation would make it large (``g`` with poles near
     the real axis, e.g. sigmoid of a large alpha).  A degree passes when one of the weights
-    meets both the error and the sup; the degree is doubled from ``start`` until one
+    meets both the error and the sup (the next weight is tried only when the error is met:
+    a larger one fits ``[x₀, 1]`` no better in least squares); the degree is doubled from ``start`` until one
     passes, then bisected in the last octave.  Every error and sup is measured, never
     assumed.
     """
@@ -476,7 +477,9 @@ def shifted_even_approximation(g: Callable, tolerance: float, shift: float, *, b
             coefs = np.zeros(2 * k + 1)
             coefs[::2] = q                     # T_j(T_2(s)) = T_2j(s)
             err = float(np.max(np.abs(cheb.chebval(shifted_variable(t, c), coefs) - g(t))))
-            if err <= tolerance and float(np.max(np.abs(cheb.chebval(ext, q)))) <= allowed:
+            if err > tolerance:    # a larger gap weight only pulls Q further from H on [x₀, 1]
+                break
+            if float(np.max(np.abs(cheb.chebval(ext, q)))) <= allowed:
                 return True, err, coefs
         return False, err, None
 
