@@ -76,8 +76,8 @@ def estimate_polynomial(function: str, input_alpha: float, dim: int, tolerance: 
         from qcompile.quantum.polynomials import PolynomialError
 
         try:
-            choice = choose_polynomial(function, a, dim, tolerance, shift=True)
-        except PolynomialError:   # past float64's reach (e.g. exp of a large alpha): the compiler refuses it too
+            choice = choose_polynomial(function, a, dim, tolerance, max_degree=SHIFT_MAX_PLAIN_DEGREE, shift=True)
+        except PolynomialError:   # a plain degree above the limit (or past float64): the compiler splits it too
             choice = None
         if choice is not None and choice.shift:
             return DegreeEstimate(function, a, choice.degree, choice.error, float(tolerance), math.log(choice.K),
