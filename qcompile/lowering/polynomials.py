@@ -112,11 +112,17 @@ def choose_polynomial(function: str, input_alpha: float, dim: int, tolerance: fl
 
 
 def shift_allowed(argument) -> bool:
-    """True for every argument of a nonlinearity: the shift of the shifted even rule joins
-    the argument's lone constant term ``c·b`` where it has one, and is a constant term of
-    its own otherwise (:func:`qcompile.lowering.circuits.constant_part`).  Kept as the one
-    place that decides, so the estimator and the builder cannot disagree."""
-    return True
+    """True when a nonlinearity's argument has a lone constant term ``c·b``: the shift of the
+    shifted even rule then joins it (:func:`qcompile.lowering.circuits.constant_part`), so
+    the argument's LCU keeps its terms, index code and cost per call, and the rule only
+    trades the parity qubit and the split's two QSVTs for one even QSVT.  Without one the
+    shift would be an LCU term of its own, which controls every other term on one more
+    index qubit (measured on llama_tiny, whose attention and SwiGLU have no bias: 3.7–4.7×
+    the CX of those stages for no qubit saved), so the split is kept.  Structural: the
+    same for every alpha.  (A bias that is exactly zero is dropped when compiled, so its
+    argument can lose the constant term that the abstract estimate, which cannot see
+    values, keeps.)"""
+    return any(t.source.kind == "const" and not t.factors for t in argument.terms)
 
 
 #: the largest degree of the shifted even fit (its least squares cost grows like d³)

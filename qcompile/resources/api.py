@@ -20,7 +20,11 @@ Two ways to get the quantum IR (:class:`~qcompile.lowering.symbolic.Lowered`):
   circuits' inputs).  α's are then bounds from the norms, degrees upper bounds, and the
   dense blocks get the generic dilation count
   (:func:`qcompile.resources.counts.dilation_cost`), so the report calls qubits, CX and
-  gate counts upper bounds at every level.
+  gate counts upper bounds at every level.  They assume generic weights: a bias that is
+  exactly zero is dropped when compiled, and a nonlinearity whose argument thereby loses
+  its constant term keeps the parity split (one qubit more,
+  :func:`qcompile.lowering.polynomials.shift_allowed`), which the abstract lowering cannot
+  see.
 
 Stacks of layers: a model whose layer count is a ``dim layers`` is lowered with one layer.
 Only the last layer's selected token is needed; every earlier layer must produce every
