@@ -10,8 +10,13 @@
    (the construction before, N ≤ --max-qsd); the block read from one statevector (Choi
    state) on Qiskit and Cirq.
 3. FABLE at alpha = N·max|W_ij|: against N² (asked) and FABLE's own layout N² + 3n.
+4. Qubits of the widest stage of the attention and encoder examples at -O1 and -O2 against
+   the issue's goal (at most 11, 25% below its baseline of 15), and what the stage would
+   need with the parity split instead of the shifted even rule (one LCU qubit more on
+   each stage whose nonlinearity takes the rule, :func:`qcompile.resources.counts.qsvt_cost`).
 
-Run: ``python benchmarks/bench_quantum_blocks.py [--max-qsd N] [--max-n N]``.  CX counts
+Run: ``python benchmarks/bench_quantum_blocks.py [--max-qsd N] [--max-n N]``
+(section 4 compiles five examples at -O2: about a minute).  CX counts
 CZ as one CX (the Schmidt loader's CS multiplexors use CZ).
 """
 
@@ -96,6 +101,28 @@ def fable_rows(sizes=(4, 8, 16, 32, 64)):
     return rows
 
 
+#: section 4's examples, the issue's baseline widest stage and its goal (25% below)
+WIDEST_EXAMPLES = ("attention_head", "attention", "encoder_block", "encoder_prenorm", "protein_tiny")
+WIDEST_BASELINE, WIDEST_GOAL = 15, 11
+
+
+def widest_rows():
+    """``(example, level, widest, widest with the parity split)`` for section 4."""
+    import os
+
+    import qcompile
+
+    root = os.path.join(os.path.dirname(__file__), "..", "examples")
+    for ex in WIDEST_EXAMPLES:
+        for level in (1, 2):
+            prog = qcompile.compile(os.path.join(root, f"{ex}.qtf"), optimization=level)
+            per = prog.stats()["per_stage"]
+            shifted = {i for i, st in enumerate(prog.lowered.stages)
+                       if any(getattr(getattr(src, "polynomial", None), "shift", 0.0) for src in st.form.sources())}
+            split = max(p["qubits"] + (i in shifted) for i, p in enumerate(per))
+            yield ex, level, max(p["qubits"] for p in per), split
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-qsd", type=int, default=32, help="largest N for the QSD of the Halmos dilation")
@@ -123,6 +150,13 @@ def main() -> None:
     print(f"{'N':>3} {'ours':>6} {'N²':>6} {'ratio':>6} {'FABLE N²+3n':>11} {'ratio':>6} {'error':>8}")
     for N, ours, n2, layout, err in fable_rows():
         print(f"{N:>3} {ours:>6} {n2:>6} {ours / n2:>6.3f} {layout:>11} {ours / layout:>6.3f} {err:>8.1e}", flush=True)
+
+    print()
+    print(f"4. Widest stage, qubits (goal ≤ {WIDEST_GOAL}: 25% below the baseline {WIDEST_BASELINE})")
+    print(f"{'example':>16} {'level':>5} {'ours':>5} {'/ baseline':>10} {'/ goal':>7} {'parity split':>12}")
+    for ex, level, widest, split in widest_rows():
+        print(f"{ex:>16} {'-O' + str(level):>5} {widest:>5} {widest / WIDEST_BASELINE:>10.3f} "
+              f"{widest / WIDEST_GOAL:>7.3f} {split:>12}", flush=True)
 
 
 if __name__ == "__main__":
