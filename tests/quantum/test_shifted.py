@@ -132,3 +132,15 @@ def test_shifted_elementwise_end_to_end():
             got = st.block(u)
             assert np.max(np.abs(got - ch.p_raw(v / alpha))) <= 1e-8
             assert np.max(np.abs(got - np.exp(v))) <= 1e-5 + 1e-8
+
+
+def test_rule_needs_a_lone_constant_term_to_join():
+    """The shift joins a lone constant term; a constant behind a factor, or none, keeps the
+    split (the shift would be an LCU term of its own, controlling every other term)."""
+    from qcompile.lowering.polynomials import shift_allowed
+    from qcompile.qir.nodes import Const, Dense, Form, Term
+
+    b = Const(np.ones(4))
+    behind = Term(1.0, (Dense(np.eye(4), "dilation"),), b)
+    assert shift_allowed(Form(4, (behind, Term(1.0, (), b))))
+    assert not shift_allowed(Form(4, (behind,)))
