@@ -103,8 +103,10 @@ def choose_polynomial(function: str, input_alpha: float, dim: int, tolerance: fl
     err = float(np.max(np.abs(p(t) - f(input_alpha * t))))
     k = qsvt_scale(p)
     n = qubits_for(dim)
-    if shift and f.shiftable and p.degree <= SHIFT_MAX_PLAIN_DEGREE:
-        c, even, p, err, k = shifted_choice(f, p, float(input_alpha), float(tolerance), k)
+    shifted = shifted_choice(f, p, float(input_alpha), float(tolerance), k) \
+        if shift and f.shiftable and p.degree <= SHIFT_MAX_PLAIN_DEGREE else None
+    if shifted is not None:
+        c, even, p, err, k = shifted
         return PolynomialChoice(function, p, float(input_alpha), float(k), float(k * math.sqrt(2**n)),
                                 err, float(tolerance), float(f.lipschitz(input_alpha)), c, even)
     return PolynomialChoice(function, p, float(input_alpha), float(k), float(k * math.sqrt(2**n)),
@@ -130,8 +132,10 @@ SHIFT_MAX_DEGREE = 4096
 
 #: the shifted even rule is taken up to this plain (split) degree; its fit then needs about
 #: twice it (measured: ≤ 2.2× for gelu, silu and sigmoid, less for exp), within
-#: :data:`SHIFT_MAX_DEGREE`.  Above it the split is used: the one place where the rule, and
-#: a stage's qubits, depend on an alpha (no shipped example or test comes near it).
+#: :data:`SHIFT_MAX_DEGREE`.  Above it, or where the fit misses (:func:`shifted_choice`),
+#: the split is used: the only places where the rule, and a stage's qubits, depend on an
+#: alpha (no shipped example or test comes near them: the suite's largest plain degree of
+#: a shiftable function is 129).
 SHIFT_MAX_PLAIN_DEGREE = 1024
 
 
@@ -145,8 +149,10 @@ def shifted_choice(f, p: Polynomial, a: float, tolerance: float, k: float):
     scaled down to it when the error stays within ``tolerance``, so ``K ≤ K_e + K_o``
     whenever that is reachable, and otherwise ``K`` is the fit's own (measured) sup.  The
     shift with the smallest ``degree × K`` (QSVT calls times alpha: the calls per
-    amplified success) is taken.  :class:`PolynomialError` when no fit reaches the
-    tolerance within :data:`SHIFT_MAX_DEGREE`."""
+    amplified success) is taken.  None when no fit reaches the tolerance within
+    :data:`SHIFT_MAX_DEGREE` (none of the tests' functions, alphas and tolerances does;
+    the least squares' rounding could at tolerances near 1e-13), and the caller keeps the
+    split: an honest circuit with one qubit more rather than a refusal."""
     from qcompile.quantum.polynomials import PolynomialError, compose_shift, shifted_even_approximation
 
     g = lambda t: np.asarray(f(a * np.asarray(t, dtype=float)), dtype=float)  # noqa: E731
@@ -162,8 +168,6 @@ def shifted_choice(f, p: Polynomial, a: float, tolerance: float, k: float):
             even = shifted_even_approximation(g, tolerance / 2, c, bound=cap, start=min(p.degree, limit),
                                               max_degree=limit, label=p.label)
         except PolynomialError:
-            if best is None and c == SHIFT_CHOICES[-1]:
-                raise
             continue
         options = [even]
         sup = even.sup_norm()
@@ -180,8 +184,6 @@ def shifted_choice(f, p: Polynomial, a: float, tolerance: float, k: float):
         ke = scale_to_unit(e, MARGIN)[1]
         if e.degree * ke < best_cost:
             best, best_cost = (c, e, p_raw, err, ke), e.degree * ke
-    if best is None:
-        raise PolynomialError(f"the shifted even rule found no polynomial for {p.label} within {tolerance:g}")
     return best
 
 
