@@ -399,7 +399,7 @@ def abs_interpolant(degree: int, sup: float = 0.99) -> Polynomial:
 #: (fastest convergence on ``[s₀, 1]``) first
 GAP_WEIGHTS = (1e-6, 1e-4, 1e-2, 1e-1)
 
-#: the shifts ``c`` :func:`shifted_even_approximation` tries (``s ∈ [(c−1)/(c+1), 1]``)
+#: the shifts ``c`` :func:`qcompile.lowering.polynomials.shifted_choice` tries (``s ∈ [(c−1)/(c+1), 1]``)
 SHIFTS = (1.5, 2.0, 3.0)
 
 
