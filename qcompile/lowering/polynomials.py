@@ -212,8 +212,8 @@ def tolerance_policy(tolerance: float, shares: dict[str, float] | None = None):
     def policy(function: str, argument, node: int) -> PolynomialChoice:
         from qcompile.qir.scores import argument_alpha
 
-        return choose_polynomial(function, argument_alpha(argument), argument.dim, tolerance * shares.get(function, 1.0),
-                                 shift=shift_allowed(argument))
+        return choose_polynomial(function, argument_alpha(argument), argument.dim,
+                                 tolerance * shares.get(function, 1.0), shift=shift_allowed(argument))
 
     return policy
 

@@ -46,7 +46,6 @@ def diagonal_from_state(state: QuantumBlock) -> QuantumBlock:
                         "block_encoding", (length, length), {"copied_from": tuple(state.system_qubits)})
 
 
-
 def constant_angles(values, weight: float, n: int) -> np.ndarray:
     """Multiplexor angles (Gray-code order) of ``RY(θ_j)`` with ``cos(θ_j/2) = values[j]/weight``
     for ``j < 2^n`` (entries past ``len(values)`` are 0); ``|values| ≤ weight`` required."""

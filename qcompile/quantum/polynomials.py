@@ -444,9 +444,9 @@ def shifted_even_approximation(g: Callable, tolerance: float, shift: float, *, b
     down on the gap where ``H``'s continuation would make it large (``g`` with poles near
     the real axis, e.g. sigmoid of a large alpha).  A degree passes when one of the weights
     meets both the error and the sup (the next weight is tried only when the error is met:
-    a larger one fits ``[x₀, 1]`` no better in least squares); the degree is doubled from ``start`` until one
-    passes, then bisected in the last octave.  Every error and sup is measured, never
-    assumed.
+    a larger one fits ``[x₀, 1]`` no better in least squares); the degree is doubled from
+    ``start`` until one passes, then bisected in the last octave.  Every error and sup is
+    measured, never assumed.
     """
     cheb = np.polynomial.chebyshev
     c = float(shift)
