@@ -261,12 +261,9 @@ class StageBuilder(FormVisitor):
             terms = tuple(t for _, ts in rest for t in ts)
             coeffs, blocks = self.argument_diagonal_terms(Form(form.dim, terms), token, seq) if terms else ([], [])
             fixed = constant_diagonal(np.full(2**n, shift) if constant is None else constant, weight, n)
-            out = lcu(coeffs + [1.0], blocks + [fixed])
-            return QuantumBlock(out.circuit, out.alpha, out.system_qubits, out.ancilla_qubits, "block_encoding",
-                                (form.dim, form.dim), out.info)
-        states = [self.term(ts[0], token, seq) if len(ts) == 1 else self.shared_source(form.dim, ts, token, seq)
-                  for _, ts in rest]
-        return shifted_diagonal([c for c, _ in rest], states, n, constant, weight)
+            return _diagonal_of(lcu(coeffs + [1.0], blocks + [fixed]), form.dim)
+        return shifted_diagonal([c for c, _ in rest], self.branch_states(rest, form.dim, token, seq), n,
+                                constant, weight)
 
     def argument_diagonal(self, form: Form, token: int, seq: int | None) -> QuantumBlock:
         """The block encoding of ``diag(v)`` of a nonlinearity's argument built term by term
@@ -280,9 +277,7 @@ class StageBuilder(FormVisitor):
             b = _negate(blocks[0]) if coeffs[0] < 0 else blocks[0]
             return QuantumBlock(b.circuit, abs(coeffs[0]) * b.alpha, b.system_qubits, b.ancilla_qubits,
                                 "block_encoding", (form.dim, form.dim), b.info)
-        out = lcu(coeffs, blocks)
-        return QuantumBlock(out.circuit, out.alpha, out.system_qubits, out.ancilla_qubits, "block_encoding",
-                            (form.dim, form.dim), out.info)
+        return _diagonal_of(lcu(coeffs, blocks), form.dim)
 
     def argument_diagonal_terms(self, form: Form, token: int, seq: int | None) -> tuple[list, list]:
         """``(coefficients, diagonal blocks)`` of :meth:`argument_diagonal`'s terms."""
@@ -466,9 +461,14 @@ class StageBuilder(FormVisitor):
         branches = source_branches(form, token)
         if branches is None:
             return super().form(form, token, seq)
-        blocks = [self.term(ts[0], token, seq) if len(ts) == 1 else self.shared_source(form.dim, ts, token, seq)
-                  for _, ts in branches]
-        return self.combine_blocks([c for c, _ in branches], blocks, form.dim)
+        return self.combine_blocks([c for c, _ in branches], self.branch_states(branches, form.dim, token, seq),
+                                   form.dim)
+
+    def branch_states(self, branches, dim: int, token: int, seq: int | None) -> list[QuantumBlock]:
+        """The state of each ``(coeff, terms)`` branch (:func:`source_branches`): a lone
+        term's own, or the shared source's (:meth:`shared_source`)."""
+        return [self.term(ts[0], token, seq) if len(ts) == 1 else self.shared_source(dim, ts, token, seq)
+                for _, ts in branches]
 
     def shared_source(self, dim: int, terms: list, token: int, seq: int | None) -> QuantumBlock:
         """``(Σ c_k F_k)·s`` for terms ``c_k F_k s`` of one source: ``s``'s state, then
@@ -566,6 +566,12 @@ def source_branches(form: Form, token) -> list[tuple[float, list]] | None:
     if all(len(g) == 1 for g in groups.values()):
         return None
     return [(g[0].coeff, g) if len(g) == 1 else (1.0, g) for g in groups.values()]
+
+
+def _diagonal_of(out: QuantumBlock, dim: int) -> QuantumBlock:
+    """An LCU of diagonal block encodings as the ``dim × dim`` diagonal block it encodes."""
+    return QuantumBlock(out.circuit, out.alpha, out.system_qubits, out.ancilla_qubits, "block_encoding",
+                        (dim, dim), out.info)
 
 
 def split_constants(form: Form, token) -> tuple[list, list]:

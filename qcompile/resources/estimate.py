@@ -153,8 +153,7 @@ class Estimator(FormVisitor):
             costs, signs, calls = self.argument_diagonal_terms(Form(form.dim, terms), token, seq) if terms \
                 else ([], [], Counter())
             return Node(C.lcu_cost(costs + [C.constant_diagonal_cost(n)], signs + [1]), 0.0, calls)
-        nodes = [self.term(ts[0], token, seq) if len(ts) == 1 else self.shared_source(ts, token, seq)
-                 for _, ts in rest]
+        nodes = self.branch_nodes(rest, token, seq)
         signs = [1 if c > 0 else -1 for c, _ in rest]
         cost = C.shifted_diagonal_cost([nd.cost for nd in nodes], signs, n, bool(constants))
         return Node(cost, 0.0, sum((nd.calls for nd in nodes), Counter()))
@@ -307,9 +306,12 @@ class Estimator(FormVisitor):
         branches = source_branches(form, token)
         if branches is None:
             return super().form(form, token, seq)
-        nodes = [self.term(ts[0], token, seq) if len(ts) == 1 else self.shared_source(ts, token, seq)
-                 for _, ts in branches]
-        return self.combine_nodes([c for c, _ in branches], nodes)
+        return self.combine_nodes([c for c, _ in branches], self.branch_nodes(branches, token, seq))
+
+    def branch_nodes(self, branches, token: int, seq: int | None) -> list[Node]:
+        """Each ``(coeff, terms)`` branch's node (``StageBuilder.branch_states``)."""
+        return [self.term(ts[0], token, seq) if len(ts) == 1 else self.shared_source(ts, token, seq)
+                for _, ts in branches]
 
     def shared_source(self, terms: list, token: int, seq: int | None) -> Node:
         """``(Σ c_k F_k)·s`` (``StageBuilder.shared_source``): the source's state, then the
