@@ -15,6 +15,9 @@ cost: one U and n CX.
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass, field
+
 import numpy as np
 
 from qcompile.circuit.ir import Circuit
@@ -66,7 +69,44 @@ def constant_diagonal(values, weight: float, n: int) -> QuantumBlock:
     return QuantumBlock(circuit, float(weight), tuple(range(n)), (n,), "block_encoding", (2**n, 2**n))
 
 
-def shifted_diagonal(coefficients, states, n: int, constant=None, weight: float = 0.0) -> QuantumBlock:
+@dataclass(frozen=True)
+class NormFold:
+    """Norm flags folded into a :func:`shifted_diagonal`'s weights: ``powers[k]`` input
+    block encodings of ``loader``'s matrix built without their flag
+    (:func:`qcompile.quantum.input_block_encoding.input_block_encoding` with
+    ``flag=False``) in state ``k``; the weights are the parameter vector ``name``."""
+
+    name: str
+    loader: object
+    powers: tuple[int, ...]
+
+
+@dataclass
+class FoldedWeights:
+    """The binder of a shifted diagonal's input-dependent weights (:func:`shifted_diagonal`):
+    ``bind(X)`` gives ``{name: angles}`` for the input matrix ``X`` its folded flags stood
+    for: the constant term's ``φ``, then PREP's tree angles."""
+
+    name: str
+    loader: object
+    weights: tuple[float, ...]
+    powers: tuple[int, ...]
+    weight: float
+    layout: object
+    info: dict = field(default_factory=dict)
+
+    def bind(self, x) -> dict[str, np.ndarray]:
+        """The angles for input ``X`` (checked by the flagged loader: shape, finite, bound)."""
+        flag = self.loader.bind(x)[self.loader.name][0]
+        r = math.cos(flag / 2.0)                      # ‖X‖_F / B, as the flag would have loaded it
+        w = [wk * r**p for wk, p in zip(self.weights, self.powers)]
+        rest = self.weight + sum(wk - v for wk, v in zip(self.weights, w))
+        phi = 2.0 * math.acos(min(1.0, self.weight / rest))
+        return {self.name: np.concatenate([[phi], self.layout.angles(w + [rest])])}
+
+
+def shifted_diagonal(coefficients, states, n: int, constant=None, weight: float = 0.0,
+                     folded: NormFold | None = None) -> QuantumBlock:
     """Block encoding of ``diag(Σ_k c_k v_k + w)`` (first ``2^n`` entries) from the states of
     the ``v_k`` and a fixed vector ``w`` with ``max|w| ≤ weight`` (a shift plus the
     argument's constant terms), with ``w`` folded into the LCU of the states as one more
@@ -89,26 +129,51 @@ def shifted_diagonal(coefficients, states, n: int, constant=None, weight: float 
     ``m − n`` qubits read 0, the entries past ``2^n`` being zero).  The copy step commutes
     with ``L``'s ``PREP†`` (disjoint qubits).  ``alpha = λ``; ancillas ``m + |R|``; cost:
     ``L`` and ``n`` CX.
+
+    Folded norm flags (``folded``, :class:`NormFold`).  A loader's flag only scales its
+    block by ``r = ‖X‖_F/B``; state ``k`` built with ``p_k`` flagless input block encodings
+    of ``X`` is ``v_k/(α_k r^{p_k})``, one ancilla per flag fewer.  Give it the weight
+    ``|c_k| α_k r^{p_k}`` in PREP and the constant term the rest,
+    ``weight' = weight + Σ_k |c_k| α_k (1 − r^{p_k})``: the weights still sum to ``λ``.  The
+    constant term gains ``RY(φ)`` on ``S_1`` with ``cos(φ/2) = weight/weight'``; ``S_1``
+    starts at 0 and the two ``CX(D_1 → S_1)`` cancel on it, so its amplitude is
+    ``(w_j/weight)·cos(φ/2) = w_j/weight'`` (the rest of it leaves ``S ≠ 0``, post-selected
+    away).  The block is ``Σ_k (|c_k| α_k r^{p_k}/λ) sign(c_k) v_k/(α_k r^{p_k}) +
+    (weight'/λ)(w/weight') = diag(Σ_k c_k v_k + w)/λ``: the same block with the same
+    ``alpha`` (a term with ``r = 0`` has weight 0 and whatever its state is).  Only PREP's
+    angles and ``φ`` depend on ``r``: the parameter vector ``folded.name`` (``φ`` first),
+    whose binder is ``info["binder"]`` (:class:`FoldedWeights`, ``O(size of X)`` at bind
+    time); ``R`` keeps its fixed angles.  ``S`` has at least 2 qubits then (one more where
+    ``m = 1``).
     """
     from qcompile.quantum.lcu import lcu
 
-    m = max([len(s.system_qubits) for s in states] + [n])
+    fold = folded is not None and any(folded.powers)
+    m = max([len(s.system_qubits) for s in states] + [n, 2 if fold else 1])
     padded = [_widened(s, m + n) for s in states]
     term = Circuit(m + n)
     if constant is not None:
         append_multiplexed_ry(term, 0, tuple(range(m, m + n)),
                               [float(a) for a in constant_angles(constant, weight, n)])
+    if fold:
+        term.append("ry", (1,), (term.declare_parameters(folded.name, 1)[0],))
     for i in range(n):
         term.append("cx", (m + i, i))
     const_term = QuantumBlock(term, 1.0, tuple(range(m + n)), (), "state", (2 ** (m + n),))
-    out = lcu(list(coefficients) + [float(weight)], padded + [const_term])
+    coeffs = list(coefficients) + [float(weight)]
+    out = lcu(coeffs, padded + [const_term], prep_parameters=(folded.name, 1) if fold else None)
     circuit = out.circuit.copy()
     s_reg, d_reg = out.system_qubits[:m], out.system_qubits[m:]
     for i in range(n):
         circuit.append("cx", (d_reg[i], s_reg[i]))
     circuit.add_unique_register("diag", d_reg)
+    info = {"copied_from": tuple(s_reg)}
+    if fold:
+        info["binder"] = FoldedWeights(folded.name, folded.loader,
+                                       tuple(abs(c) * s.alpha for c, s in zip(coefficients, states)),
+                                       tuple(folded.powers), float(weight), out.info["prep_layout"])
     return QuantumBlock(circuit, out.alpha, tuple(d_reg), tuple(s_reg) + tuple(out.ancilla_qubits),
-                        "block_encoding", (2**n, 2**n), {"copied_from": tuple(s_reg)})
+                        "block_encoding", (2**n, 2**n), info)
 
 
 def _widened(state: QuantumBlock, width: int) -> QuantumBlock:

@@ -28,6 +28,12 @@ Between ``T_row`` and ``T_col†`` the row register holds ``Σ_i ℓ_i |i⟩`` a
 untouched on J: a ``middle`` circuit placed there (on S, I' and qubits of its own) that
 acts as ``Σ_i |i⟩⟨i| ⊗ W_i`` on (I', S) turns the block into ``(x_iᵀ W_i)_i`` rows
 (:mod:`qcompile.quantum.rotary` puts rotary keys there).
+
+Without the flag (``flag=False``) the block is ``X/‖X‖_F``: the same circuit less ``RY_f``
+and its qubit, one ancilla fewer.  Its scale then depends on the input, so only a caller
+that puts ``‖X‖_F/B`` back into its own input-dependent weights may use it
+(:func:`qcompile.quantum.diagonal.shifted_diagonal`'s folded norm flags); ``alpha`` is
+still reported as ``B``, the scale of the flagged block it stands for.
 """
 
 from __future__ import annotations
@@ -43,14 +49,15 @@ class InputBlockEncoding(LoaderBlock):
     """Block encoding of an input matrix; ``bind(X)`` gives the loader's parameter values."""
 
 
-def input_block_encoding(shape, bound: float, name: str = "x", middle=None) -> InputBlockEncoding:
+def input_block_encoding(shape, bound: float, name: str = "x", middle=None, flag: bool = True) -> InputBlockEncoding:
     """Parametric block encoding of an input matrix ``X`` of ``shape = (rows, cols)`` with ``‖X‖_F ≤ bound``.
 
     ``alpha = bound``; system ``n = max(1, ⌈log2 rows⌉, ⌈log2 cols⌉)`` qubits, ancillas
     ``n + 1``.  Derivation in the module docstring.  ``middle = (extra, build)`` adds
     ``extra`` qubits after the flag and calls ``build(circuit, system, rows, extras)``
     between the row preparation and the column un-preparation (module docstring); the
-    caller accounts for what it does to the block.
+    caller accounts for what it does to the block.  ``flag=False`` leaves the norm flag
+    out: the block is ``X/‖X‖_F`` (module docstring), ancillas ``n``.
     """
     shape = tuple(int(d) for d in shape)
     if len(shape) != 2:
@@ -63,23 +70,25 @@ def input_block_encoding(shape, bound: float, name: str = "x", middle=None) -> I
     m = n_r + n_c  # loader's system qubits (column qubits low)
     system = tuple(range(n))
     rows_reg = tuple(range(n, 2 * n))
-    flag = 2 * n
+    flag = 2 * n if flag else None
+    width = 2 * n + (flag is not None)
     # loader qubit k -> circuit qubit: columns J = S[:n_c], rows I = I'[:n_r]
     loader_map = tuple(system[:n_c]) + tuple(rows_reg[:n_r])
     extra = middle[0] if middle else 0
-    circuit = Circuit(2 * n + 1 + extra)
+    circuit = Circuit(width + extra)
     angles = circuit.declare_parameters(name, loader.circuit.parameters[name])  # the loader's vector
     flag_angle, tree = angles[0], angles[1:]
     circuit.add_register(f"{name}.system", system)
     circuit.add_register(f"{name}.rows", rows_reg)
-    circuit.add_register(f"{name}.flag", (flag,))
-    circuit.append("ry", (flag,), (flag_angle,))
+    if flag is not None:
+        circuit.add_register(f"{name}.flag", (flag,))
+        circuit.append("ry", (flag,), (flag_angle,))
     # T_row: levels 0..n_r-1 (targets are the row qubits), acting on I only
     append_tree(circuit, loader_map, tree, levels=range(n_r))
     if middle:
-        middle[1](circuit, system, rows_reg, tuple(range(2 * n + 1, 2 * n + 1 + extra)))
+        middle[1](circuit, system, rows_reg, tuple(range(width, width + extra)))
     # T_col^†: the remaining levels, inverted
-    col = Circuit(2 * n + 1 + extra)
+    col = Circuit(width + extra)
     append_tree(col, loader_map, tree, levels=range(n_r, m))
     circuit.compose(col.inverse())
     # SWAP(S, I') on the branch where I' ends at 0: CX(I'→S) then CX(S→I') maps
@@ -88,7 +97,8 @@ def input_block_encoding(shape, bound: float, name: str = "x", middle=None) -> I
         circuit.append("cx", (r, s))
     for s, r in zip(system, rows_reg):
         circuit.append("cx", (s, r))
-    extras = tuple(range(2 * n + 1, 2 * n + 1 + extra))   # the middle's own qubits (its caller assigns them)
-    return InputBlockEncoding(circuit, float(bound), system, rows_reg + (flag,) + extras, "block_encoding", shape,
+    extras = tuple(range(width, width + extra))   # the middle's own qubits (its caller assigns them)
+    flags = (flag,) if flag is not None else ()
+    return InputBlockEncoding(circuit, float(bound), system, rows_reg + flags + extras, "block_encoding", shape,
                               {"loader_registers": loader.info["registers"], "rows": rows_reg},
                               bound=float(bound), name=name)

@@ -30,24 +30,40 @@ least ancilla count first (``a = max(a_i, a_j) + 1``, ties by position; the code
 the path in the tree) minimises ``Q = max_k (l_k + a_k)``, to ``⌈log2 Σ_k 2^{a_k}⌉``
 (Kraft: lengths ``l_k`` exist iff ``Σ 2^{-l_k} ≤ 1``).
 
-Control compression.  Positions ``p < Q − max_k l_k`` hold no codeword bit, so they are
-|0⟩ on every branch until a block with ``a_k > p`` runs.  SELECT runs the terms in order
-of ``a_k``; a term with ``l_k ≥ 2`` and ``a_k < Q − max l`` computes the AND of its
-codeword into ``t = R[a_k]`` (one MCX, 1 on branch ``k`` only), applies ``U_k``
-controlled on ``t`` alone and uncomputes the AND, instead of ``l_k`` controls on every gate.
+Fewer controls (:func:`select_plan`).  SELECT runs the terms in order of ``a_k``.  When
+term ``k`` runs, each branch ``j`` holds on R its codeword and zeros elsewhere, except on
+the ancillas of a term that already ran, positions ``< a_j ≤ a_k``, which term ``k`` never
+reads: its codeword sits at ``≥ a_k``.  So ``U_k`` need only be controlled on a subset
+``P_k`` of its codeword positions at which every other branch holds a value different
+from ``k``'s (the full codeword always works: two codewords differ at a position both
+hold).  Which child of each tree node gets bit 0 is free; the plan takes the assignment
+that minimises the controls' cost (weighted by the terms' gate counts).  Where
+``|P_k| ≥ 2`` and some position ``t ≥ a_k`` outside ``P_k`` reads 0 on every branch (no
+codeword holds a 1 there), the AND of ``P_k`` is computed into ``t`` (one MCX, 1 on branch
+``k`` only), ``U_k`` is controlled on ``t`` alone and the AND uncomputed.  Either way ``U_k``
+fires on branch ``k`` only, and the block is unchanged.
 
 :func:`lcu` uses the prefix code only where it needs fewer ancillas than the flat layout
 (e.g. ``a = (4, 3, 1, 0)``: 5 instead of 6), so every other LCU keeps its circuit.
+
+Weights known only at bind time.  With ``prep_parameters = (name, offset)`` PREP's tree
+angles are the circuit parameters ``name[offset + i]`` instead of numbers, and the block's
+``info["prep_layout"]`` (:class:`PrepLayout`) gives, for any weights ``w_k ≥ 0``, the angles
+that prepare ``Σ_k √(w_k/Σw) |slot_k⟩`` (:meth:`PrepLayout.angles`).  The block is then
+``Σ_k (w_k/Σw) sign(c_k) U_k`` for the bound weights: a caller whose block ``k`` encodes
+``A_k/α_k(x)`` with an input-dependent ``α_k(x)`` binds ``w_k = |c_k| α_k(x)``
+(:func:`qcompile.quantum.diagonal.shifted_diagonal`).
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 
-from qcompile.circuit.ir import Circuit, Gate
+from qcompile.circuit.ir import Circuit, Gate, Parameter, ParamExpr
 from qcompile.quantum.base import QuantumBlock
 from qcompile.quantum.state_preparation import append_tree, tree_angles
 
@@ -72,13 +88,55 @@ def index_code(ancillas: Sequence[int]):
     return tree, a
 
 
-def lcu(coefficients: Sequence[float], blocks: Sequence[QuantumBlock]) -> QuantumBlock:
+@dataclass(frozen=True)
+class PrepLayout:
+    """Where PREP puts each term's amplitude: ``slots[k]`` (None for a term left out) in
+    a vector of ``size`` amplitudes prepared by a state-preparation tree."""
+
+    slots: tuple
+    size: int
+
+    def amplitudes(self, weights) -> np.ndarray:
+        """PREP's amplitudes for term weights ``w_k ≥ 0``: ``√(w_k/Σw)`` at ``slots[k]``
+        (the sum over the terms kept; all zero when that sum is)."""
+        w = np.maximum(np.asarray(weights, dtype=float), 0.0)
+        kept = [(k, s) for k, s in enumerate(self.slots) if s is not None]
+        total = float(sum(w[k] for k, _ in kept))
+        amps = np.zeros(self.size)
+        if total > 0:
+            for k, s in kept:
+                amps[s] = math.sqrt(w[k] / total)
+        return amps
+
+    def angles(self, weights) -> np.ndarray:
+        """PREP's tree angles for term weights ``w_k ≥ 0`` (:meth:`amplitudes`)."""
+        return tree_angles(self.amplitudes(weights))
+
+
+def _append_prep(circuit: Circuit, qubits, amps: np.ndarray, prep_parameters) -> Circuit:
+    """PREP's tree on ``qubits`` (free gates: PREP† cancels it when SELECT is left out),
+    with fixed angles for ``amps`` or, given ``prep_parameters = (name, offset)``, the
+    parameters ``name[offset + i]``; returns the PREP circuit (to append its inverse)."""
+    prep = Circuit(circuit.num_qubits)
+    angles = [float(a) for a in tree_angles(amps)]
+    if prep_parameters is not None:
+        name, offset = prep_parameters
+        prep.declare_parameters(name, offset + len(angles))
+        angles = [ParamExpr(Parameter(name, offset + i)) for i in range(len(angles))]
+    append_tree(prep, qubits, angles)
+    prep.gates = [g.as_free() for g in prep.gates]
+    circuit.compose(prep)
+    return prep
+
+
+def lcu(coefficients: Sequence[float], blocks: Sequence[QuantumBlock], prep_parameters=None) -> QuantumBlock:
     """Block (or state) encoding of ``Σ_k c_k A_k`` for signed real ``c_k``.
 
     ``alpha = Σ_k |c_k| α_k``; ancillas ``⌈log2 K⌉ + max_k a_k`` (flat layout), or
     ``⌈log2 Σ_k 2^{a_k}⌉`` where the prefix-code index (module docstring) needs fewer:
     then the terms of zero weight are left out and the index is a prefix code.
-    Qubit layout: system ``0..n-1`` (in the first block's system order), shared block
+    ``prep_parameters = (name, offset)``: PREP's angles are parameters, bound from
+    ``info["prep_layout"]`` (module docstring).  Qubit layout: system ``0..n-1`` (in the first block's system order), shared block
     ancillas next, index register last.  Zero coefficients are kept in the flat layout
     (zero PREP amplitude).  Raises ValueError on mixed kinds, unequal system sizes, or no
     nonzero coefficient.
@@ -92,8 +150,8 @@ def lcu(coefficients: Sequence[float], blocks: Sequence[QuantumBlock]) -> Quantu
         flat = (len(blocks) - 1).bit_length() + max(len(b.ancilla_qubits) for b in blocks)
         code = index_code([len(blocks[k].ancilla_qubits) for k in kept])
         if code is not None and code[1] < flat:
-            return _prefix_lcu(code[0], code[1], [coeffs[k] for k in kept], [blocks[k] for k in kept], coeffs, blocks)
-    return _flat_lcu(coeffs, blocks)
+            return _prefix_lcu(code[0], code[1], kept, coeffs, blocks, prep_parameters)
+    return _flat_lcu(coeffs, blocks, prep_parameters)
 
 
 def codewords(tree) -> dict[int, tuple[int, ...]]:
@@ -106,8 +164,95 @@ def codewords(tree) -> dict[int, tuple[int, ...]]:
     return out
 
 
-def _prefix_lcu(tree, q: int, coeffs, blocks, all_coeffs, all_blocks) -> QuantumBlock:
-    """The LCU on a prefix-code index register of ``q`` qubits (module docstring)."""
+@dataclass(frozen=True)
+class SelectStep:
+    """One term of a prefix-code SELECT (:func:`select_plan`): ``controls`` are ``(position
+    in R, value)`` pairs that single out its branch when it runs; ``target`` a position of R
+    that reads 0 on every branch then, into which their AND is computed (None: the body is
+    controlled on ``controls`` directly)."""
+
+    term: int
+    controls: tuple[tuple[int, int], ...]
+    target: int | None
+
+
+#: internal tree nodes up to which every bit assignment is tried (2^nodes plans)
+SELECT_SEARCH_NODES = 8
+
+
+def _assigned(tree, flips, counter=None) -> dict[int, tuple[int, ...]]:
+    """Codewords with node ``i`` (pre-order) giving bit 0 to its right child when
+    ``flips >> i & 1``."""
+    counter = counter if counter is not None else [0]
+    if isinstance(tree, int):
+        return {tree: ()}
+    flip = (flips >> counter[0]) & 1
+    counter[0] += 1
+    out = {}
+    for bit, child in enumerate(tree):
+        out.update({k: (bit ^ flip,) + c for k, c in _assigned(child, flips, counter).items()})
+    return out
+
+
+def _control_factor(k: int) -> int:
+    """Relative cost of a gate controlled on ``k`` qubits (the CX of a ``k``-controlled X)."""
+    from qcompile.circuit.metrics import cx_cost
+
+    return cx_cost("mcx", k + 1)
+
+
+def select_plan(tree, q: int, ancillas, weights) -> tuple[dict, list[SelectStep]]:
+    """``(codewords, steps)`` of a prefix-code SELECT on ``q`` qubits for terms with
+    ``ancillas[k]`` ancillas and ``weights[k]`` controlled gates (module docstring): steps in
+    run order (``a_k``, then position), codeword bit ``j`` on ``R[q−1−j]``.  Every bit
+    assignment is tried up to :data:`SELECT_SEARCH_NODES` internal nodes (the tree's
+    default beyond); the cheapest, first on ties, is returned.  A pure function of its
+    arguments: the circuit builder and the resource estimate share it."""
+    order = sorted(range(len(ancillas)), key=lambda k: (ancillas[k], k))
+    nodes = len(ancillas) - 1
+    best = None
+    for flips in range(2 ** nodes if nodes <= SELECT_SEARCH_NODES else 1):
+        codes = _assigned(tree, flips)
+        steps, cost = _select_steps(codes, q, ancillas, order, weights)
+        if best is None or cost < best[0]:
+            best = (cost, codes, steps)
+    return best[1], best[2]
+
+
+def _select_steps(codes, q: int, ancillas, order, weights) -> tuple[list[SelectStep], float]:
+    """The steps of one bit assignment and their cost (module docstring)."""
+    from itertools import combinations
+
+    # branch j's value at a position p >= a_k when term k runs: its codeword bit, else 0
+    held = {k: {q - 1 - j: bit for j, bit in enumerate(code)} for k, code in codes.items()}
+    steps, cost = [], 0.0
+    for k in order:
+        mine = sorted(held[k].items(), reverse=True)
+        others = [j for j in codes if j != k]
+        chosen = mine
+        for size in range(1, len(mine) + 1):
+            found = next((c for c in combinations(mine, size)
+                          if all(any(held[j].get(p, 0) != v for p, v in c) for j in others)), None)
+            if found is not None:
+                chosen = list(found)
+                break
+        target = None
+        if len(chosen) >= 2:
+            used = {p for p, _ in chosen}
+            target = next((t for t in range(ancillas[k], q) if t not in used
+                           and all(held[j].get(t, 0) == 0 for j in codes)), None)
+        if target is None:
+            cost += weights[k] * _control_factor(len(chosen))
+        else:
+            cost += weights[k] * _control_factor(1) + 2 * _control_factor(len(chosen))
+        steps.append(SelectStep(k, tuple(chosen), target))
+    return steps, cost
+
+
+def _prefix_lcu(tree, q: int, kept, all_coeffs, all_blocks, prep_parameters) -> QuantumBlock:
+    """The LCU on a prefix-code index register of ``q`` qubits (module docstring) of the
+    terms ``kept`` (positions in ``all_coeffs``/``all_blocks``)."""
+    coeffs, blocks = [all_coeffs[k] for k in kept], [all_blocks[k] for k in kept]
     kind, n = _check_blocks(coeffs, blocks)
     weights = np.array([abs(c) * b.alpha for c, b in zip(coeffs, blocks)])
     lam = float(weights.sum())
@@ -117,29 +262,28 @@ def _prefix_lcu(tree, q: int, coeffs, blocks, all_coeffs, all_blocks) -> Quantum
     reg = tuple(range(n, num))
     circuit = Circuit(num)
     circuit.add_register("lcu.index", reg)
+    codes, steps = select_plan(tree, q, [len(b.ancilla_qubits) for b in blocks],
+                               [sum(1 for g in b.circuit.gates if not g.free) for b in blocks])
     low = q - max(len(c) for c in codes.values())   # reg[:low] holds no codeword bit: PREP leaves it at 0
-    amps = np.zeros(2 ** (q - low))
-    for k, code in codes.items():
-        amps[sum(bit << (q - low - 1 - j) for j, bit in enumerate(code))] = math.sqrt(weights[k] / lam)
-    prep = Circuit(num)
-    append_tree(prep, reg[low:], [float(a) for a in tree_angles(amps)])
-    prep.gates = [g.as_free() for g in prep.gates]   # PREP† cancels it when SELECT is left out
-    circuit.compose(prep)
-    for k in sorted(codes, key=lambda k: (len(blocks[k].ancilla_qubits), k)):
-        code, b = codes[k], blocks[k]
-        a = len(b.ancilla_qubits)
-        body = b.placed(system, reg[:a], num)
-        if coeffs[k] < 0:
+    slot = {k: sum(bit << (q - low - 1 - j) for j, bit in enumerate(code)) for k, code in codes.items()}
+    layout = PrepLayout(tuple(slot.get(kept.index(i)) if i in kept else None for i in range(len(all_blocks))),
+                        2 ** (q - low))
+    all_weights = [abs(c) * b.alpha for c, b in zip(all_coeffs, all_blocks)]
+    prep = _append_prep(circuit, reg[low:], layout.amplitudes(all_weights), prep_parameters)
+    for step in steps:
+        b = blocks[step.term]
+        body = b.placed(system, reg[:len(b.ancilla_qubits)], num)
+        if coeffs[step.term] < 0:
             body.global_phase += math.pi
-        controls = tuple(reg[q - 1 - j] for j in range(len(code)))
-        flips = [reg[q - 1 - j] for j, bit in enumerate(code) if not bit]
-        if len(code) >= 2 and a < low:
-            t = reg[a]
-            for step in (0, 1):
+        controls = tuple(reg[p] for p, _ in step.controls)
+        flips = [reg[p] for p, v in step.controls if not v]
+        if step.target is not None:
+            t = reg[step.target]
+            for stage in (0, 1):
                 _free_flips(circuit, flips)
                 circuit.add_gate(Gate("mcx", controls + (t,), free=True))
                 _free_flips(circuit, flips)
-                if step == 0:
+                if stage == 0:
                     circuit.compose(body.controlled((t,), num_qubits=num))
         else:
             _free_flips(circuit, flips)
@@ -149,7 +293,7 @@ def _prefix_lcu(tree, q: int, coeffs, blocks, all_coeffs, all_blocks) -> Quantum
     shapes = {tuple(b.shape) for b in blocks}
     shape = shapes.pop() if len(shapes) == 1 else tuple(max(s) for s in zip(*[b.shape for b in blocks]))
     info = {"coefficients": [float(c) for c in all_coeffs], "alphas": [b.alpha for b in all_blocks],
-            "index_code": tree, "index_qubits": reg}
+            "index_code": tree, "codewords": codes, "index_qubits": reg, "prep_layout": layout}
     return QuantumBlock(circuit, lam, system, reg, kind, shape, info)
 
 
@@ -175,7 +319,7 @@ def _check_blocks(coeffs, blocks) -> tuple[str, int]:
     return kinds.pop(), n
 
 
-def _flat_lcu(coeffs: list[float], blocks: list[QuantumBlock]) -> QuantumBlock:
+def _flat_lcu(coeffs: list[float], blocks: list[QuantumBlock], prep_parameters=None) -> QuantumBlock:
     """The flat layout of :func:`lcu` (module docstring)."""
     from qcompile.quantum.combine import settled
 
@@ -196,20 +340,16 @@ def _flat_lcu(coeffs: list[float], blocks: list[QuantumBlock]) -> QuantumBlock:
     circuit = Circuit(num)
     circuit.add_register("lcu.index", index)
 
+    layout = PrepLayout(tuple(k if w != 0.0 else None for k, w in enumerate(weights)), 2**m)
     if m == 0:
         body = blocks[0].placed(system, shared, num)
         if coeffs[0] < 0:
             body.global_phase += math.pi
         circuit.compose(body)
     else:
-        amps = np.zeros(2**m)
-        amps[:K] = np.sqrt(weights / lam)
-        prep = Circuit(num)
-        append_tree(prep, index, [float(a) for a in tree_angles(amps)])
         # PREP, PREP† and the X conjugations are free: with SELECT left out they cancel,
         # so a controlled LCU controls only its branches (see qcompile.circuit.ir)
-        prep.gates = [g.as_free() for g in prep.gates]
-        circuit.compose(prep)
+        prep = _append_prep(circuit, index, layout.amplitudes(weights), prep_parameters)
         for k, (c, b) in enumerate(zip(coeffs, blocks)):
             if weights[k] == 0.0:
                 continue
@@ -227,5 +367,5 @@ def _flat_lcu(coeffs: list[float], blocks: list[QuantumBlock]) -> QuantumBlock:
     shapes = {tuple(b.shape) for b in blocks}
     shape = shapes.pop() if len(shapes) == 1 else tuple(max(s) for s in zip(*[b.shape for b in blocks]))
     info = {"coefficients": coeffs, "alphas": [b.alpha for b in blocks], "index_qubits": index,
-            "block_ancillas": shared}
+            "block_ancillas": shared, "prep_layout": layout}
     return QuantumBlock(circuit, lam, system, shared + index, kind, shape, info)

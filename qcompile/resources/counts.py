@@ -345,7 +345,7 @@ def schmidt_cost(n: int) -> GateCounts:
 
 
 # ---- block encodings ------------------------------------------------------------------------
-def input_block_encoding_cost(shape, transpose: bool = False) -> BlockCost:
+def input_block_encoding_cost(shape, transpose: bool = False, flag: bool = True) -> BlockCost:
     """:func:`qcompile.quantum.input_block_encoding.input_block_encoding` of a
     ``rows × cols`` input (``transpose``: its inverse, as ``StageBuilder.input_matrix``
     uses for ``Xᵀ``; same names since RY and CX are their own kind's inverse).
@@ -354,7 +354,7 @@ def input_block_encoding_cost(shape, transpose: bool = False) -> BlockCost:
     ``m = n_r + n_c``, ``n = max(n_r, n_c, 1)``: the flag RY, the loader's tree on ``m``
     qubits split in a forward part (levels ``< n_r``) and an inverted part (the rest), and
     the 2n CX of the half SWAP.  Total ``2^m`` RY and ``2^m − m − 1 + 2n`` CX; system ``n``,
-    ancillas ``n + 1``.
+    ancillas ``n + 1``.  ``flag=False``: no flag RY, ancillas ``n``.
     """
     rows, cols = (int(d) for d in shape)
     n_r, n_c = _qubits(rows), _qubits(cols)
@@ -362,18 +362,19 @@ def input_block_encoding_cost(shape, transpose: bool = False) -> BlockCost:
         n_c = 1
     n = max(n_r, n_c, 1)
     m = n_r + n_c
-    counts = (GateCounts.gate("ry") + tree_cost(m, range(n_r)) + tree_cost(m, range(n_r, m)).inverse()
-              + GateCounts.gate("cx", 2, count=2 * n))
+    counts = (GateCounts.gate("ry", count=int(flag)) + tree_cost(m, range(n_r))
+              + tree_cost(m, range(n_r, m)).inverse() + GateCounts.gate("cx", 2, count=2 * n))
     if transpose:
         counts = counts.inverse()
-    return BlockCost(counts, n, n + 1, product_flags=1)
+    return BlockCost(counts, n, n + int(flag), product_flags=int(flag))
 
 
-def input_matrix_cost(seq: int, features: int, batch: int = 1, transpose: bool = False) -> BlockCost:
-    """``StageBuilder.input_matrix``: the input block encoding (inverted for ``Xᵀ``),
-    tensored with the identity on a ``⌈log2 batch⌉``-qubit batch register when ``batch > 1``
-    (no gates, more system qubits)."""
-    be = input_block_encoding_cost((seq, features), transpose)
+def input_matrix_cost(seq: int, features: int, batch: int = 1, transpose: bool = False,
+                      flag: bool = True) -> BlockCost:
+    """``StageBuilder.input_matrix``: the input block encoding (inverted for ``Xᵀ``; without
+    its norm flag when ``flag`` is False), tensored with the identity on a
+    ``⌈log2 batch⌉``-qubit batch register when ``batch > 1`` (no gates, more system qubits)."""
+    be = input_block_encoding_cost((seq, features), transpose, flag)
     if batch > 1:
         be = tensor_cost(identity_block_cost(math.ceil(math.log2(batch))), be)
     return be
@@ -592,32 +593,33 @@ def lcu_cost(terms: Sequence[BlockCost], signs: Sequence[int] | None = None) -> 
 
 def _prefix_lcu_cost(tree, q: int, terms: list[BlockCost], signs: list[int]) -> BlockCost:
     """:func:`lcu_cost` on a prefix-code index of ``q`` qubits
-    (:func:`qcompile.quantum.lcu._prefix_lcu`): PREP and PREP† free trees on the
-    ``max l`` codeword qubits;
-    term ``k`` with codeword length ``l_k`` adds ``2·zeros_k`` free X and its circuit
-    controlled on ``l_k`` bits, or, when ``l_k ≥ 2`` and ``a_k < q − max l``, ``4·zeros_k``
-    free X, two free MCX on ``l_k + 1`` qubits and its circuit controlled on one qubit."""
-    from qcompile.quantum.lcu import codewords
+    (:func:`qcompile.quantum.lcu._prefix_lcu`, steps by
+    :func:`qcompile.quantum.lcu.select_plan`): PREP and PREP† free trees on the ``max l``
+    codeword qubits; each term adds ``2·zeros`` free X (its controls of value 0) and its
+    circuit controlled on its controls, or, with an AND target, ``4·zeros`` free X, two
+    free MCX on ``controls + 1`` qubits and its circuit controlled on one qubit."""
+    from qcompile.quantum.lcu import select_plan
 
     n = terms[0].system
     if any(t.system != n for t in terms):
         raise ValueError("lcu terms must act on the same system size")
-    codes = codewords(tree)
+    weights = [sum(c for (_, _, free), c in t.counts.items() if not free) for t in terms]
+    codes, steps = select_plan(tree, q, [t.ancillas for t in terms], weights)
     low = q - max(len(c) for c in codes.values())
     prep = tree_cost(q - low).as_free()
     counts = prep + prep.inverse()
     exact = all(t.exact for t in terms)
-    for k, code in codes.items():
-        t = terms[k]
-        phase = t.phase if signs[k] > 0 else _add_phase(t.phase, math.pi)
+    for step in steps:
+        t = terms[step.term]
+        phase = t.phase if signs[step.term] > 0 else _add_phase(t.phase, math.pi)
         exact = exact and phase is not None
-        zeros = len(code) - sum(code)
+        zeros = sum(1 for _, v in step.controls if not v)
         body = BlockCost(t.counts, t.system, t.ancillas, t.exact, phase)
-        if len(code) >= 2 and t.ancillas < low:
+        if step.target is not None:
             counts = counts + GateCounts.gate("x", 1, True, 4 * zeros) \
-                + GateCounts.gate("mcx", len(code) + 1, True, 2) + body.controlled(1)
+                + GateCounts.gate("mcx", len(step.controls) + 1, True, 2) + body.controlled(1)
         else:
-            counts = counts + GateCounts.gate("x", 1, True, 2 * zeros) + body.controlled(len(code))
+            counts = counts + GateCounts.gate("x", 1, True, 2 * zeros) + body.controlled(len(step.controls))
     return BlockCost(counts, n, q, exact, 0.0)
 
 
@@ -661,14 +663,17 @@ def constant_diagonal_cost(n: int) -> BlockCost:
     return BlockCost(multiplexor_cost(n), n, 1)
 
 
-def shifted_diagonal_cost(terms: Sequence[BlockCost], signs: Sequence[int], n: int, constant: bool) -> BlockCost:
+def shifted_diagonal_cost(terms: Sequence[BlockCost], signs: Sequence[int], n: int, constant: bool,
+                          folded: bool = False) -> BlockCost:
     """:func:`qcompile.quantum.diagonal.shifted_diagonal`: the states widened to ``m + n``
-    system qubits (``m`` the widest, at least ``n``), the constant term (``n`` CX, after a
-    multiplexed RY with ``n`` controls when ``constant``) with a positive coefficient, their
-    :func:`lcu_cost`, then ``n`` CX.  System ``n``; ancillas ``m`` + the LCU's."""
-    m = max([t.system for t in terms] + [n])
+    system qubits (``m`` the widest, at least ``n``, and 2 with ``folded`` norm flags), the
+    constant term (``n`` CX, after a multiplexed RY with ``n`` controls when ``constant``
+    and one RY when ``folded``) with a positive coefficient, their :func:`lcu_cost`, then
+    ``n`` CX.  System ``n``; ancillas ``m`` + the LCU's."""
+    m = max([t.system for t in terms] + [n, 2 if folded else 1])
     padded = [pad_system_cost(t, m + n) for t in terms]
-    term = (multiplexor_cost(n) if constant else EMPTY) + GateCounts.gate("cx", 2, count=n)
+    term = (multiplexor_cost(n) if constant else EMPTY) + GateCounts.gate("ry", count=int(folded)) \
+        + GateCounts.gate("cx", 2, count=n)
     lcu = lcu_cost(padded + [BlockCost(term, m + n, 0)], list(signs) + [1])
     return BlockCost(lcu.counts + GateCounts.gate("cx", 2, count=n), n, m + lcu.ancillas, lcu.exact, lcu.phase)
 

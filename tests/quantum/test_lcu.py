@@ -178,3 +178,33 @@ def test_lcu_prefix_code_states_with_a_loader():
         expect = coeffs[0] * m2 @ m1 @ x + coeffs[1] * y1 + coeffs[2] * m1 @ y2
         for got in both_blocks(bound_block(out, loader.bind(x))):
             assert np.max(np.abs(got - expect)) <= 1e-9
+
+
+@pytest.mark.parametrize("ancillas", [(3, 2, 1, 0), (2, 2, 1, 1, 0), (4, 1, 1, 0, 0), (3, 3, 0, 0), (0, 1, 2, 3, 2)])
+def test_select_plan_controls_single_out_each_branch(ancillas):
+    """The prefix-code SELECT with its planned controls (select_plan: a subset of each
+    codeword, chosen against what the other branches hold when the term runs, garbage
+    included) gives the block Σ c_k A_k on both simulators; for a = (3, 2, 1, 0) every
+    term runs under one control (or one AND target), none under its whole codeword."""
+    from qcompile.quantum.lcu import select_plan
+
+    rng = np.random.default_rng(sum(ancillas) + len(ancillas))
+    mats = [rng.normal(size=(2, 2)) for _ in ancillas]
+    blocks, expect = [], np.zeros((2, 2))
+    coeffs = list(rng.choice([-1.0, 1.0], size=len(ancillas)) * rng.uniform(0.3, 2.0, size=len(ancillas)))
+    for c, a, m in zip(coeffs, ancillas, mats):
+        if a == 0:
+            theta = float(rng.uniform(0, np.pi))
+            blocks.append(_unitary_block(theta))
+            expect += c * np.array([[np.cos(theta / 2), -np.sin(theta / 2)], [np.sin(theta / 2), np.cos(theta / 2)]])
+        else:
+            blocks.append(_wide_block(m, a - 1))
+            expect += c * m
+    out = lcu(coeffs, blocks)
+    assert len(out.ancilla_qubits) == math.ceil(math.log2(sum(2**a for a in ancillas)))
+    for got in both_blocks(out):
+        assert np.max(np.abs(got - expect)) <= 1e-9
+    if ancillas == (3, 2, 1, 0):
+        tree, q = index_code(list(ancillas))
+        _, steps = select_plan(tree, q, list(ancillas), [10, 10, 10, 1])
+        assert all(len(s.controls) == 1 or s.target is not None for s in steps)

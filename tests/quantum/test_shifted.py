@@ -147,3 +147,55 @@ def test_rule_needs_a_lone_constant_term_to_join():
     behind = Term(1.0, (Dense(np.eye(4), "dilation"),), b)
     assert shift_allowed(Form(4, (behind, Term(1.0, (), b))))
     assert not shift_allowed(Form(4, (behind,)))
+
+
+@pytest.mark.parametrize("x_scale", ["random", "at_bound", "zero"])
+def test_folded_norm_flags_block_many_inputs(x_scale):
+    """Flagless input block encodings in a shifted diagonal (NormFold): states X·u (one
+    folded flag), X·Xᵀ·u' (two) and a loaded y (its flag kept); PREP and the constant
+    term's angles bound from ‖X‖_F.  Same block diag(c1 Xu + c2 XXᵀu' + c3 y + w)/λ and
+    the same λ as with the flags, for many X (norm in (0, B], at B, and X = 0), one
+    ancilla fewer per folded flag."""
+    from qcompile.quantum.combine import apply
+    from qcompile.quantum.diagonal import NormFold
+    from qcompile.quantum.input_block_encoding import input_block_encoding
+
+    rng = np.random.default_rng(11)
+    n, B = 2, 2.0
+    u, u2 = rng.normal(size=4), rng.normal(size=4)
+    flagged = input_block_encoding((4, 4), B, name="x")
+    bare = input_block_encoding((4, 4), B, name="x", flag=False)
+    assert len(bare.ancilla_qubits) == len(flagged.ancilla_qubits) - 1
+    bare_t = QuantumBlock(bare.circuit.inverse(), bare.alpha, bare.system_qubits, bare.ancilla_qubits,
+                          "block_encoding", (4, 4))
+    ly = state_preparation(4, bound=1.5, name="y")
+    states = [apply(bare, state_preparation(u)), apply(bare, apply(bare_t, state_preparation(u2))), ly]
+    coeffs = [0.8, -0.6, 1.1]
+    w = rng.normal(size=4)
+    shift = 1.2
+    weight = shift + float(np.linalg.norm(w))
+    d = shifted_diagonal(coeffs, states, n, w + shift, weight, folded=NormFold("fold", flagged, (1, 2, 0)))
+    lam = 0.8 * B * np.linalg.norm(u) + 0.6 * B**2 * np.linalg.norm(u2) + 1.1 * 1.5 + weight
+    assert d.alpha == pytest.approx(lam)
+    unfolded = shifted_diagonal(coeffs, [apply(flagged, state_preparation(u)),
+                                         apply(flagged, apply(QuantumBlock(flagged.circuit.inverse(), B,
+                                                                           flagged.system_qubits,
+                                                                           flagged.ancilla_qubits,
+                                                                           "block_encoding", (4, 4)),
+                                                              state_preparation(u2))), ly],
+                                n, w + shift, weight)
+    assert unfolded.alpha == pytest.approx(lam)
+    assert d.circuit.num_qubits < unfolded.circuit.num_qubits
+    binder = d.info["binder"]
+    for _ in range(3):
+        x = rng.normal(size=(4, 4))
+        norm = {"random": rng.uniform(0.05, B), "at_bound": B, "zero": 0.0}[x_scale]
+        x *= norm / np.linalg.norm(x)
+        y = rng.normal(size=4)
+        y *= rng.uniform(0.1, 1.5) / np.linalg.norm(y)
+        values = {**flagged.bind(x), **ly.bind(y), **binder.bind(x)}
+        want = 0.8 * x @ u - 0.6 * x @ x.T @ u2 + 1.1 * y + w + shift
+        for got in both_blocks(bound(d, values)):
+            assert np.max(np.abs(got - np.diag(want))) <= 1e-9
+    with pytest.raises(Exception, match="above its declared bound"):
+        binder.bind(np.full((4, 4), 1.0))
