@@ -4,8 +4,10 @@ An OpenQASM 3 file written by qcompile declares ``input float[64] NAME_i;`` for 
 element of every *loader* parameter vector.  These are rotation angles of a
 state-preparation tree (:mod:`qcompile.quantum.state_preparation`: ``2·atan2`` of partial
 norms of the loaded vector, mixed by a Walsh–Hadamard transform in Gray-code order, plus
-the flag angle ``2·acos(‖v‖/B)``), not the model input's values: binding the raw values of
-``x`` to them gives a wrong circuit.  :func:`bind_parameters` computes them, stage by stage
+the flag angle ``2·acos(‖v‖/B)``), and where a diagonal folds an input's norm flag into its
+LCU (``NAME_lcuK``), that LCU's state-preparation angles computed from ``‖x‖_F``
+(:class:`qcompile.quantum.diagonal.FoldedWeights`) — not the model input's values: binding
+the raw values of ``x`` to them gives a wrong circuit.  :func:`bind_parameters` computes them, stage by stage
 (``qcompile bind MODEL --input x.npy --json params.json`` on the command line).
 
 The angles of stage 0 depend on the input alone.  A later stage loads what the glue made

@@ -214,7 +214,10 @@ class StageBuilder(FormVisitor):
 
     def nonlinear(self, src, token: int, seq: int | None) -> QuantumBlock:
         """``f`` of a form: QSVT on the diagonal encoding of the argument's state with the
-        chosen polynomial (:func:`qcompile.quantum.elementwise.elementwise`)."""
+        chosen polynomial (:func:`qcompile.quantum.elementwise.elementwise`); the diagonal
+        is built term by term for row-wise scores (:meth:`argument_diagonal`) and with the
+        constant terms as its constant term for a shifted polynomial or where a norm flag
+        folds into them (:meth:`shifted_argument_diagonal`, :func:`joins_constant`)."""
         if token == ROW:
             raise NotImplementedYetError("all-row stages with nonlinearities are not implemented yet")
         from qcompile.qir.scores import uses_rows
@@ -222,15 +225,18 @@ class StageBuilder(FormVisitor):
 
         choice = src.polynomial
         if choice.shift:
-            diag = self.shifted_argument_diagonal(src.argument, token, seq, choice.shift * choice.input_alpha)
+            diag = self.shifted_argument_diagonal(src.argument, token, seq, choice.shift * choice.input_alpha,
+                                                  src.node)
             want = choice.input_alpha * (1.0 + choice.shift)
             if not math.isclose(diag.alpha, want, rel_tol=1e-9):
                 raise InternalError(f"alpha of the shifted diagonal of %{src.node} is {diag.alpha}, polynomial "
                                     f"chosen for {want}")
             return elementwise_of_diagonal(diag, None, choice.tolerance, polynomial=choice.even, margin=MARGIN,
                                            shape=(src.argument.dim,))
-        if uses_rows(src.argument):
-            diag = self.argument_diagonal(src.argument, token, seq)
+        rows = uses_rows(src.argument)
+        if rows or joins_constant(src.argument, token):
+            diag = self.argument_diagonal(src.argument, token, seq) if rows \
+                else self.shifted_argument_diagonal(src.argument, token, seq, 0.0, src.node)
             if not math.isclose(diag.alpha, choice.input_alpha, rel_tol=1e-9):
                 raise InternalError(f"alpha of the diagonal of %{src.node} is {diag.alpha}, polynomial "
                                     f"chosen for {choice.input_alpha}")
@@ -242,17 +248,20 @@ class StageBuilder(FormVisitor):
                                 f"chosen for {choice.input_alpha}")
         return elementwise(arg, src.function, choice.tolerance, polynomial=choice.p_raw, margin=MARGIN)
 
-    def shifted_argument_diagonal(self, form: Form, token: int, seq: int | None, shift: float) -> QuantumBlock:
+    def shifted_argument_diagonal(self, form: Form, token: int, seq: int | None, shift: float,
+                                  node: int = 0) -> QuantumBlock:
         """``diag(v + shift)`` of a nonlinearity's argument ``v`` (a shifted polynomial,
         :class:`~qcompile.lowering.polynomials.PolynomialChoice`), ``alpha = α + shift``.
         The shift and the argument's constant terms (:func:`constant_part`) are one fixed
         diagonal: with the term-by-term diagonal (row-wise arguments) one more LCU term
         (:func:`qcompile.quantum.diagonal.constant_diagonal`), otherwise the constant term of
         :func:`qcompile.quantum.diagonal.shifted_diagonal` beside the states of the other
-        branches (as :meth:`form` builds them)."""
+        branches (as :meth:`form` builds them), with the norm flags of one matrix input
+        folded into its weights (:func:`folded_flags`; their parameter vector
+        ``NAME_lcuNODE``, bound from the input's norm)."""
         from qcompile.lowering.polynomials import qubits_for
         from qcompile.qir.scores import uses_rows
-        from qcompile.quantum.diagonal import constant_diagonal, shifted_diagonal
+        from qcompile.quantum.diagonal import NormFold, constant_diagonal, shifted_diagonal
         from qcompile.quantum.lcu import lcu
 
         n = qubits_for(form.dim)
@@ -262,8 +271,17 @@ class StageBuilder(FormVisitor):
             coeffs, blocks = self.argument_diagonal_terms(Form(form.dim, terms), token, seq) if terms else ([], [])
             fixed = constant_diagonal(np.full(2**n, shift) if constant is None else constant, weight, n)
             return _diagonal_of(lcu(coeffs + [1.0], blocks + [fixed]), form.dim)
-        return shifted_diagonal([c for c, _ in rest], self.branch_states(rest, form.dim, token, seq), n,
-                                constant, weight)
+        fold = folded_flags(rest)
+        states = self.branch_states(rest, form.dim, token, seq, fold)
+        folded = None
+        if fold is not None:
+            x, powers = fold
+            folded = NormFold(f"{parameter_name(x.name)}_lcu{node}", self.input_loader(x), powers)
+        diag = shifted_diagonal([c for c, _ in rest], states, n, constant, weight, folded)
+        binder = diag.info.get("binder")
+        if binder is not None:
+            self._loaders[("fold", x.name, binder.name)] = binder
+        return diag
 
     def argument_diagonal(self, form: Form, token: int, seq: int | None) -> QuantumBlock:
         """The block encoding of ``diag(v)`` of a nonlinearity's argument built term by term
@@ -424,20 +442,28 @@ class StageBuilder(FormVisitor):
         be = QuantumBlock(be.circuit, be.alpha, be.system_qubits, be.ancilla_qubits, be.kind, f.shape, be.info)
         return self._applied(be, f, state, token, seq)
 
-    def input_matrix(self, f, state, token: int, seq: int | None) -> QuantumBlock:
-        """``I_batch ⊗ X`` (or ``Xᵀ``) from the input's loader."""
-        return self._applied(self.input_matrix_block(f), f, state, token, seq)
+    def input_matrix(self, f, state, token: int, seq: int | None, flag: bool = True) -> QuantumBlock:
+        """``I_batch ⊗ X`` (or ``Xᵀ``) from the input's loader (``flag=False``: without its
+        norm flag, :meth:`~qcompile.qir.visitor.FormVisitor.term_without_flags`)."""
+        return self._applied(self.input_matrix_block(f, flag), f, state, token, seq)
 
-    def input_matrix_block(self, f) -> QuantumBlock:
-        """The block encoding of ``I_batch ⊗ X`` or ``I_batch ⊗ Xᵀ`` from the input's loader."""
-        from qcompile.quantum.combine import tensor
+    def input_loader(self, f, flag: bool = True):
+        """The input block encoding of input-matrix factor ``f``'s matrix (with or without
+        its norm flag; both read the same parameter vector, bound alike)."""
         from qcompile.quantum.input_block_encoding import input_block_encoding
 
-        key = ("inputbe", f.name)
+        key = ("inputbe", f.name) if flag else ("inputbe", f.name, "flagless")
         if key not in self._loaders:
             self._loaders[key] = input_block_encoding((f.seq, f.features), f.bound,
-                                                      name=parameter_name(f.name))
-        be = self._loaders[key]
+                                                      name=parameter_name(f.name), flag=flag)
+        return self._loaders[key]
+
+    def input_matrix_block(self, f, flag: bool = True) -> QuantumBlock:
+        """The block encoding of ``I_batch ⊗ X`` or ``I_batch ⊗ Xᵀ`` from the input's loader
+        (``flag=False``: without the norm flag)."""
+        from qcompile.quantum.combine import tensor
+
+        be = self.input_loader(f, flag)
         if f.transpose:
             be = QuantumBlock(be.circuit.inverse(), be.alpha, be.system_qubits, be.ancilla_qubits,
                               "block_encoding", (f.features, f.seq))
@@ -464,11 +490,16 @@ class StageBuilder(FormVisitor):
         return self.combine_blocks([c for c, _ in branches], self.branch_states(branches, form.dim, token, seq),
                                    form.dim)
 
-    def branch_states(self, branches, dim: int, token: int, seq: int | None) -> list[QuantumBlock]:
+    def branch_states(self, branches, dim: int, token: int, seq: int | None, fold=None) -> list[QuantumBlock]:
         """The state of each ``(coeff, terms)`` branch (:func:`source_branches`): a lone
-        term's own, or the shared source's (:meth:`shared_source`)."""
-        return [self.term(ts[0], token, seq) if len(ts) == 1 else self.shared_source(dim, ts, token, seq)
-                for _, ts in branches]
+        term's own, or the shared source's (:meth:`shared_source`).  ``fold = (name,
+        powers)`` (:func:`folded_flags`): branch ``k`` with ``powers[k] > 0`` loads the
+        matrix input ``x`` without its norm flags
+        (:meth:`~qcompile.qir.visitor.FormVisitor.term_without_flags`)."""
+        x, powers = fold if fold is not None else (None, [0] * len(branches))
+        return [self.term_without_flags(ts[0], x.name, token, seq) if p
+                else self.term(ts[0], token, seq) if len(ts) == 1 else self.shared_source(dim, ts, token, seq)
+                for (_, ts), p in zip(branches, powers)]
 
     def shared_source(self, dim: int, terms: list, token: int, seq: int | None) -> QuantumBlock:
         """``(Σ c_k F_k)·s`` for terms ``c_k F_k s`` of one source: ``s``'s state, then
@@ -588,6 +619,31 @@ def split_constants(form: Form, token) -> tuple[list, list]:
         else:
             rest.append((c, ts))
     return rest, constants
+
+
+def folded_flags(branches) -> tuple[object, tuple[int, ...]] | None:
+    """The norm flags a shifted diagonal folds into its weights
+    (:func:`qcompile.quantum.diagonal.shifted_diagonal`): ``(x, powers)``, ``x`` the first
+    input-matrix factor (:class:`~qcompile.qir.nodes.InputMatrix`) that is a direct factor
+    of a lone-term branch and ``powers[k]`` the number of branch ``k``'s direct factors
+    that load ``x``'s matrix (0 for a branch sharing a source: its inner LCU has fixed
+    weights); None when no branch has one.  The builder and the estimator both follow it."""
+    found = [f for _, ts in branches if len(ts) == 1 for f in ts[0].factors if f.kind == "input_matrix"]
+    if not found:
+        return None
+    x = found[0]
+    return x, tuple(sum(1 for f in ts[0].factors if f.kind == "input_matrix" and f.name == x.name)
+                    if len(ts) == 1 else 0 for _, ts in branches)
+
+
+def joins_constant(form: Form, token) -> bool:
+    """Whether a nonlinearity's argument (not row-wise) builds its diagonal with its
+    constant terms as :func:`qcompile.quantum.diagonal.shifted_diagonal`'s constant term
+    and shift 0, without a shifted polynomial: where it has a lone constant term and a norm
+    flag to fold into it (:func:`folded_flags`), which saves the flag's ancilla.  The
+    builder and the estimator both follow it."""
+    rest, constants = split_constants(form, token)
+    return bool(constants) and folded_flags(rest) is not None
 
 
 def constant_part(form: Form, token, shift: float):

@@ -63,6 +63,19 @@ class FormVisitor:
             value = self.factor(f, value, *args)
         return self.weigh(t.coeff, value, t)
 
+    def term_without_flags(self, t, name: str, *args):
+        """:meth:`term` with its direct factors that load the matrix input ``name`` built
+        without their norm flag (``input_matrix(f, value, *args, flag=False)``): the
+        circuit builder and the estimator fold those flags into a shifted diagonal's
+        weights (:func:`qcompile.lowering.circuits.folded_flags`)."""
+        value = self.source(t.source, *args)
+        for f in reversed(t.factors):
+            if f.kind == "input_matrix" and f.name == name:
+                value = self.input_matrix(f, value, *args, flag=False)
+            else:
+                value = self.factor(f, value, *args)
+        return self.weigh(t.coeff, value, t)
+
     def weigh(self, coeff: float, value, term):
         """A term's value times its coefficient (default: unchanged)."""
         return value

@@ -119,14 +119,16 @@ class Estimator(FormVisitor):
         """QSVT of the argument's diagonal encoding (``StageBuilder.nonlinear``)."""
         if token == ROW:
             raise NotImplementedYetError("all-row stages with nonlinearities are not implemented yet")
+        from qcompile.lowering.circuits import joins_constant
         from qcompile.qir.scores import uses_rows
 
         poly = src.polynomial
         degree, parity, other = _degrees(poly)
-        if getattr(poly, "shift", 0.0):
+        rows = uses_rows(src.argument)
+        if getattr(poly, "shift", 0.0) or (not rows and joins_constant(src.argument, token)):
             arg = self.shifted_argument_diagonal(src.argument, token, seq)
             cost = C.elementwise_of_diagonal_cost(arg.cost, degree, parity, other)
-        elif uses_rows(src.argument):
+        elif rows:
             arg = self.argument_diagonal(src.argument, token, seq)
             cost = C.elementwise_of_diagonal_cost(arg.cost, degree, parity, other)
         else:
@@ -142,7 +144,7 @@ class Estimator(FormVisitor):
     def shifted_argument_diagonal(self, form, token: int, seq: int | None) -> Node:
         """The shifted diagonal of a nonlinearity's argument
         (``StageBuilder.shifted_argument_diagonal``); ``log_alpha`` unused."""
-        from qcompile.lowering.circuits import split_constants
+        from qcompile.lowering.circuits import folded_flags, split_constants
         from qcompile.qir.nodes import Form
         from qcompile.qir.scores import uses_rows
 
@@ -153,9 +155,10 @@ class Estimator(FormVisitor):
             costs, signs, calls = self.argument_diagonal_terms(Form(form.dim, terms), token, seq) if terms \
                 else ([], [], Counter())
             return Node(C.lcu_cost(costs + [C.constant_diagonal_cost(n)], signs + [1]), 0.0, calls)
-        nodes = self.branch_nodes(rest, token, seq)
+        fold = folded_flags(rest)
+        nodes = self.branch_nodes(rest, token, seq, fold)
         signs = [1 if c > 0 else -1 for c, _ in rest]
-        cost = C.shifted_diagonal_cost([nd.cost for nd in nodes], signs, n, bool(constants))
+        cost = C.shifted_diagonal_cost([nd.cost for nd in nodes], signs, n, bool(constants), fold is not None)
         return Node(cost, 0.0, sum((nd.calls for nd in nodes), Counter()))
 
     def argument_diagonal(self, form, token: int, seq: int | None) -> Node:
@@ -287,9 +290,9 @@ class Estimator(FormVisitor):
         fac = Node(C.diagonal_cost(C.narrowed_cost(u.cost, qubits_for(f.form.dim))), u.log_alpha, u.calls)
         return self._applied(fac, f, state, token, seq)
 
-    def input_matrix(self, f, state: Node, token: int, seq: int | None) -> Node:
-        """A loaded matrix's block encoding."""
-        cost = C.input_matrix_cost(f.seq, f.features, f.batch, f.transpose)
+    def input_matrix(self, f, state: Node, token: int, seq: int | None, flag: bool = True) -> Node:
+        """A loaded matrix's block encoding (without its norm flag: ``flag=False``)."""
+        cost = C.input_matrix_cost(f.seq, f.features, f.batch, f.transpose, flag)
         fac = Node(cost, _log(f.bound), Counter({f"load {parameter_name(f.name)} (block encoding)": 1}))
         return self._applied(fac, f, state, token, seq)
 
@@ -308,10 +311,13 @@ class Estimator(FormVisitor):
             return super().form(form, token, seq)
         return self.combine_nodes([c for c, _ in branches], self.branch_nodes(branches, token, seq))
 
-    def branch_nodes(self, branches, token: int, seq: int | None) -> list[Node]:
-        """Each ``(coeff, terms)`` branch's node (``StageBuilder.branch_states``)."""
-        return [self.term(ts[0], token, seq) if len(ts) == 1 else self.shared_source(ts, token, seq)
-                for _, ts in branches]
+    def branch_nodes(self, branches, token: int, seq: int | None, fold=None) -> list[Node]:
+        """Each ``(coeff, terms)`` branch's node (``StageBuilder.branch_states``, norm flags
+        folded as ``fold`` says)."""
+        x, powers = fold if fold is not None else (None, [0] * len(branches))
+        return [self.term_without_flags(ts[0], x.name, token, seq) if p
+                else self.term(ts[0], token, seq) if len(ts) == 1 else self.shared_source(ts, token, seq)
+                for (_, ts), p in zip(branches, powers)]
 
     def shared_source(self, terms: list, token: int, seq: int | None) -> Node:
         """``(Σ c_k F_k)·s`` (``StageBuilder.shared_source``): the source's state, then the
