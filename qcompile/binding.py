@@ -7,8 +7,9 @@ norms of the loaded vector, mixed by a Walsh–Hadamard transform in Gray-code o
 the flag angle ``2·acos(‖v‖/B)``), and where a diagonal folds an input's norm flag into its
 LCU (``NAME_lcuK``), that LCU's state-preparation angles computed from ``‖x‖_F``
 (:class:`qcompile.quantum.diagonal.FoldedWeights`) — not the model input's values: binding
-the raw values of ``x`` to them gives a wrong circuit.  :func:`bind_parameters` computes them, stage by stage
-(``qcompile bind MODEL --input x.npy --json params.json`` on the command line).
+the raw values of ``x`` to them gives a wrong circuit.  :func:`bind_parameters` computes
+them, stage by stage (``qcompile bind MODEL --input x.npy --json params.json`` on the
+command line).
 
 The angles of stage 0 depend on the input alone.  A later stage loads what the glue made
 of earlier stages' outputs (layer norm, softmax normalisation), which a quantum computer

@@ -155,7 +155,8 @@ class ProgramCommon:
                         origin = "input preparation (embedding lookup + positional encoding)"
                     reads = f"{source}[{loader.info['row']}]" if kind == "row" else source
                     loaders.append({"parameter": pname, "length": int(length), "kind": kind,
-                                    "reads": reads, "from": origin})
+                                    "reads": reads, "from": origin,
+                                    **({"computes": loader.info["computes"]} if "computes" in loader.info else {})})
                 entry = {"index": index, "segment": seg_index, "token": tok, "stage": k, "name": sc.name,
                          "qubits": sc.circuit.num_qubits, "alpha": sc.alpha,
                          "output_qubits": list(sc.output),

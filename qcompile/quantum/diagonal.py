@@ -93,7 +93,8 @@ class FoldedWeights:
     powers: tuple[int, ...]
     weight: float
     layout: object
-    info: dict = field(default_factory=dict)
+    info: dict = field(default_factory=lambda: {
+        "computes": "an LCU's state preparation and one rotation from the input's norm (a folded norm flag)"})
 
     def bind(self, x) -> dict[str, np.ndarray]:
         """The angles for input ``X`` (checked by the flagged loader: shape, finite, bound)."""
@@ -101,7 +102,7 @@ class FoldedWeights:
         r = math.cos(flag / 2.0)                      # ‖X‖_F / B, as the flag would have loaded it
         w = [wk * r**p for wk, p in zip(self.weights, self.powers)]
         rest = self.weight + sum(wk - v for wk, v in zip(self.weights, w))
-        phi = 2.0 * math.acos(min(1.0, self.weight / rest))
+        phi = 2.0 * math.acos(min(1.0, self.weight / rest)) if rest > 0 else 0.0
         return {self.name: np.concatenate([[phi], self.layout.angles(w + [rest])])}
 
 

@@ -136,10 +136,10 @@ def lcu(coefficients: Sequence[float], blocks: Sequence[QuantumBlock], prep_para
     ``⌈log2 Σ_k 2^{a_k}⌉`` where the prefix-code index (module docstring) needs fewer:
     then the terms of zero weight are left out and the index is a prefix code.
     ``prep_parameters = (name, offset)``: PREP's angles are parameters, bound from
-    ``info["prep_layout"]`` (module docstring).  Qubit layout: system ``0..n-1`` (in the first block's system order), shared block
-    ancillas next, index register last.  Zero coefficients are kept in the flat layout
-    (zero PREP amplitude).  Raises ValueError on mixed kinds, unequal system sizes, or no
-    nonzero coefficient.
+    ``info["prep_layout"]`` (module docstring).  Qubit layout: system ``0..n-1`` (in the
+    first block's system order), shared block ancillas next, index register last.  Zero
+    coefficients are kept in the flat layout (zero PREP amplitude).  Raises ValueError on
+    mixed kinds, unequal system sizes, or no nonzero coefficient.
     """
     from qcompile.quantum.combine import settled
 

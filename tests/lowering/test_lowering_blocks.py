@@ -77,3 +77,25 @@ def test_one_pass_manager_dumps_every_level(tmp_path):
     assert (tmp_path / "01-lower-to-quantum.ir").read_text().startswith("quantum-ir linear")
     assert "stage-circuit stage0" in (tmp_path / "05-build-circuits.ir").read_text()
     assert any(n.endswith("cancel-inverses.ir") for n in names)   # -O1 circuit passes follow
+
+
+@pytest.mark.parametrize("example", ["attention_head", "attention", "attention_gaussian"])
+def test_folded_norm_flag_saves_its_qubit_and_keeps_the_output(example, monkeypatch):
+    """With the input's norm flag folded into the score diagonal's LCU (folded_flags), the
+    score stage has one qubit fewer, no more CX, a parameter vector bound from the input's
+    norm, and the program computes the same output for random inputs (both programs
+    encode the same block with the same alpha and polynomial)."""
+    import qcompile.lowering.circuits as lc
+
+    path = ROOT / "examples" / f"{example}.qtf"
+    folded = qcompile.compile(path)
+    monkeypatch.setattr(lc, "folded_flags", lambda branches: None)
+    kept = qcompile.compile(path)
+    a, b = folded.stats()["per_stage"][0], kept.stats()["per_stage"][0]
+    assert a["qubits"] == b["qubits"] - 1 and a["cx"] <= b["cx"]
+    assert any("_lcu" in name for name in folded.stages[0].circuit.parameters)
+    rng = np.random.default_rng(5)
+    for _ in range(3):
+        x = random_input(folded.model, rng)
+        y, z = folded.run(x).output, kept.run(x).output
+        assert np.max(np.abs(y - z)) <= 1e-9 * max(1.0, np.max(np.abs(z)))
