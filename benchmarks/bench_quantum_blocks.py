@@ -154,9 +154,9 @@ def main() -> None:
 
     print()
     print(f"4. Widest stage, qubits (goal ≤ {WIDEST_GOAL}: 25% below the baseline {WIDEST_BASELINE})")
-    print(f"{'example':>16} {'level':>5} {'ours':>5} {'/ baseline':>10} {'/ goal':>7} {'parity split':>12}")
+    print(f"{'example':>18} {'level':>5} {'ours':>5} {'/ baseline':>10} {'/ goal':>7} {'parity split':>12}")
     for ex, level, widest, split in widest_rows():
-        print(f"{ex:>16} {'-O' + str(level):>5} {widest:>5} {widest / WIDEST_BASELINE:>10.3f} "
+        print(f"{ex:>18} {'-O' + str(level):>5} {widest:>5} {widest / WIDEST_BASELINE:>10.3f} "
               f"{widest / WIDEST_GOAL:>7.3f} {split:>12}", flush=True)
 
 
