@@ -273,14 +273,13 @@ class StageBuilder(FormVisitor):
             return _diagonal_of(lcu(coeffs + [1.0], blocks + [fixed]), form.dim)
         fold = folded_flags(rest)
         states = self.branch_states(rest, form.dim, token, seq, fold)
-        folded = None
-        if fold is not None:
-            x, powers = fold
-            folded = NormFold(f"{parameter_name(x.name)}_lcu{node}", self.input_loader(x), powers)
+        if fold is None:
+            return shifted_diagonal([c for c, _ in rest], states, n, constant, weight)
+        x, powers = fold
+        folded = NormFold(f"{parameter_name(x.name)}_lcu{node}", self.input_loader(x), powers)
         diag = shifted_diagonal([c for c, _ in rest], states, n, constant, weight, folded)
-        binder = diag.info.get("binder")
-        if binder is not None:
-            self._loaders[("fold", x.name, binder.name)] = binder
+        binder = diag.info["binder"]
+        self._loaders[("fold", x.name, binder.name)] = binder
         return diag
 
     def argument_diagonal(self, form: Form, token: int, seq: int | None) -> QuantumBlock:
@@ -492,9 +491,9 @@ class StageBuilder(FormVisitor):
 
     def branch_states(self, branches, dim: int, token: int, seq: int | None, fold=None) -> list[QuantumBlock]:
         """The state of each ``(coeff, terms)`` branch (:func:`source_branches`): a lone
-        term's own, or the shared source's (:meth:`shared_source`).  ``fold = (name,
-        powers)`` (:func:`folded_flags`): branch ``k`` with ``powers[k] > 0`` loads the
-        matrix input ``x`` without its norm flags
+        term's own, or the shared source's (:meth:`shared_source`).  ``fold = (x, powers)``
+        (:func:`folded_flags`): branch ``k`` with ``powers[k] > 0`` loads ``x``'s matrix
+        input without its norm flags
         (:meth:`~qcompile.qir.visitor.FormVisitor.term_without_flags`)."""
         x, powers = fold if fold is not None else (None, [0] * len(branches))
         return [self.term_without_flags(ts[0], x.name, token, seq) if p
