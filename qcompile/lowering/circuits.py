@@ -227,25 +227,18 @@ class StageBuilder(FormVisitor):
         if choice.shift:
             diag = self.shifted_argument_diagonal(src.argument, token, seq, choice.shift * choice.input_alpha,
                                                   src.node)
-            want = choice.input_alpha * (1.0 + choice.shift)
-            if not math.isclose(diag.alpha, want, rel_tol=1e-9):
-                raise InternalError(f"alpha of the shifted diagonal of %{src.node} is {diag.alpha}, polynomial "
-                                    f"chosen for {want}")
+            _check_alpha(diag, choice.input_alpha * (1.0 + choice.shift), f"the shifted diagonal of %{src.node}")
             return elementwise_of_diagonal(diag, None, choice.tolerance, polynomial=choice.even, margin=MARGIN,
                                            shape=(src.argument.dim,))
         rows = uses_rows(src.argument)
         if rows or joins_constant(src.argument, token):
             diag = self.argument_diagonal(src.argument, token, seq) if rows \
                 else self.shifted_argument_diagonal(src.argument, token, seq, 0.0, src.node)
-            if not math.isclose(diag.alpha, choice.input_alpha, rel_tol=1e-9):
-                raise InternalError(f"alpha of the diagonal of %{src.node} is {diag.alpha}, polynomial "
-                                    f"chosen for {choice.input_alpha}")
+            _check_alpha(diag, choice.input_alpha, f"the diagonal of %{src.node}")
             return elementwise_of_diagonal(diag, src.function, choice.tolerance, polynomial=choice.p_raw,
                                            margin=MARGIN, shape=(src.argument.dim,))
         arg = narrowed(self.form(src.argument, token, seq), src.argument.dim)
-        if not math.isclose(arg.alpha, choice.input_alpha, rel_tol=1e-9):
-            raise InternalError(f"alpha of the argument of %{src.node} is {arg.alpha}, polynomial "
-                                f"chosen for {choice.input_alpha}")
+        _check_alpha(arg, choice.input_alpha, f"the argument of %{src.node}")
         return elementwise(arg, src.function, choice.tolerance, polynomial=choice.p_raw, margin=MARGIN)
 
     def shifted_argument_diagonal(self, form: Form, token: int, seq: int | None, shift: float,
@@ -596,6 +589,13 @@ def source_branches(form: Form, token) -> list[tuple[float, list]] | None:
     if all(len(g) == 1 for g in groups.values()):
         return None
     return [(g[0].coeff, g) if len(g) == 1 else (1.0, g) for g in groups.values()]
+
+
+def _check_alpha(block: QuantumBlock, want: float, what: str) -> None:
+    """InternalError unless ``block``'s alpha is the ``want`` its polynomial was chosen for
+    (the circuit and the quantum IR compute alphas independently)."""
+    if not math.isclose(block.alpha, want, rel_tol=1e-9):
+        raise InternalError(f"alpha of {what} is {block.alpha}, polynomial chosen for {want}")
 
 
 def _diagonal_of(out: QuantumBlock, dim: int) -> QuantumBlock:

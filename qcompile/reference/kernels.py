@@ -75,7 +75,7 @@ def pair_softmax(x, axis: int = -1, sigmoid: ArrayFn | None = None) -> np.ndarra
     if x.shape[-1] != 2:
         raise ValueError(f"pair_softmax needs an axis of length 2, got {x.shape[-1]}")
     d = x[..., :1] - x[..., 1:]
-    f = sigmoid if sigmoid is not None else (lambda v: 1.0 / (1.0 + np.exp(-v)))
+    f = sigmoid if sigmoid is not None else get_function("sigmoid")
     out = np.concatenate([_f64(f(d)), _f64(f(-d))], axis=-1)
     return np.moveaxis(out, -1, axis)
 
